@@ -1,0 +1,30 @@
+import type { HookRequest } from './request-schema.js';
+import type { HookResponse } from './response-schema.js';
+import type { Ruleset } from '../rules/ruleset.js';
+import { resolvePatientData, type DataOptions } from '../data/resolve.js';
+
+export interface HookDeps {
+  data: DataOptions;
+  now: () => Date;
+  uuid: () => string;
+}
+
+export interface HookOutcome {
+  response: HookResponse;
+  /** Safe to log: counts and ids only. */
+  stats: { cards: number; gaps: number; rulesetVersion: string };
+}
+
+/**
+ * One hook call: obtain the patient's data the ruleset needs (prefetch first, then the EHR's FHIR
+ * server), evaluate the rules, and answer with cards. Data that cannot be obtained at all surfaces as
+ * a DataUnavailableError (412 at the edge); partial data reaches the rules with its gaps named.
+ */
+export async function handleHook(request: HookRequest, ruleset: Ruleset, deps: HookDeps): Promise<HookOutcome> {
+  const data = await resolvePatientData(request, ruleset.requirements(request.hook), deps.data);
+  const cards = await ruleset.evaluate({ data, now: deps.now(), uuid: deps.uuid });
+  return {
+    response: { cards },
+    stats: { cards: cards.length, gaps: data.gaps.length, rulesetVersion: ruleset.version },
+  };
+}

@@ -1,0 +1,75 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The service's whole configuration, read from the environment in this one place and validated
+ * before anything listens. Each key documents itself; the README's config table mirrors this.
+ */
+const commaList = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x.length > 0),
+  );
+
+const onOff = z.enum(['on', 'off']);
+
+export const configSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  RULES_DIR: z.string().min(1).default('rules'),
+  /** Re-read the ruleset when files under RULES_DIR change (SIGHUP always reloads). */
+  RULES_WATCH: onOff.default('on'),
+  /** Largest request body accepted, in bytes. */
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  /** Whole-request budget: a hook call answers (or fails cleanly) within this. */
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(50).default(2_000),
+  /** Budget for all FHIR fetching in one hook call. */
+  FHIR_BUDGET_MS: z.coerce.number().int().min(10).default(400),
+  /** Timeout of one FHIR HTTP request. */
+  FHIR_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(10).default(300),
+  /** Search paging caps: pages followed per search and resources kept per search. */
+  FHIR_MAX_PAGES: z.coerce.number().int().min(1).default(5),
+  FHIR_MAX_RESOURCES: z.coerce.number().int().min(1).default(1000),
+  /** Base URLs of FHIR servers the service may send an EHR token to (comma-separated). */
+  FHIR_SERVER_ALLOWLIST: commaList.default([]),
+  /** Client JWT authentication; `off` is for local use only. */
+  CDS_AUTH: onOff.default('on'),
+  /** Externally visible base URL, used as the expected JWT `aud` prefix. */
+  PUBLIC_BASE_URL: z.url().optional(),
+  /** JSON file describing trusted CDS clients (issuers, keys, FHIR servers). */
+  CDS_CLIENTS_FILE: z.string().min(1).optional(),
+  /** Origins allowed by CORS (comma-separated); `*` allows any origin without credentials. */
+  CORS_ORIGINS: commaList.default(['*']),
+  /** Time to let in-flight requests finish after SIGTERM before exiting. */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = configSchema.safeParse(env);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const config = result.data;
+  config.RULES_DIR = path.resolve(config.RULES_DIR);
+  if (config.FHIR_REQUEST_TIMEOUT_MS > config.FHIR_BUDGET_MS) {
+    config.FHIR_REQUEST_TIMEOUT_MS = config.FHIR_BUDGET_MS;
+  }
+  return config;
+}
+
+/** A config for tests: defaults, auth off, quiet logs, overridable per test. */
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return { ...loadConfig({ CDS_AUTH: 'off', LOG_LEVEL: 'silent', RULES_WATCH: 'off' }), ...overrides };
+}

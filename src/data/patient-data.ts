@@ -1,0 +1,91 @@
+import type {
+  AllergyIntolerance,
+  Coding,
+  Condition,
+  Medication,
+  MedicationRequest,
+  Observation,
+  Patient,
+  Quantity,
+  Resource,
+  ServiceRequest,
+} from '@medplum/fhirtypes';
+
+/**
+ * The patient as the facts see it: one typed, normalised picture built by the data layer from
+ * prefetch and the EHR's FHIR server. Facts are pure functions of this value.
+ */
+
+/** What one piece of data the rules need looks like on the wire (a prefetch key). */
+export interface DataRequirement {
+  /** Prefetch key advertised in discovery, e.g. `patient`, `medications`, `obs-potassium`. */
+  key: string;
+  /** Relative FHIR read or search URL with STU2 tokens, e.g. `Observation?patient={{context.patientId}}&code=...`. */
+  template: string;
+  /** The resource type the key yields (for search keys, the type of the entries). */
+  resourceType: 'Patient' | 'MedicationRequest' | 'Observation' | 'Condition' | 'AllergyIntolerance' | 'ServiceRequest';
+  /**
+   * `latest`: a search sorted newest first whose first page is enough (observations);
+   * `all`: follow `Bundle.link[next]` up to the configured caps.
+   */
+  paging: 'latest' | 'all';
+}
+
+/** A part of the patient's data that could not be obtained, or was obtained incompletely. */
+export interface DataGap {
+  key: string;
+  resourceType: DataRequirement['resourceType'];
+  reason:
+    | 'fetch-failed'
+    | 'timeout'
+    | 'unauthorized'
+    | 'not-found'
+    | 'operation-outcome'
+    | 'invalid-response'
+    | 'malformed-resource'
+    | 'truncated';
+  /** Plain-English description safe for a card and a log line: no token, no patient data. */
+  message: string;
+}
+
+export interface MedicationOrder {
+  request: MedicationRequest;
+  /** The Medication behind `medicationReference` (contained, from the draft Bundle, or fetched). */
+  medication?: Medication;
+  /** Every drug coding known for the order: medicationCodeableConcept, Medication.code and its ingredients. */
+  codings: readonly Coding[];
+  /** `draft`: from context.draftOrders; `active`: from the patient's active MedicationRequests. */
+  origin: 'draft' | 'active';
+  /** order-select: the order is in `selections`; order-sign: every draft; patient-view: every active order. */
+  selected: boolean;
+}
+
+/** One observed value, indexed by the coding it was recorded under (a component counts as its own entry). */
+export interface ObservationValue {
+  observation: Observation;
+  /** `system|code` of the coding this entry is indexed by. */
+  code: string;
+  /** The component's or the observation's value. */
+  valueQuantity?: Quantity;
+  valueCodeableConcept?: Observation['valueCodeableConcept'];
+  /** effectiveDateTime, effectivePeriod.end/start, effectiveInstant or issued, as an ISO string. */
+  effective: string;
+  fromComponent: boolean;
+}
+
+export interface PatientData {
+  hook: 'order-select' | 'order-sign' | 'patient-view';
+  patientId: string;
+  patient?: Patient;
+  /** Draft orders from the request context that are not MedicationRequests (ServiceRequest, NutritionOrder, ...). */
+  otherDraftOrders: readonly Resource[];
+  /** Draft MedicationRequests (origin `draft`) and the patient's active ones (origin `active`); a draft that also appears as active is kept once, as draft. */
+  medicationOrders: readonly MedicationOrder[];
+  /** Usable observations (not cancelled / entered-in-error), by `system|code`, newest first. */
+  observationsByCode: ReadonlyMap<string, readonly ObservationValue[]>;
+  conditions: readonly Condition[];
+  allergies: readonly AllergyIntolerance[];
+  serviceRequests: readonly ServiceRequest[];
+  /** Data the rules need that could not be obtained or is incomplete. Empty when everything arrived. */
+  gaps: readonly DataGap[];
+}

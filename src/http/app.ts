@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Express, type RequestHandler } from 'express';
+import helmet from 'helmet';
+import cors from 'cors';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { RulesetSource } from '../rules/ruleset.js';
+import { errorHandler, notFoundHandler } from './error-handler.js';
+import { cdsRouter } from './cds-routes.js';
+import { healthRouter } from './health-routes.js';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  rules: RulesetSource;
+  /** Injected so tests are deterministic; default wall clock and random uuids. */
+  now?: () => Date;
+  uuid?: () => string;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9\-_.]{1,64}$/;
+
+/** Builds the Express app without listening, so tests drive the real app in-process. */
+export function createApp(deps: AppDeps): Express {
+  const { config, logger } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  app.use(requestLog(logger));
+  app.use(helmet());
+  // Browser-based CDS clients (the sandbox) call discovery, services and feedback cross-origin;
+  // preflight carries no Authorization header, so CORS runs before any authentication.
+  app.use(
+    cors({
+      origin: config.CORS_ORIGINS.includes('*') ? '*' : config.CORS_ORIGINS,
+      methods: ['GET', 'POST', 'OPTIONS'],
+      allowedHeaders: ['Authorization', 'Content-Type'],
+      maxAge: 600,
+    }),
+  );
+
+  app.use(healthRouter(deps));
+  app.use('/cds-services', cdsRouter({ ...deps, now: deps.now ?? (() => new Date()), uuid: deps.uuid ?? randomUUID }));
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger));
+  return app;
+}
+
+/** One log line per request: id, route, status, duration and whatever safe fields the handler added. */
+function requestLog(logger: Logger): RequestHandler {
+  return function requestLog(req, res, next) {
+    const header = req.get('x-request-id');
+    const reqId = header && REQUEST_ID.test(header) ? header : randomUUID();
+    res.setHeader('x-request-id', reqId);
+    res.locals.logFields = {};
+    const start = process.hrtime.bigint();
+    res.on('finish', () => {
+      const durationMs = Number(process.hrtime.bigint() - start) / 1e6;
+      const level = res.statusCode >= 500 ? 'error' : 'info';
+      logger[level](
+        {
+          reqId,
+          method: req.method,
+          route: req.route?.path !== undefined ? `${req.baseUrl}${String(req.route.path)}` : req.baseUrl || 'unmatched',
+          status: res.statusCode,
+          durationMs: Math.round(durationMs * 100) / 100,
+          ...(res.locals.logFields as Record<string, unknown>),
+        },
+        'request',
+      );
+    });
+    next();
+  };
+}

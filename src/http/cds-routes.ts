@@ -1,0 +1,96 @@
+import express, { Router, type RequestHandler } from 'express';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { RulesetSource } from '../rules/ruleset.js';
+import { parseHookRequest } from '../cds/request-schema.js';
+import { discoveryServices, findService } from '../cds/services.js';
+import { handleHook } from '../cds/handle-hook.js';
+import { DataUnavailableError } from '../data/resolve.js';
+import { badRequest, HttpError, jsonPointer, notFound, preconditionFailed } from './errors.js';
+
+export interface CdsRouterDeps {
+  config: Config;
+  logger: Logger;
+  rules: RulesetSource;
+  now: () => Date;
+  uuid: () => string;
+}
+
+/** `GET /cds-services` (discovery) and `POST /cds-services/{id}` (service calls). */
+export function cdsRouter(deps: CdsRouterDeps): Router {
+  const { config } = deps;
+  const router = Router();
+  const json = express.json({ limit: config.BODY_LIMIT_BYTES, type: () => true, strict: true });
+
+  router.get('/', (_req, res) => {
+    res.json({ services: discoveryServices(deps.rules.current()) });
+  });
+
+  router.post('/:id', requireService, requireJson, json, async (req, res) => {
+    const service = findService(String(req.params.id))!;
+    const parsed = parseHookRequest(req.body, service.hook);
+    if (!parsed.ok) {
+      const first = parsed.issues[0]!;
+      const pointer = jsonPointer(first.path);
+      throw badRequest(
+        `Invalid request: ${pointer || '/'} ${first.message}`,
+        pointer,
+        parsed.issues.slice(0, 20).map((i) => `${jsonPointer(i.path) || '/'}: ${i.message}`),
+      );
+    }
+    const request = parsed.request;
+    Object.assign(res.locals.logFields as object, { service: service.id, hook: service.hook, hookInstance: request.hookInstance });
+    const ruleset = deps.rules.current();
+    try {
+      const outcome = await withTimeout(
+        handleHook(request, ruleset, {
+          data: {
+            fhirServerAllowlist: config.FHIR_SERVER_ALLOWLIST,
+            budgetMs: config.FHIR_BUDGET_MS,
+            requestTimeoutMs: config.FHIR_REQUEST_TIMEOUT_MS,
+            maxPages: config.FHIR_MAX_PAGES,
+            maxResources: config.FHIR_MAX_RESOURCES,
+          },
+          now: deps.now,
+          uuid: deps.uuid,
+        }),
+        config.REQUEST_TIMEOUT_MS,
+      );
+      Object.assign(res.locals.logFields as object, outcome.stats);
+      res.json(outcome.response);
+    } catch (err) {
+      if (err instanceof DataUnavailableError) throw preconditionFailed(err.message, err.details);
+      throw err;
+    }
+  });
+
+  // A known service answers only POST; anything else under it is not a route (spec: 404).
+  router.all('/:id', (req, _res, next) => {
+    next(notFound(`No route ${req.method} ${req.originalUrl.split('?')[0]}`));
+  });
+  return router;
+}
+
+const requireService: RequestHandler = function requireService(req, _res, next) {
+  if (!findService(String(req.params.id))) {
+    next(notFound(`Unknown CDS service: ${String(req.params.id).slice(0, 80)}`));
+    return;
+  }
+  next();
+};
+
+const requireJson: RequestHandler = function requireJson(req, _res, next) {
+  if (!req.is(['application/json', 'application/*+json'])) {
+    next(new HttpError(415, 'unsupported-media-type', 'Send the request body as application/json'));
+    return;
+  }
+  next();
+};
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new HttpError(503, 'timeout', 'The service could not answer in time')), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}

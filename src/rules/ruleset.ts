@@ -1,0 +1,34 @@
+import type { Card } from '../cds/response-schema.js';
+import type { Hook } from '../cds/request-schema.js';
+import type { DataRequirement, PatientData } from '../data/patient-data.js';
+
+/**
+ * The loaded, validated ruleset as the rest of the service uses it. The rules layer builds it from
+ * the files in RULES_DIR; the protocol layer asks it what data it needs and for the cards.
+ */
+export interface Ruleset {
+  /** Content hash of every file the ruleset was built from. */
+  readonly version: string;
+  readonly loadedAt: string;
+  /** Number of rules per status. */
+  readonly counts: { readonly active: number; readonly silent: number; readonly retired: number };
+  /** The data the rules for this hook need, as prefetch keys and templates. */
+  requirements(hook: Hook): readonly DataRequirement[];
+  /** Evaluates the rules for the hook against the patient's data and returns rendered cards. */
+  evaluate(input: EvaluationInput): Promise<Card[]>;
+}
+
+export interface EvaluationInput {
+  data: PatientData;
+  /** Evaluation time; facts compute ages and freshness against it. */
+  now: Date;
+  /** Makes card and suggestion uuids (injected so tests are deterministic). */
+  uuid: () => string;
+}
+
+/** Holds the ruleset currently serving; the rules layer swaps it atomically on reload. */
+export interface RulesetSource {
+  current(): Ruleset;
+  /** Readiness detail: the version serving and the last reload error, if the last reload failed. */
+  status(): { version: string; loadedAt: string; lastError?: string };
+}

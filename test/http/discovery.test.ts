@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import request from 'supertest';
+import { makeApp } from '../helpers.js';
+import { discoveryResponseSchema } from '../../src/cds/response-schema.js';
+
+describe('GET /cds-services', () => {
+  it('lists one service per hook with spec-valid fields', async () => {
+    const { app } = await makeApp();
+    const res = await request(app).get('/cds-services').expect(200).expect('content-type', /application\/json/);
+    const body = discoveryResponseSchema.parse(res.body);
+    expect(body.services.map((s) => s.hook).sort()).toEqual(['order-select', 'order-sign', 'patient-view']);
+    for (const s of body.services) {
+      for (const template of Object.values(s.prefetch ?? {})) {
+        // STU2 tokens only (cds-hooks.md §0.3, P2-P4)
+        for (const token of template.match(/{{[^}]*}}/g) ?? []) {
+          expect(token).toMatch(/^{{(context\.(patientId|userId|encounterId)|userPractitionerId|userPractitionerRoleId|userPatientId|userRelatedPersonId)}}$/);
+        }
+      }
+    }
+  });
+
+  it('answers CORS preflight for service calls without authentication', async () => {
+    const { app } = await makeApp();
+    const res = await request(app)
+      .options('/cds-services/inotrope-order-sign')
+      .set('Origin', 'https://sandbox.cds-hooks.org')
+      .set('Access-Control-Request-Method', 'POST')
+      .set('Access-Control-Request-Headers', 'authorization,content-type');
+    expect(res.status).toBe(204);
+    expect(res.headers['access-control-allow-origin']).toBe('*');
+    expect(res.headers['access-control-allow-headers']).toMatch(/Authorization/);
+    expect(res.headers['access-control-allow-credentials']).toBeUndefined();
+  });
+});
