@@ -1,6 +1,7 @@
 import type { HookRequest } from './request-schema.js';
 import type { HookResponse } from './response-schema.js';
-import type { Ruleset } from '../rules/ruleset.js';
+import type { EvaluationResult, Ruleset } from '../rules/ruleset.js';
+import type { FetchRecord } from '../data/patient-data.js';
 import { resolvePatientData, type DataOptions } from '../data/resolve.js';
 
 export interface HookDeps {
@@ -13,6 +14,9 @@ export interface HookOutcome {
   response: HookResponse;
   /** Safe to log: counts and ids only. */
   stats: { cards: number; gaps: number; rulesetVersion: string };
+  /** What happened, for metrics: fetches per key and rules fired. */
+  fetches: readonly FetchRecord[];
+  fired: EvaluationResult['fired'];
 }
 
 /**
@@ -21,10 +25,12 @@ export interface HookOutcome {
  * a DataUnavailableError (412 at the edge); partial data reaches the rules with its gaps named.
  */
 export async function handleHook(request: HookRequest, ruleset: Ruleset, deps: HookDeps): Promise<HookOutcome> {
-  const data = await resolvePatientData(request, ruleset.requirements(request.hook), deps.data);
-  const cards = await ruleset.evaluate({ data, now: deps.now(), uuid: deps.uuid });
+  const { data, fetches } = await resolvePatientData(request, ruleset.requirements(request.hook), deps.data);
+  const { cards, fired } = await ruleset.evaluate({ data, now: deps.now(), uuid: deps.uuid });
   return {
     response: { cards },
     stats: { cards: cards.length, gaps: data.gaps.length, rulesetVersion: ruleset.version },
+    fetches,
+    fired,
   };
 }

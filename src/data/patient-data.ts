@@ -20,6 +20,8 @@ import type {
 export interface DataRequirement {
   /** Prefetch key advertised in discovery, e.g. `patient`, `medications`, `obs-potassium`. */
   key: string;
+  /** What the key holds, for people: `Potassium observations`. Used in data-quality cards and logs. */
+  label: string;
   /** Relative FHIR read or search URL with STU2 tokens, e.g. `Observation?patient={{context.patientId}}&code=...`. */
   template: string;
   /** The resource type the key yields (for search keys, the type of the entries). */
@@ -88,4 +90,20 @@ export interface PatientData {
   serviceRequests: readonly ServiceRequest[];
   /** Data the rules need that could not be obtained or is incomplete. Empty when everything arrived. */
   gaps: readonly DataGap[];
+}
+
+/** What obtaining one key took: for metrics and logs (no patient data). */
+export interface FetchRecord {
+  key: string;
+  resourceType: DataRequirement['resourceType'] | 'Medication';
+  source: 'prefetch' | 'fhir-server';
+  outcome: 'ok' | 'null' | DataGap['reason'];
+  durationMs: number;
+  /** HTTP requests sent for it (pages, retries); 0 for prefetch. */
+  requests: number;
+}
+
+export interface ResolvedData {
+  data: PatientData;
+  fetches: readonly FetchRecord[];
 }

@@ -1,6 +1,6 @@
 import type { Bundle, MedicationRequest, Resource } from '@medplum/fhirtypes';
 import type { HookRequest } from '../cds/request-schema.js';
-import type { DataRequirement, MedicationOrder, PatientData } from './patient-data.js';
+import type { DataRequirement, MedicationOrder, ResolvedData } from './patient-data.js';
 
 // Initial version: prefetch only. The data issue (#3) replaces this with fetching from fhirServer.
 
@@ -27,7 +27,7 @@ export async function resolvePatientData(
   request: HookRequest,
   requirements: readonly DataRequirement[],
   _options: DataOptions,
-): Promise<PatientData> {
+): Promise<ResolvedData> {
   const missing = requirements.filter((r) => !(r.key in (request.prefetch ?? {})));
   if (missing.length > 0) {
     throw new DataUnavailableError('Prefetch is missing data the service needs and no fhirServer was given', [
@@ -38,7 +38,7 @@ export async function resolvePatientData(
   const medicationOrders: MedicationOrder[] = drafts
     .filter((r): r is MedicationRequest => r.resourceType === 'MedicationRequest')
     .map((request) => ({ request, codings: request.medicationCodeableConcept?.coding ?? [], origin: 'draft', selected: true }));
-  return {
+  const data = {
     hook: request.hook,
     patientId: request.context.patientId,
     otherDraftOrders: drafts.filter((r) => r.resourceType !== 'MedicationRequest'),
@@ -49,6 +49,7 @@ export async function resolvePatientData(
     serviceRequests: [],
     gaps: [],
   };
+  return { data, fetches: [] };
 }
 
 function draftResources(bundle: Bundle): Resource[] {

@@ -7,6 +7,6 @@ export async function loadRuleset(_dir: string): Promise<Ruleset> {
     loadedAt: new Date().toISOString(),
     counts: { active: 0, silent: 0, retired: 0 },
     requirements: () => [],
-    evaluate: async () => [],
+    evaluate: async () => ({ cards: [], fired: [] }),
   };
 }

@@ -15,7 +15,7 @@ export interface Ruleset {
   /** The data the rules for this hook need, as prefetch keys and templates. */
   requirements(hook: Hook): readonly DataRequirement[];
   /** Evaluates the rules for the hook against the patient's data and returns rendered cards. */
-  evaluate(input: EvaluationInput): Promise<Card[]>;
+  evaluate(input: EvaluationInput): Promise<EvaluationResult>;
 }
 
 export interface EvaluationInput {
@@ -24,6 +24,13 @@ export interface EvaluationInput {
   now: Date;
   /** Makes card and suggestion uuids (injected so tests are deterministic). */
   uuid: () => string;
+}
+
+export interface EvaluationResult {
+  /** Cards to return: active rules only, de-duplicated, ordered critical, warning, info. */
+  cards: Card[];
+  /** Every rule that fired, silent ones included (for metrics and logs). */
+  fired: readonly { id: string; version: string; status: 'active' | 'silent'; category: string; indicator: string }[];
 }
 
 /** Holds the ruleset currently serving; the rules layer swaps it atomically on reload. */
