@@ -1,0 +1,84 @@
+import type { z } from 'zod';
+import type { DataRequirement, MedicationOrder, PatientData } from '../data/patient-data.js';
+
+/**
+ * The contract between facts (pure functions of the patient's data) and the rules layer that loads
+ * rule files and runs json-rules-engine. docs/rule-format.md documents each fact for rule authors.
+ */
+
+export interface CodeEntry {
+  system: string;
+  code: string;
+  display?: string;
+  /** Product strength as UCUM mass/volume, e.g. `{ value: 0.2, unit: 'mg/mL' }`. */
+  concentration?: { value: number; unit: string };
+}
+
+export interface ValueSet {
+  name: string;
+  title: string;
+  source?: string;
+  /** Keyed by `system|code`. */
+  codes: ReadonlyMap<string, CodeEntry>;
+  /** For converting between mass and substance units (g/mol). */
+  molarMass?: { value: number; unit: string };
+}
+
+export interface Threshold {
+  name: string;
+  value: number;
+  unit: string;
+  maxAge?: string;
+  source?: string;
+}
+
+export interface LookupTable {
+  name: string;
+  input: { unit: string };
+  output: { unit: string };
+  method: 'floor' | 'interpolate';
+  /** [input, output] pairs, ascending by input. */
+  rows: readonly (readonly [number, number])[];
+  source?: string;
+}
+
+export interface Settings {
+  inotropes: readonly string[];
+  ivRoute: string;
+  ivProducts: string;
+  weight: { valueSet: string; maxAge: string };
+  source: { label: string; url?: string };
+  overrideReasons: readonly { system: string; code: string; display: string }[];
+}
+
+/** The clinical knowledge a fact may consult, all of it loaded from rules/. */
+export interface Knowledge {
+  valueSets: ReadonlyMap<string, ValueSet>;
+  thresholds: ReadonlyMap<string, Threshold>;
+  tables: ReadonlyMap<string, LookupTable>;
+  settings: Settings;
+}
+
+export interface FactContext {
+  data: PatientData;
+  now: Date;
+  knowledge: Knowledge;
+  /** The order an order-scoped rule is evaluated for. */
+  subject?: MedicationOrder;
+}
+
+/** A reference from fact params to something in the knowledge base, checked at load time. */
+export type KnowledgeRef = { kind: 'valueSet' | 'threshold' | 'table'; name: string };
+
+export interface FactDefinition<P = unknown> {
+  /** Params as rule files write them; validated at load time. */
+  params: z.ZodType<P>;
+  /** Value sets, thresholds and tables the params name (the loader checks they exist). */
+  refs(params: P, settings: Settings): KnowledgeRef[];
+  /** The data the fact reads, as prefetch keys (the union over a ruleset is what discovery advertises). */
+  requirements(params: P, knowledge: Knowledge): DataRequirement[];
+  /** `order` facts need a subject order; the loader refuses them in patient-scoped rules. */
+  scope?: 'order';
+  /** Pure: same inputs, same value. Returns JSON-safe values (objects with a `display` where shown on cards). */
+  compute(params: P, ctx: FactContext): unknown;
+}
