@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import request from 'supertest';
+import { parse } from 'yaml';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import type { Express } from 'express';
+import { makeApp } from '../helpers.js';
+
+interface OpenApiDoc {
+  paths: Record<string, Record<string, { responses: Record<string, { $ref?: string; content?: Record<string, { schema: unknown }> }> }>>;
+  components: { responses: Record<string, { content?: Record<string, { schema: unknown }> }>; schemas: Record<string, unknown> };
+}
+
+const doc = parse(readFileSync(path.resolve(import.meta.dirname, '../../openapi.yaml'), 'utf8')) as OpenApiDoc;
+const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+addFormats(ajv);
+ajv.addSchema({ $id: 'openapi', components: doc.components });
+
+const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete'];
+
+/** Every (method, path) the Express app routes, in OpenAPI path syntax. */
+function appRoutes(app: Express): string[] {
+  interface Layer {
+    rawPath?: string;
+    route?: { path: string; methods: Record<string, boolean> };
+    handle: { stack?: Layer[] };
+  }
+  const out: string[] = [];
+  const walk = (stack: Layer[], prefix: string) => {
+    for (const layer of stack) {
+      if (layer.route) {
+        const full = `${prefix}${layer.route.path === '/' && prefix ? '' : layer.route.path}`.replace(/:(\w+)/g, '{$1}');
+        for (const m of Object.keys(layer.route.methods).filter((x) => HTTP_METHODS.includes(x))) out.push(`${m} ${full}`);
+      } else if (layer.handle.stack) {
+        walk(layer.handle.stack, prefix + (layer.rawPath && layer.rawPath !== '/' ? layer.rawPath : ''));
+      }
+    }
+  };
+  walk((app as unknown as { router: { stack: Layer[] } }).router.stack, '');
+  return out.sort();
+}
+
+function documentedRoutes(): string[] {
+  return Object.entries(doc.paths)
+    .flatMap(([p, ops]) => Object.keys(ops).filter((m) => HTTP_METHODS.includes(m)).map((m) => `${m} ${p}`))
+    .sort();
+}
+
+/** Validates a real response against the schema the document gives for its path, method and status. */
+function expectDocumented(res: request.Response, method: string, docPath: string): void {
+  const op = doc.paths[docPath]?.[method];
+  expect(op, `${method} ${docPath} is documented`).toBeDefined();
+  let response = op!.responses[String(res.status)];
+  expect(response, `${method} ${docPath} documents status ${res.status}`).toBeDefined();
+  if (response!.$ref) response = doc.components.responses[response!.$ref.split('/').pop()!]!;
+  const schema = response!.content?.['application/json']?.schema;
+  expect(schema, `${method} ${docPath} ${res.status} has a JSON schema`).toBeDefined();
+  const validate = ajv.compile(resolveRefs(schema));
+  const ok = validate(res.body);
+  expect(validate.errors ?? [], JSON.stringify(res.body).slice(0, 500)).toEqual([]);
+  expect(ok).toBe(true);
+}
+
+/** Points local `#/components/...` refs at the registered document. */
+function resolveRefs(schema: unknown): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(schema).replace(/"#\/components\//g, '"openapi#/components/')) as Record<string, unknown>;
+}
+
+describe('openapi.yaml', () => {
+  it('documents exactly the routes the app serves', async () => {
+    const { app } = await makeApp();
+    expect(appRoutes(app)).toEqual(documentedRoutes());
+  });
+
+  it('rejects bodies that break the contract (the check can fail)', () => {
+    const validate = ajv.compile(resolveRefs({ $ref: '#/components/schemas/HookResponse' }));
+    expect(validate({ cards: [] })).toBe(true);
+    expect(validate({ cards: [{ summary: 'x', indicator: 'hard-stop', source: { label: 's' } }] })).toBe(false);
+    expect(validate({ cards: [], systemActions: [] })).toBe(false);
+  });
+
+  it('describes the real responses', async () => {
+    const { app } = await makeApp({ BODY_LIMIT_BYTES: 4096 });
+    const body = {
+      hook: 'patient-view',
+      hookInstance: 'b4f2a7c0-6d1e-4f55-9a0b-2c3d4e5f6a7b',
+      context: { userId: 'Practitioner/abc', patientId: '1288992' },
+      prefetch: {},
+    };
+    const cases: [request.Test, string, string][] = [
+      [request(app).get('/cds-services'), 'get', '/cds-services'],
+      [request(app).post('/cds-services/inotrope-patient-view').send(body), 'post', '/cds-services/{id}'],
+      [request(app).post('/cds-services/inotrope-patient-view').send({ ...body, hookInstance: 'x' }), 'post', '/cds-services/{id}'],
+      [request(app).post('/cds-services/nope').send(body), 'post', '/cds-services/{id}'],
+      [request(app).post('/cds-services/inotrope-patient-view').set('content-type', 'text/plain').send('x'), 'post', '/cds-services/{id}'],
+      [request(app).post('/cds-services/inotrope-patient-view').send({ ...body, extension: { pad: 'x'.repeat(8000) } }), 'post', '/cds-services/{id}'],
+      [request(app).post('/cds-services/inotrope-patient-view').set('content-type', 'application/json').send('{'), 'post', '/cds-services/{id}'],
+      [request(app).get('/healthz'), 'get', '/healthz'],
+      [request(app).get('/readyz'), 'get', '/readyz'],
+    ];
+    for (const [req, method, docPath] of cases) expectDocumented(await req, method, docPath);
+  });
+});
