@@ -22,6 +22,8 @@ export interface ValueSet {
   codes: ReadonlyMap<string, CodeEntry>;
   /** For converting between mass and substance units (g/mol). */
   molarMass?: { value: number; unit: string };
+  /** Ionic charge (valence), for converting between substance and equivalent units (mmol/L ↔ meq/L). */
+  charge?: number;
 }
 
 export interface Threshold {

@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import type { AllergyIntolerance, Coding, Condition, Resource, ServiceRequest } from '@medplum/fhirtypes';
+import { nameSchema } from './params.js';
+import { ALLERGIES_REQUIREMENT, CONDITIONS_REQUIREMENT, SERVICE_REQUESTS_REQUIREMENT } from './requirements.js';
+import type { FactDefinition, ValueSet } from './types.js';
+import { codingKey, codingsOf, displayOf, matchCoding } from './value-sets.js';
+
+/** Conditions, allergies and service requests coded in a value set. */
+
+export interface CodedRecord {
+  /** `system|code` of the matching coding. */
+  code: string;
+  display: string;
+  reference: string | null;
+}
+
+export interface ConditionRecord extends CodedRecord {
+  onset: string | null;
+}
+
+export interface ServiceRequestRecord extends CodedRecord {
+  /** `draft`: ordered in this session; `record`: in the patient's record. */
+  origin: 'draft' | 'record';
+}
+
+const ACTIVE_CLINICAL = new Set(['active', 'recurrence', 'relapse']);
+const NOT_TRUE = new Set(['refuted', 'entered-in-error']);
+
+/** Active (or status not recorded) and not refuted / entered in error. */
+function isCurrent(resource: Condition | AllergyIntolerance): boolean {
+  const clinical = codingsOf(resource.clinicalStatus).map((c) => c.code);
+  if (clinical.length > 0 && !clinical.some((code) => ACTIVE_CLINICAL.has(String(code)))) return false;
+  return !codingsOf(resource.verificationStatus).some((c) => NOT_TRUE.has(String(c.code)));
+}
+
+function referenceOf(resource: Resource): string | null {
+  return typeof resource.id === 'string' && resource.id !== '' ? `${resource.resourceType}/${resource.id}` : null;
+}
+
+function coded(valueSet: ValueSet | undefined, codings: Coding[], text: unknown): { code: string; display: string } | null {
+  const match = matchCoding(valueSet, codings);
+  return match ? { code: codingKey(match.coding) as string, display: displayOf(match.coding, match.entry, text) } : null;
+}
+
+const valueSetParams = z.strictObject({ valueSet: nameSchema });
+type ValueSetParams = z.infer<typeof valueSetParams>;
+
+export const conditions: FactDefinition<ValueSetParams> = {
+  params: valueSetParams,
+  refs: (p) => [{ kind: 'valueSet', name: p.valueSet }],
+  requirements: () => [CONDITIONS_REQUIREMENT],
+  compute: (p, ctx): ConditionRecord[] => {
+    const valueSet = ctx.knowledge.valueSets.get(p.valueSet);
+    return ctx.data.conditions.flatMap((condition) => {
+      if (!isCurrent(condition)) return [];
+      const match = coded(valueSet, codingsOf(condition.code), condition.code?.text);
+      if (!match) return [];
+      const onset = condition.onsetDateTime ?? condition.onsetPeriod?.start ?? null;
+      return [{ ...match, onset: typeof onset === 'string' ? onset : null, reference: referenceOf(condition) }];
+    });
+  },
+};
+
+export const allergies: FactDefinition<ValueSetParams> = {
+  params: valueSetParams,
+  refs: (p) => [{ kind: 'valueSet', name: p.valueSet }],
+  requirements: () => [ALLERGIES_REQUIREMENT],
+  compute: (p, ctx): CodedRecord[] => {
+    const valueSet = ctx.knowledge.valueSets.get(p.valueSet);
+    return ctx.data.allergies.flatMap((allergy) => {
+      if (!isCurrent(allergy)) return [];
+      const reactions = Array.isArray(allergy.reaction) ? allergy.reaction : [];
+      const match =
+        coded(valueSet, codingsOf(allergy.code), allergy.code?.text) ??
+        reactions.reduce<ReturnType<typeof coded>>(
+          (found, r) => found ?? coded(valueSet, codingsOf(r?.substance), r?.substance?.text),
+          null,
+        );
+      return match ? [{ ...match, reference: referenceOf(allergy) }] : [];
+    });
+  },
+};
+
+const OPEN_REQUEST = new Set(['active', 'draft']);
+
+export const serviceRequests: FactDefinition<ValueSetParams> = {
+  params: valueSetParams,
+  refs: (p) => [{ kind: 'valueSet', name: p.valueSet }],
+  requirements: () => [SERVICE_REQUESTS_REQUIREMENT],
+  compute: (p, ctx): ServiceRequestRecord[] => {
+    const valueSet = ctx.knowledge.valueSets.get(p.valueSet);
+    const drafts = ctx.data.otherDraftOrders.filter((r): r is ServiceRequest => r.resourceType === 'ServiceRequest');
+    const sources: [ServiceRequest, ServiceRequestRecord['origin']][] = [
+      ...drafts.map((r) => [r, 'draft'] as [ServiceRequest, 'draft']),
+      ...ctx.data.serviceRequests.map((r) => [r, 'record'] as [ServiceRequest, 'record']),
+    ];
+    return sources.flatMap(([request, origin]) => {
+      if (!OPEN_REQUEST.has(String(request.status))) return [];
+      const match = coded(valueSet, codingsOf(request.code), request.code?.text);
+      return match ? [{ ...match, reference: referenceOf(request), origin }] : [];
+    });
+  },
+};

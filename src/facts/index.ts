@@ -1,0 +1,29 @@
+import { allergies, conditions, serviceRequests } from './clinical-records.js';
+import { fhirpath } from './fhirpath.js';
+import { coadministered, inotropes, ivMedications } from './medications.js';
+import { latestObservation, lookup } from './observations.js';
+import { order } from './order.js';
+import { dataGaps, patient } from './patient.js';
+import type { FactDefinition } from './types.js';
+
+/** Every fact a rule file may name (docs/rule-format.md "Facts"), by id. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each fact has its own params type; the loader parses them with the fact's schema
+export const FACTS: Readonly<Record<string, FactDefinition<any>>> = Object.freeze({
+  latestObservation,
+  conditions,
+  allergies,
+  serviceRequests,
+  inotropes,
+  order,
+  ivMedications,
+  coadministered,
+  lookup,
+  patient,
+  dataGaps,
+  fhirpath,
+});
+
+export { mergeRequirements } from './requirements.js';
+export { inValueSet, codingKey } from './value-sets.js';
+export { convert, displayUnit, formatNumber, formatQuantity, isUcum, toUcum } from './units.js';
+export { durationMs } from './params.js';

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { isUcum } from './units.js';
+
+/** Param schemas shared by the facts; rule files are checked against them at load time. */
+
+export const nameSchema = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'names are kebab-case, e.g. potassium-low');
+
+const DURATION = /^(\d+(?:\.\d+)?)(min|h|d|w|y)$/;
+
+export const durationSchema = z.string().regex(DURATION, 'a duration is <n><unit> with unit min, h, d, w or y, e.g. 72h');
+
+export const ucumSchema = z.string().refine(isUcum, 'not a valid UCUM unit (case-sensitive, e.g. ug/kg/min, mmol/L, Cel)');
+
+/** Facts that take no params accept `{}` or nothing. */
+export const noParams = z.strictObject({}).default({});
+export type NoParams = z.infer<typeof noParams>;
+
+const MS_PER: Readonly<Record<string, number>> = {
+  min: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 7 * 86_400_000,
+  y: 365.25 * 86_400_000,
+};
+
+/** Milliseconds in a rule-file duration (`72h`, `7d`); null when it is not one. */
+export function durationMs(duration: string): number | null {
+  const match = DURATION.exec(duration);
+  if (!match) return null;
+  const [, amount, unit] = match;
+  return Number(amount) * (MS_PER[unit as string] ?? NaN);
+}

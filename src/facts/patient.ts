@@ -1,0 +1,50 @@
+import type { DataGap } from '../data/patient-data.js';
+import { noParams, type NoParams } from './params.js';
+import { PATIENT_REQUIREMENT } from './requirements.js';
+import type { FactDefinition } from './types.js';
+
+export interface PatientValue {
+  id: string;
+  gender: string | null;
+  ageYears: number | null;
+  display: string;
+}
+
+export const patient: FactDefinition<NoParams> = {
+  params: noParams,
+  refs: () => [],
+  requirements: () => [PATIENT_REQUIREMENT],
+  compute: (_p, ctx): PatientValue => {
+    const resource = ctx.data.patient;
+    const gender = typeof resource?.gender === 'string' ? resource.gender : null;
+    const ageYears = typeof resource?.birthDate === 'string' ? age(resource.birthDate, ctx.now) : null;
+    const display = [gender, ageYears === null ? null : `${ageYears} y`].filter((s) => s !== null).join(', ');
+    return { id: ctx.data.patientId, gender, ageYears, display: display || 'patient' };
+  },
+};
+
+/** Whole years from a FHIR date (YYYY, YYYY-MM or YYYY-MM-DD); partial dates count from their first day. */
+function age(birthDate: string, now: Date): number | null {
+  const match = /^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$/.exec(birthDate);
+  if (!match) return null;
+  const [year, month, day] = [Number(match[1]), Number(match[2] ?? 1), Number(match[3] ?? 1)];
+  let years = now.getUTCFullYear() - year;
+  const beforeBirthday = now.getUTCMonth() + 1 < month || (now.getUTCMonth() + 1 === month && now.getUTCDate() < day);
+  if (beforeBirthday) years -= 1;
+  return years >= 0 ? years : null;
+}
+
+export interface DataGapValue {
+  key: string;
+  resourceType: DataGap['resourceType'];
+  reason: DataGap['reason'];
+  display: string;
+}
+
+export const dataGaps: FactDefinition<NoParams> = {
+  params: noParams,
+  refs: () => [],
+  requirements: () => [],
+  compute: (_p, ctx): DataGapValue[] =>
+    ctx.data.gaps.map((gap) => ({ key: gap.key, resourceType: gap.resourceType, reason: gap.reason, display: gap.message })),
+};

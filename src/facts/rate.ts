@@ -1,0 +1,223 @@
+import type { Dosage, Medication, MedicationRequest, Quantity, Ratio } from '@medplum/fhirtypes';
+import type { MedicationOrder } from '../data/patient-data.js';
+import type { ValueSet } from './types.js';
+import { codingKey, codingsOf, matchCoding } from './value-sets.js';
+import { clean, convert, formatQuantity, quantityUnit } from './units.js';
+
+/**
+ * Dose and rate normalisation for infusion orders (clinical.md §2.4, §5.4, §9): one drip can be written as
+ * 4 ug/kg/min, 200 ug/min or 7.5 mL/h, as a rateQuantity, a rateRatio or a rateRange. Everything becomes
+ * ug/kg/min (rates) or ug/kg (doses) with the body weight and the concentration.
+ */
+
+export type DoseStatus = 'ok' | 'no-rate' | 'no-dose' | 'no-weight' | 'no-concentration' | 'unsupported-unit';
+
+export interface NormalisedDose {
+  value: number;
+  unit: 'ug/kg/min' | 'ug/kg';
+  /** `4 mcg/kg/min (7.5 mL/h at 1600 mcg/mL, 50 kg)`. */
+  display: string;
+  /** The dose or rate as the order states it: `7.5 mL/h`. */
+  from: string;
+}
+
+export interface DoseResult {
+  value: NormalisedDose | null;
+  status: DoseStatus;
+}
+
+interface Stated {
+  value: number;
+  unit: string | null;
+  from: string;
+  preference: number;
+}
+
+type Kind = 'rate' | 'dose';
+
+const TARGET = {
+  rate: { perKg: 'ug/kg/min', mass: 'ug/min', volume: 'mL/min' },
+  dose: { perKg: 'ug/kg', mass: 'ug', volume: 'mL' },
+} as const;
+
+const DOSE_RATE_TYPE = 'http://terminology.hl7.org/CodeSystem/dose-rate-type';
+
+/** The order's rate in ug/kg/min, or why there is none. */
+export function normaliseRate(order: MedicationOrder, weightKg: number | null, concentration: number | null): DoseResult {
+  return normalise('rate', statedRates(order.request), weightKg, concentration);
+}
+
+/** The order's bolus (doseQuantity) in ug/kg, or why there is none. */
+export function normaliseDose(order: MedicationOrder, weightKg: number | null, concentration: number | null): DoseResult {
+  return normalise('dose', statedDoses(order.request), weightKg, concentration);
+}
+
+function normalise(kind: Kind, stated: Stated[], weightKg: number | null, concentration: number | null): DoseResult {
+  if (stated.length === 0) return { value: null, status: kind === 'rate' ? 'no-rate' : 'no-dose' };
+  const ordered = [...stated].sort((a, b) => a.preference - b.preference);
+  const results = ordered.map((s) => toPerKg(kind, s, weightKg, concentration));
+  return results.find((r) => r.status === 'ok') ?? (results[0] as DoseResult);
+}
+
+function toPerKg(kind: Kind, stated: Stated, weightKg: number | null, concentration: number | null): DoseResult {
+  const target = TARGET[kind];
+  const fail = (status: DoseStatus): DoseResult => ({ value: null, status });
+  const done = (value: number, via: string): DoseResult => {
+    const shown = formatQuantity(value, target.perKg);
+    const display = via === '' ? shown : `${shown} (${via})`;
+    return { value: { value: clean(value), unit: target.perKg, display, from: stated.from }, status: 'ok' };
+  };
+  const { value, unit } = stated;
+  if (unit === null) return fail('unsupported-unit');
+  const perBody = perBodyMass(unit);
+  if (perBody) {
+    const amount = convert(value, perBody.rest, target.mass);
+    const kg = convert(1, perBody.bodyMass, 'kg');
+    if (amount === null || kg === null || kg === 0) return fail('unsupported-unit');
+    return done(amount / kg, unit === target.perKg ? '' : stated.from);
+  }
+  const mass = convert(value, unit, target.mass);
+  if (mass !== null) {
+    if (weightKg === null) return fail('no-weight');
+    return done(mass / weightKg, `${stated.from}, ${formatQuantity(weightKg, 'kg')}`);
+  }
+  const volume = convert(value, unit, target.volume);
+  if (volume !== null) {
+    if (concentration === null) return fail('no-concentration');
+    if (weightKg === null) return fail('no-weight');
+    const via = `${stated.from} at ${formatQuantity(concentration, 'ug/mL')}, ${formatQuantity(weightKg, 'kg')}`;
+    return done((volume * concentration) / weightKg, via);
+  }
+  return fail('unsupported-unit');
+}
+
+/**
+ * Splits a weight-based unit (`ug/kg/min`, `mg/kg/h`, `ug/min/kg`, `ug/kg`) into the body-mass term and
+ * the rest. Dimensional analysis alone cannot do this: ug/kg/min and {drop}/min have the same dimension.
+ */
+export function perBodyMass(unit: string): { bodyMass: string; rest: string } | null {
+  if (unit.includes('(')) return null;
+  const [numerator, ...denominators] = unit.split('/');
+  if (numerator === undefined || numerator === '') return null;
+  const index = denominators.findIndex((d) => convert(1, d, 'kg') !== null);
+  if (index < 0) return null;
+  const rest = [numerator, ...denominators.filter((_, i) => i !== index)].join('/');
+  return { bodyMass: denominators[index] as string, rest };
+}
+
+function dosagesOf(request: MedicationRequest | undefined): Dosage[] {
+  const dosages = request?.dosageInstruction;
+  return Array.isArray(dosages) ? dosages.filter((d) => typeof d === 'object' && d !== null) : [];
+}
+
+function entriesOf(request: MedicationRequest | undefined): NonNullable<Dosage['doseAndRate']> {
+  return dosagesOf(request).flatMap((d) =>
+    Array.isArray(d.doseAndRate) ? d.doseAndRate.filter((e) => typeof e === 'object' && e !== null) : [],
+  );
+}
+
+function quantity(q: Quantity | undefined): { value: number; unit: string | null } | null {
+  if (!q || typeof q.value !== 'number' || !Number.isFinite(q.value)) return null;
+  return { value: q.value, unit: quantityUnit(q) };
+}
+
+function statedText(value: number, unit: string | null, raw: Quantity | undefined): string {
+  return formatQuantity(value, unit ?? (typeof raw?.unit === 'string' ? raw.unit : null));
+}
+
+/** A ratio (numerator dose, denominator time) as one quantity: 0.5 ug/kg per 1 min → 0.5 ug/kg/min. */
+function ratio(r: Ratio | undefined): { value: number; unit: string | null; text: string } | null {
+  const numerator = quantity(r?.numerator);
+  if (!numerator) return null;
+  const denominator = r?.denominator;
+  const per = typeof denominator?.value === 'number' ? denominator.value : 1;
+  const perUnit = quantityUnit(denominator);
+  if (per === 0 || !Number.isFinite(per)) return null;
+  const unit = numerator.unit && perUnit ? `${numerator.unit}/${perUnit}` : null;
+  const text = `${statedText(numerator.value, numerator.unit, r?.numerator)} per ${statedText(per, perUnit, denominator)}`;
+  return { value: numerator.value / per, unit, text };
+}
+
+/** Lower is preferred: an `ordered` entry first, then a weight-based one. */
+function preference(entry: NonNullable<Dosage['doseAndRate']>[number], unit: string | null): number {
+  const ordered = codingsOf(entry.type).some((c) => c.code === 'ordered' && (c.system === undefined || c.system === DOSE_RATE_TYPE));
+  const weightBased = unit !== null && perBodyMass(unit) !== null;
+  return (ordered ? 0 : 2) + (weightBased ? 0 : 1);
+}
+
+function statedRates(request: MedicationRequest | undefined): Stated[] {
+  return entriesOf(request).flatMap((entry): Stated[] => {
+    const q = quantity(entry.rateQuantity);
+    if (q) return [{ ...q, from: statedText(q.value, q.unit, entry.rateQuantity), preference: preference(entry, q.unit) }];
+    const r = ratio(entry.rateRatio);
+    if (r) return [{ value: r.value, unit: r.unit, from: r.text, preference: preference(entry, r.unit) }];
+    const rangeEnd = entry.rateRange?.high ?? entry.rateRange?.low;
+    const range = quantity(rangeEnd);
+    if (range) {
+      const from = `${statedText(range.value, range.unit, rangeEnd)} (top of the ordered range)`;
+      return [{ ...range, from, preference: preference(entry, range.unit) }];
+    }
+    return [];
+  });
+}
+
+function statedDoses(request: MedicationRequest | undefined): Stated[] {
+  return entriesOf(request).flatMap((entry): Stated[] => {
+    const raw = entry.doseQuantity ?? entry.doseRange?.high ?? entry.doseRange?.low;
+    const q = quantity(raw);
+    return q ? [{ ...q, from: statedText(q.value, q.unit, raw), preference: preference(entry, q.unit) }] : [];
+  });
+}
+
+/**
+ * The drug concentration in ug/mL: from the order's Medication (the ingredient in the drug's value set, or
+ * its only ingredient with a mass/volume strength), else from a product code's `concentration` in the value set.
+ */
+export function concentrationOf(order: MedicationOrder, valueSet: ValueSet | undefined): number | null {
+  const medication = order.medication ?? containedMedication(order.request);
+  const ingredients = Array.isArray(medication?.ingredient) ? medication.ingredient.filter((i) => typeof i === 'object' && i !== null) : [];
+  const strengths = ingredients
+    .map((i) => ({ inValueSet: matchCoding(valueSet, codingsOf(i.itemCodeableConcept)) !== null, ugPerMl: strength(i.strength) }))
+    .filter((s): s is { inValueSet: boolean; ugPerMl: number } => s.ugPerMl !== null);
+  const fromIngredient = strengths.find((s) => s.inValueSet) ?? (strengths.length === 1 ? strengths[0] : undefined);
+  if (fromIngredient) return fromIngredient.ugPerMl;
+  if (!valueSet) return null;
+  for (const coding of order.codings ?? []) {
+    const key = codingKey(coding);
+    const concentration = key === null ? undefined : valueSet.codes.get(key)?.concentration;
+    const ugPerMl = concentration ? convert(concentration.value, concentration.unit, 'ug/mL') : null;
+    if (ugPerMl !== null && ugPerMl > 0) return ugPerMl;
+  }
+  return null;
+}
+
+function strength(r: Ratio | undefined): number | null {
+  const numerator = quantity(r?.numerator);
+  const denominator = quantity(r?.denominator) ?? (r?.denominator === undefined ? null : { value: 1, unit: quantityUnit(r.denominator) });
+  if (!numerator?.unit || !denominator?.unit) return null;
+  const ug = convert(numerator.value, numerator.unit, 'ug');
+  const ml = convert(denominator.value, denominator.unit, 'mL');
+  return ug !== null && ml !== null && ml > 0 && ug > 0 ? clean(ug / ml) : null;
+}
+
+function containedMedication(request: MedicationRequest | undefined): Medication | undefined {
+  const ref = request?.medicationReference?.reference;
+  if (typeof ref !== 'string' || !ref.startsWith('#') || !Array.isArray(request?.contained)) return undefined;
+  return request.contained.find((r): r is Medication => r?.resourceType === 'Medication' && r.id === ref.slice(1));
+}
+
+/** Ordered duration in hours from timing.repeat.boundsDuration or a closed boundsPeriod. */
+export function durationHours(request: MedicationRequest | undefined): number | null {
+  for (const dosage of dosagesOf(request)) {
+    const repeat = dosage.timing?.repeat;
+    const bounds = quantity(repeat?.boundsDuration);
+    if (bounds?.unit) {
+      const hours = convert(bounds.value, bounds.unit, 'h');
+      if (hours !== null) return hours;
+    }
+    const start = Date.parse(String(repeat?.boundsPeriod?.start));
+    const end = Date.parse(String(repeat?.boundsPeriod?.end));
+    if (!Number.isNaN(start) && !Number.isNaN(end) && end >= start) return clean((end - start) / 3_600_000);
+  }
+  return null;
+}

@@ -1,0 +1,182 @@
+import { UcumLhcUtils } from '@lhncbc/ucum-lhc';
+
+/**
+ * Unit handling for facts: UCUM conversion through the NLM UCUM library (@lhncbc/ucum-lhc), plus the
+ * non-UCUM unit strings EHRs put in `Quantity.unit` when `code` is missing. Generic arithmetic only:
+ * which unit a rule wants, and a substance's molar mass or charge, come from the rule files.
+ */
+
+export const UCUM_SYSTEM = 'http://unitsofmeasure.org';
+
+// getInstance() parses the UCUM tables (~35 ms) once per process, on first import.
+const ucum = UcumLhcUtils.getInstance();
+
+export interface ConversionOptions {
+  /** g/mol, for mass ↔ substance (mg/dL ↔ mmol/L). */
+  molarMass?: number;
+  /** Valence, for substance ↔ equivalents (mmol/L ↔ meq/L). */
+  charge?: number;
+}
+
+/** A valid UCUM code? Case-sensitive, as UCUM is (`mEq/L` is not, `meq/L` is). */
+export function isUcum(unit: string): boolean {
+  if (unit.trim() === '') return false;
+  try {
+    return ucum.validateUnitString(unit).status === 'valid';
+  } catch {
+    return false;
+  }
+}
+
+/** Converts between UCUM units; null when they are not commensurable or either is invalid. */
+export function convert(value: number, from: string, to: string, options: ConversionOptions = {}): number | null {
+  if (!Number.isFinite(value)) return null;
+  if (from === to) return value;
+  try {
+    const result = ucum.convertUnitTo(from, value, to, {
+      molecularWeight: options.molarMass ?? null,
+      charge: options.charge ?? null,
+    });
+    if (result.status !== 'succeeded' || result.toVal === null || !Number.isFinite(result.toVal)) return null;
+    return clean(result.toVal);
+  } catch {
+    return null;
+  }
+}
+
+/** Drops floating-point noise (150.00000000000003 → 150) so comparisons at a threshold behave. */
+export function clean(value: number): number {
+  return Number(value.toPrecision(12));
+}
+
+// Whole strings EHRs send in `Quantity.unit` that no token mapping can repair. Keys are lower case.
+const UNIT_ALIASES: Readonly<Record<string, string>> = {
+  '°f': '[degF]',
+  'deg f': '[degF]',
+  degf: '[degF]',
+  f: '[degF]',
+  fahrenheit: '[degF]',
+  '°c': 'Cel',
+  'deg c': 'Cel',
+  degc: 'Cel',
+  c: 'Cel',
+  celsius: 'Cel',
+  mmhg: 'mm[Hg]',
+  'mm hg': 'mm[Hg]',
+  bpm: '/min',
+  'beats/min': '/min',
+  'beats/minute': '/min',
+  'breaths/min': '/min',
+  'k/ul': '10*3/uL',
+  'k/µl': '10*3/uL',
+  'k/mcl': '10*3/uL',
+  'thou/ul': '10*3/uL',
+  'x10^3/ul': '10*3/uL',
+  'x10e3/ul': '10*3/uL',
+  '10^3/ul': '10*3/uL',
+  'x10^9/l': '10*9/L',
+  'x10e9/l': '10*9/L',
+  '10^9/l': '10*9/L',
+  'ml/min/1.73m2': 'mL/min/{1.73_m2}',
+  'ml/min/1.73 m2': 'mL/min/{1.73_m2}',
+  'ml/min/1.73m^2': 'mL/min/{1.73_m2}',
+  'ml/min/1.73 m^2': 'mL/min/{1.73_m2}',
+  'ml/min/1.73m²': 'mL/min/{1.73_m2}',
+  percent: '%',
+};
+
+// Tokens between slashes (`mcg/kg/min` → `ug/kg/min`). Keys are lower case.
+const TOKEN_ALIASES: Readonly<Record<string, string>> = {
+  mcg: 'ug',
+  'µg': 'ug',
+  'μg': 'ug',
+  meq: 'meq',
+  mmol: 'mmol',
+  'µmol': 'umol',
+  lb: '[lb_av]',
+  lbs: '[lb_av]',
+  pound: '[lb_av]',
+  pounds: '[lb_av]',
+  oz: '[oz_av]',
+  ounce: '[oz_av]',
+  ounces: '[oz_av]',
+  kgs: 'kg',
+  ml: 'mL',
+  l: 'L',
+  dl: 'dL',
+  ul: 'uL',
+  'µl': 'uL',
+  mcl: 'uL',
+  hr: 'h',
+  hrs: 'h',
+  hour: 'h',
+  hours: 'h',
+  mins: 'min',
+  minute: 'min',
+  minutes: 'min',
+  sec: 's',
+  day: 'd',
+  days: 'd',
+  week: 'wk',
+  weeks: 'wk',
+};
+
+/** The UCUM code for a unit string as EHRs write it (`mcg/kg/min`, `lbs`, `°F`, `mEq/L`, `K/uL`), or null. */
+export function toUcum(text: string): string | null {
+  const trimmed = text.trim();
+  if (trimmed === '') return null;
+  const alias = UNIT_ALIASES[trimmed.toLowerCase()];
+  if (alias) return alias;
+  if (isUcum(trimmed)) return trimmed;
+  const mapped = trimmed
+    .split('/')
+    .map((token) => TOKEN_ALIASES[token.trim().toLowerCase()] ?? token.trim())
+    .join('/');
+  return isUcum(mapped) ? mapped : null;
+}
+
+/** The UCUM unit of a FHIR Quantity: its `code` when that is UCUM, else its `unit` text mapped. */
+export function quantityUnit(q: { unit?: unknown; code?: unknown; system?: unknown } | undefined): string | null {
+  if (!q) return null;
+  if (typeof q.code === 'string' && (q.system === undefined || q.system === UCUM_SYSTEM) && isUcum(q.code)) {
+    return q.code;
+  }
+  return typeof q.unit === 'string' ? toUcum(q.unit) : null;
+}
+
+/** `mcg` for `ug` (ISMP), `°F` for `[degF]`: how a UCUM unit reads on a card. */
+export function displayUnit(unit: string): string {
+  return unit
+    .split('/')
+    .map((token) => DISPLAY_TOKENS[token] ?? token)
+    .join('/');
+}
+
+const DISPLAY_TOKENS: Readonly<Record<string, string>> = {
+  ug: 'mcg',
+  Cel: '°C',
+  '[degF]': '°F',
+  '[lb_av]': 'lb',
+  '[oz_av]': 'oz',
+  'mm[Hg]': 'mmHg',
+  '{1.73_m2}': '1.73 m²',
+  '10*3': '10³',
+  '10*9': '10⁹',
+  meq: 'mEq',
+};
+
+/** Numbers as clinicians read them: 83.9, 4.17, 0.375, no trailing zeros, no grouping. */
+export function formatNumber(value: number): string {
+  const abs = Math.abs(value);
+  if (abs === 0) return '0';
+  if (abs >= 10) return String(Number(value.toFixed(1)));
+  if (abs >= 1) return String(Number(value.toFixed(2)));
+  return String(Number(value.toPrecision(3)));
+}
+
+export function formatQuantity(value: number, unit: string | null): string {
+  if (!unit) return formatNumber(value);
+  const shown = displayUnit(unit);
+  const glue = shown === '%' || shown.startsWith('/') ? '' : ' ';
+  return `${formatNumber(value)}${glue}${shown}`;
+}
