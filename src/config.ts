@@ -46,6 +46,8 @@ export const configSchema = z.object({
   CORS_ORIGINS: commaList.default(['*']),
   /** Time to let in-flight requests finish after SIGTERM before exiting. */
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  /** Serve Prometheus metrics at `GET /metrics` (unauthenticated: restrict it at the network level). */
+  METRICS_ENABLED: onOff.default('on'),
 });
 
 export type Config = z.infer<typeof configSchema>;

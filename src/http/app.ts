@@ -5,14 +5,18 @@ import cors from 'cors';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { RulesetSource } from '../rules/ruleset.js';
+import { Metrics } from '../observability/metrics.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { cdsRouter } from './cds-routes.js';
 import { healthRouter } from './health-routes.js';
+import { metricsRouter } from './metrics-routes.js';
 
 export interface AppDeps {
   config: Config;
   logger: Logger;
   rules: RulesetSource;
+  /** Prometheus series; one registry per app (default: a fresh one without process metrics). */
+  metrics?: Metrics;
   /** Injected so tests are deterministic; default wall clock and random uuids. */
   now?: () => Date;
   uuid?: () => string;
@@ -23,12 +27,14 @@ const REQUEST_ID = /^[A-Za-z0-9\-_.]{1,64}$/;
 /** Builds the Express app without listening, so tests drive the real app in-process. */
 export function createApp(deps: AppDeps): Express {
   const { config, logger } = deps;
+  const metrics = deps.metrics ?? new Metrics();
+  metrics.trackRulesetVersion(() => deps.rules.status().version);
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
 
-  app.use(requestLog(logger));
+  app.use(requestLog(logger, metrics));
   app.use(helmet());
   // Browser-based CDS clients (the sandbox) call discovery, services and feedback cross-origin;
   // preflight carries no Authorization header, so CORS runs before any authentication.
@@ -42,28 +48,46 @@ export function createApp(deps: AppDeps): Express {
   );
 
   app.use(healthRouter(deps));
-  app.use('/cds-services', cdsRouter({ ...deps, now: deps.now ?? (() => new Date()), uuid: deps.uuid ?? randomUUID }));
+  if (config.METRICS_ENABLED === 'on') app.use(metricsRouter(metrics));
+  app.use('/cds-services', cdsRouter({ ...deps, metrics, now: deps.now ?? (() => new Date()), uuid: deps.uuid ?? randomUUID }));
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
   return app;
 }
 
-/** One log line per request: id, route, status, duration and whatever safe fields the handler added. */
-function requestLog(logger: Logger): RequestHandler {
+/**
+ * One log line per request (id, route, status, duration and whatever safe fields the handler added)
+ * and one request-duration observation, labelled by route template so no path content becomes a label.
+ */
+function requestLog(logger: Logger, metrics: Metrics): RequestHandler {
   return function requestLog(req, res, next) {
     const header = req.get('x-request-id');
     const reqId = header && REQUEST_ID.test(header) ? header : randomUUID();
     res.setHeader('x-request-id', reqId);
     res.locals.logFields = {};
     const start = process.hrtime.bigint();
+    // The route template is taken when a route matches: once an error leaves a router, Express has
+    // already restored req.baseUrl, and the template would lose its mount path.
+    let route = 'unmatched';
+    let matched: unknown;
+    Object.defineProperty(req, 'route', {
+      configurable: true,
+      enumerable: true,
+      get: () => matched,
+      set(value: { path?: unknown } | undefined) {
+        matched = value;
+        if (value?.path !== undefined) route = `${req.baseUrl}${String(value.path)}`;
+      },
+    });
     res.on('finish', () => {
       const durationMs = Number(process.hrtime.bigint() - start) / 1e6;
       const level = res.statusCode >= 500 ? 'error' : 'info';
+      metrics.observeRequest(req.method, route, res.statusCode, durationMs / 1000);
       logger[level](
         {
           reqId,
           method: req.method,
-          route: req.route?.path !== undefined ? `${req.baseUrl}${String(req.route.path)}` : req.baseUrl || 'unmatched',
+          route,
           status: res.statusCode,
           durationMs: Math.round(durationMs * 100) / 100,
           ...(res.locals.logFields as Record<string, unknown>),

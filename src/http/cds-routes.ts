@@ -2,6 +2,7 @@ import express, { Router, type RequestHandler } from 'express';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { RulesetSource } from '../rules/ruleset.js';
+import type { HookOutcomeLabel, Metrics } from '../observability/metrics.js';
 import { parseHookRequest } from '../cds/request-schema.js';
 import { discoveryServices, findService } from '../cds/services.js';
 import { handleHook } from '../cds/handle-hook.js';
@@ -12,6 +13,7 @@ export interface CdsRouterDeps {
   config: Config;
   logger: Logger;
   rules: RulesetSource;
+  metrics: Metrics;
   now: () => Date;
   uuid: () => string;
 }
@@ -41,6 +43,8 @@ export function cdsRouter(deps: CdsRouterDeps): Router {
     const request = parsed.request;
     Object.assign(res.locals.logFields as object, { service: service.id, hook: service.hook, hookInstance: request.hookInstance });
     const ruleset = deps.rules.current();
+    const start = process.hrtime.bigint();
+    let hookOutcome: HookOutcomeLabel = 'error';
     try {
       const outcome = await withTimeout(
         handleHook(request, ruleset, {
@@ -56,11 +60,20 @@ export function cdsRouter(deps: CdsRouterDeps): Router {
         }),
         config.REQUEST_TIMEOUT_MS,
       );
+      hookOutcome = 'ok';
+      deps.metrics.recordFetches(outcome.fetches);
+      deps.metrics.recordFirings(service.id, outcome.fired);
       Object.assign(res.locals.logFields as object, outcome.stats);
       res.json(outcome.response);
     } catch (err) {
-      if (err instanceof DataUnavailableError) throw preconditionFailed(err.message, err.details);
+      if (err instanceof DataUnavailableError) {
+        hookOutcome = 'data-unavailable';
+        throw preconditionFailed(err.message, err.details);
+      }
+      if (err instanceof HttpError && err.code === 'timeout') hookOutcome = 'timeout';
       throw err;
+    } finally {
+      deps.metrics.observeHook(service.id, hookOutcome, Number(process.hrtime.bigint() - start) / 1e9);
     }
   });
 

@@ -56,6 +56,12 @@ function expectDocumented(res: request.Response, method: string, docPath: string
   let response = op!.responses[String(res.status)];
   expect(response, `${method} ${docPath} documents status ${res.status}`).toBeDefined();
   if (response!.$ref) response = doc.components.responses[response!.$ref.split('/').pop()!]!;
+  // Non-JSON responses (the Prometheus exposition): the documented media type must be the one served.
+  if (response!.content?.['text/plain']) {
+    expect(res.type).toBe('text/plain');
+    expect(res.text.length).toBeGreaterThan(0);
+    return;
+  }
   const schema = response!.content?.['application/json']?.schema;
   expect(schema, `${method} ${docPath} ${res.status} has a JSON schema`).toBeDefined();
   const validate = ajv.compile(resolveRefs(schema));
@@ -100,6 +106,7 @@ describe('openapi.yaml', () => {
       [request(app).post('/cds-services/inotrope-patient-view').set('content-type', 'application/json').send('{'), 'post', '/cds-services/{id}'],
       [request(app).get('/healthz'), 'get', '/healthz'],
       [request(app).get('/readyz'), 'get', '/readyz'],
+      [request(app).get('/metrics'), 'get', '/metrics'],
     ];
     for (const [req, method, docPath] of cases) expectDocumented(await req, method, docPath);
   });

@@ -1,0 +1,155 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import request from 'supertest';
+import nock from 'nock';
+import { testConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { createApp } from '../../src/http/app.js';
+import { Metrics } from '../../src/observability/metrics.js';
+import type { Ruleset } from '../../src/rules/ruleset.js';
+import { logCapture, staticSource } from '../helpers.js';
+
+const FHIR = 'https://fhir.example.org/r4';
+// Recognisable patient data: none of it may ever reach a metric label.
+const PATIENT_ID = 'pat-Quixote-4711';
+const PATIENT_NAME = 'Zebedee';
+
+/**
+ * A ruleset double whose data needs and firings are known, so every series gets a sample: the
+ * patient comes from the FHIR server (fetch series), one active and one silent rule fire.
+ */
+const ruleset: Ruleset = {
+  version: 'sha256-0123abcd',
+  loadedAt: '2026-11-21T10:00:00.000Z',
+  counts: { active: 1, silent: 1, retired: 0 },
+  requirements: () => [
+    { key: 'patient', label: 'Patient', template: 'Patient/{{context.patientId}}', resourceType: 'Patient', paging: 'latest' },
+  ],
+  evaluate: async () => ({
+    cards: [],
+    fired: [
+      { id: 'milrinone-renal-dose', version: '1.0.0', status: 'active', category: 'dosing', indicator: 'warning' },
+      { id: 'shadow-potassium-check', version: '0.1.0', status: 'silent', category: 'monitoring', indicator: 'info' },
+    ],
+  }),
+};
+
+function build(overrides: Parameters<typeof testConfig>[0] = {}) {
+  const config = testConfig({ FHIR_SERVER_ALLOWLIST: [FHIR], ...overrides });
+  const metrics = new Metrics();
+  const capture = logCapture();
+  const app = createApp({ config, logger: createLogger({ LOG_LEVEL: 'info' }, capture.stream), rules: staticSource(ruleset), metrics });
+  return { app, metrics, logs: capture.lines };
+}
+
+const hookCall = {
+  hook: 'patient-view',
+  hookInstance: 'd1577c69-dfbe-44ad-ba6d-3e05e953b2ea',
+  fhirServer: FHIR,
+  fhirAuthorization: { access_token: 'secret-token-xyz', token_type: 'Bearer', expires_in: 300, scope: 'patient/*.read', subject: 'cds' },
+  context: { userId: 'Practitioner/dr-1', patientId: PATIENT_ID },
+};
+
+afterEach(() => {
+  nock.cleanAll();
+});
+
+describe('GET /metrics', () => {
+  it('serves every series, with samples after a hook call', async () => {
+    nock(FHIR)
+      .get(`/Patient/${PATIENT_ID}`)
+      .reply(200, { resourceType: 'Patient', id: PATIENT_ID, name: [{ family: PATIENT_NAME, given: ['Ada'] }], birthDate: '1950-01-01' });
+    const { app } = build();
+    await request(app).post('/cds-services/inotrope-patient-view').send(hookCall).expect(200);
+
+    const res = await request(app).get('/metrics').expect(200);
+    expect(res.type).toBe('text/plain');
+    const text = res.text;
+    for (const name of [
+      'http_request_duration_seconds',
+      'cds_hook_evaluation_duration_seconds',
+      'cds_fhir_fetch_duration_seconds',
+      'cds_cards_total',
+      'cds_silent_rule_firings_total',
+      'cds_rule_load_errors_total',
+      'cds_auth_failures_total',
+      'cds_ruleset_info',
+    ]) {
+      expect(text).toContain(`# TYPE ${name} `);
+    }
+    expect(text).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/cds-services\/:id",status="200"\} 1/);
+    expect(text).toMatch(/cds_hook_evaluation_duration_seconds_count\{service="inotrope-patient-view",outcome="ok"\} 1/);
+    expect(text).toMatch(/cds_fhir_fetch_duration_seconds_count\{resource_type="Patient",source="fhir-server",outcome="ok"\} 1/);
+    expect(text).toMatch(/cds_cards_total\{service="inotrope-patient-view",category="dosing",indicator="warning"\} 1/);
+    expect(text).toMatch(/cds_silent_rule_firings_total\{rule="shadow-potassium-check"\} 1/);
+    expect(text).toMatch(/cds_ruleset_info\{version="sha256-0123abcd"\} 1/);
+    expect(text).toMatch(/cds_rule_load_errors_total 0/);
+  });
+
+  it('never puts patient data, tokens or raw paths in a label', async () => {
+    nock(FHIR)
+      .get(`/Patient/${PATIENT_ID}`)
+      .reply(200, { resourceType: 'Patient', id: PATIENT_ID, name: [{ family: PATIENT_NAME }] });
+    const { app, metrics } = build();
+    await request(app).post('/cds-services/inotrope-patient-view').send(hookCall).expect(200);
+    // Unknown paths and odd methods carrying patient data must collapse to fixed labels.
+    await request(app).get(`/Patient/${PATIENT_ID}?name=${PATIENT_NAME}`).expect(404);
+    await request(app).post(`/cds-services/${PATIENT_ID}`).send(hookCall).expect(404);
+    metrics.authFailure(`bad token for ${PATIENT_NAME} ${PATIENT_ID}`);
+
+    const { text } = await request(app).get('/metrics').expect(200);
+    for (const secret of [PATIENT_ID, PATIENT_NAME, 'Quixote', 'secret-token-xyz', 'Practitioner', 'dr-1']) {
+      expect(text).not.toContain(secret);
+    }
+    expect(text).toContain('cds_auth_failures_total{reason="other"} 1');
+    expect(text).toMatch(/http_request_duration_seconds_count\{method="GET",route="unmatched",status="404"\} 1/);
+  });
+
+  it('counts a data-unavailable outcome and a failed fetch by resource type', async () => {
+    nock(FHIR).get(`/Patient/${PATIENT_ID}`).reply(500, 'boom');
+    const { app } = build();
+    const res = await request(app).post('/cds-services/inotrope-patient-view').send(hookCall);
+    const { text } = await request(app).get('/metrics').expect(200);
+    const outcome = res.status === 412 ? 'data-unavailable' : 'ok';
+    expect(text).toMatch(new RegExp(`cds_hook_evaluation_duration_seconds_count\\{service="inotrope-patient-view",outcome="${outcome}"\\} 1`));
+    expect(text).toMatch(new RegExp(`http_request_duration_seconds_count\\{method="POST",route="/cds-services/:id",status="${res.status}"\\} 1`));
+  });
+
+  it('keeps one registry per app and can be turned off', async () => {
+    const a = build();
+    const b = build({ METRICS_ENABLED: 'off' });
+    await request(a.app).get('/healthz').expect(200);
+    await request(b.app).get('/metrics').expect(404);
+    const { text } = await request(a.app).get('/metrics').expect(200);
+    expect(text).toMatch(/http_request_duration_seconds_count\{method="GET",route="\/healthz",status="200"\} 1/);
+    expect(await b.metrics.registry.getSingleMetricAsString('http_request_duration_seconds')).toContain(
+      'route="unmatched",status="404"',
+    );
+  });
+
+  it('adds process metrics when asked (production)', async () => {
+    const metrics = new Metrics({ defaultMetrics: true });
+    const { body } = await metrics.exposition();
+    expect(body).toContain('process_resident_memory_bytes');
+    expect(body).toContain('nodejs_eventloop_lag_seconds');
+  });
+
+  it('counts rule load errors', async () => {
+    const metrics = new Metrics();
+    metrics.ruleLoadError();
+    metrics.ruleLoadError();
+    expect((await metrics.exposition()).body).toContain('cds_rule_load_errors_total 2');
+  });
+});
+
+describe('request log', () => {
+  it('writes one JSON line per request with id, service, duration, status and card count', async () => {
+    nock(FHIR).get(`/Patient/${PATIENT_ID}`).reply(200, { resourceType: 'Patient', id: PATIENT_ID });
+    const { app, logs } = build();
+    await request(app).post('/cds-services/inotrope-patient-view').set('x-request-id', 'req-42').send(hookCall).expect(200);
+    const lines = logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'request');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ reqId: 'req-42', service: 'inotrope-patient-view', status: 200, cards: 0 });
+    expect(typeof lines[0]!.durationMs).toBe('number');
+    expect(logs.join('\n')).not.toContain(PATIENT_NAME);
+  });
+});
