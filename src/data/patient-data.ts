@@ -35,8 +35,10 @@ export interface DataRequirement {
 
 /** A part of the patient's data that could not be obtained, or was obtained incompletely. */
 export interface DataGap {
+  /** The requirement's key; `draftOrders` for the request's draft orders. */
   key: string;
-  resourceType: DataRequirement['resourceType'];
+  /** `Medication` when the drug behind an order's medicationReference could not be identified. */
+  resourceType: DataRequirement['resourceType'] | 'Medication';
   reason:
     | 'fetch-failed'
     | 'timeout'

@@ -1,15 +1,38 @@
-import type { Bundle, MedicationRequest, Resource } from '@medplum/fhirtypes';
+import type { Logger } from 'pino';
 import type { HookRequest } from '../cds/request-schema.js';
-import type { DataRequirement, MedicationOrder, ResolvedData } from './patient-data.js';
+import { isAllowed, parseBaseUrl } from './allowlist.js';
+import { FhirClient } from './fhir-client.js';
+import { classifyPayload, type FhirObject, type Payload } from './fhir-payload.js';
+import { MedicationResolver } from './medications.js';
+import { buildPatientData, DRAFT_OWNER, readActiveOrders, readDraftOrders, type KeyResources, type OrderInput } from './normalise.js';
+import type { DataGap, DataRequirement, FetchRecord, ResolvedData } from './patient-data.js';
+import { fillTemplate, tokenValues } from './tokens.js';
 
-// Initial version: prefetch only. The data issue (#3) replaces this with fetching from fhirServer.
+/**
+ * Obtains the data the rules need for one hook call (shared/cds-hooks.md §5): each key from prefetch
+ * when the EHR sent it usable, else from the EHR's FHIR server (allowlisted, all keys at once, within
+ * one time budget), then normalises it into PatientData. What could not be obtained becomes a gap
+ * the rules turn into a data-quality card; only when nothing usable was obtained, or a key is missing
+ * and there is nowhere to fetch it from, does the call fail with 412.
+ */
 
 export interface DataOptions {
+  /** Base URLs the EHR's token may be sent to (FHIR_SERVER_ALLOWLIST, plus the calling client's own list). */
   fhirServerAllowlist: readonly string[];
+  /** All FHIR fetching of one hook call ends within this many milliseconds. */
   budgetMs: number;
+  /** Timeout of one HTTP request (further capped by what is left of the budget). */
   requestTimeoutMs: number;
+  /** Pages followed per `paging: 'all'` search, the first included. */
   maxPages: number;
+  /** Resources kept per search key. */
   maxResources: number;
+  /** HTTP client; defaults to the global fetch. */
+  fetch?: typeof fetch;
+  /** Receives one line per key and per gap: key names, resource types, statuses, durations only. */
+  logger?: Pick<Logger, 'debug' | 'warn'>;
+  /** Monotonic milliseconds for the budget and durations; defaults to performance.now. */
+  clock?: () => number;
 }
 
 /** Required data could not be obtained at all: the edge answers 412 (spec §Prefetch). */
@@ -23,35 +46,238 @@ export class DataUnavailableError extends Error {
   }
 }
 
+interface KeyPlan {
+  requirement: DataRequirement;
+  /** The filled template; undefined when a token has no value (such a key is never fetched). */
+  url?: string;
+  prefetch: Payload | { kind: 'absent' };
+}
+
+interface KeyOutcome {
+  requirement: DataRequirement;
+  /** The resources the key carried; undefined when it could not be obtained. */
+  resources?: readonly FhirObject[];
+  active: readonly OrderInput[];
+  gaps: DataGap[];
+  record: FetchRecord;
+  status?: number;
+}
+
+interface Context {
+  options: DataOptions;
+  client: FhirClient | undefined;
+  /** Why the FHIR server cannot be used, when there is no client. */
+  noServerWhy: string;
+  medications: MedicationResolver;
+  clock: () => number;
+}
+
 export async function resolvePatientData(
   request: HookRequest,
   requirements: readonly DataRequirement[],
-  _options: DataOptions,
+  options: DataOptions,
 ): Promise<ResolvedData> {
-  const missing = requirements.filter((r) => !(r.key in (request.prefetch ?? {})));
-  if (missing.length > 0) {
-    throw new DataUnavailableError('Prefetch is missing data the service needs and no fhirServer was given', [
-      ...missing.map((r) => `missing prefetch key: ${r.key}`),
-    ]);
+  const clock = options.clock ?? (() => performance.now());
+  const deadline = clock() + options.budgetMs;
+  const tokens = tokenValues(request.context);
+  const prefetch = request.prefetch ?? {};
+  const plans: KeyPlan[] = requirements.map((requirement) => {
+    const url = fillTemplate(requirement.template, tokens);
+    return {
+      requirement,
+      ...(url !== undefined && { url }),
+      prefetch: Object.hasOwn(prefetch, requirement.key) ? classifyPayload(prefetch[requirement.key], requirement) : { kind: 'absent' },
+    };
+  });
+
+  const toFetch = plans.filter((p) => p.url !== undefined && ['absent', 'operation-outcome', 'invalid'].includes(p.prefetch.kind));
+  const missing = toFetch.filter((p) => p.prefetch.kind === 'absent');
+  if (request.fhirServer === undefined && missing.length > 0) {
+    throw new DataUnavailableError(
+      'Prefetch is missing data the service needs and no fhirServer was given',
+      missing.map((p) => `missing prefetch key: ${p.requirement.key}`),
+    );
   }
-  const drafts = 'draftOrders' in request.context ? draftResources(request.context.draftOrders as Bundle) : [];
-  const medicationOrders: MedicationOrder[] = drafts
-    .filter((r): r is MedicationRequest => r.resourceType === 'MedicationRequest')
-    .map((request) => ({ request, codings: request.medicationCodeableConcept?.coding ?? [], origin: 'draft', selected: true }));
-  const data = {
-    hook: request.hook,
-    patientId: request.context.patientId,
-    otherDraftOrders: drafts.filter((r) => r.resourceType !== 'MedicationRequest'),
-    medicationOrders,
-    observationsByCode: new Map(),
-    conditions: [],
-    allergies: [],
-    serviceRequests: [],
-    gaps: [],
-  };
-  return { data, fetches: [] };
+  const allowed = request.fhirServer !== undefined && isAllowed(request.fhirServer, options.fhirServerAllowlist);
+  if (request.fhirServer !== undefined && !allowed && toFetch.length > 0) {
+    throw new DataUnavailableError(
+      "fhirServer is not on this service's allowlist",
+      toFetch.map((p) => `not fetched: ${p.requirement.key}`),
+    );
+  }
+  const client = allowed
+    ? new FhirClient({
+        base: parseBaseUrl(request.fhirServer!)!,
+        ...(request.fhirAuthorization && { accessToken: request.fhirAuthorization.access_token }),
+        fetch: options.fetch ?? fetch,
+        clock,
+        deadline,
+        requestTimeoutMs: options.requestTimeoutMs,
+      })
+    : undefined;
+  const noServerWhy =
+    request.fhirServer === undefined ? 'no FHIR server was given to read it from' : "the FHIR server is not on this service's allowlist";
+  const ctx: Context = { options, client, noServerWhy, medications: new MedicationResolver(client, noServerWhy, clock), clock };
+
+  const drafts = readDraftOrders(request);
+  ctx.medications.remember([...drafts.others, ...drafts.medicationRequests]);
+  for (const plan of plans) if (plan.prefetch.kind === 'data') ctx.medications.remember(plan.prefetch.resources);
+
+  const draftOrders = Promise.all(
+    drafts.medicationRequests.map(async (r): Promise<OrderInput> => ({ request: r, lookup: await ctx.medications.lookup(r, DRAFT_OWNER.key), owner: DRAFT_OWNER })),
+  );
+  const outcomes = await Promise.all(plans.map((plan) => obtain(plan, ctx)));
+  const drafted = await draftOrders;
+
+  for (const o of outcomes) {
+    options.logger?.debug({ ...o.record, ...(o.status !== undefined && { status: o.status }) }, 'patient data key');
+  }
+  if (outcomes.length > 0 && outcomes.every((o) => o.resources === undefined)) {
+    throw new DataUnavailableError(
+      'No usable patient data could be obtained',
+      outcomes.flatMap((o) => o.gaps.map((g) => g.message)),
+    );
+  }
+
+  const keys: KeyResources[] = outcomes.flatMap((o) =>
+    o.resources !== undefined && o.requirement.resourceType !== 'MedicationRequest' ? [{ requirement: o.requirement, resources: o.resources }] : [],
+  );
+  const built = buildPatientData({
+    request,
+    drafts: drafted,
+    otherDraftOrders: drafts.others,
+    active: outcomes.flatMap((o) => o.active),
+    keys,
+  });
+  const gaps = [...drafts.gaps, ...outcomes.flatMap((o) => o.gaps), ...built.gaps];
+  for (const g of gaps) options.logger?.warn({ key: g.key, resourceType: g.resourceType, reason: g.reason }, 'patient data gap');
+  for (const f of ctx.medications.fetches) options.logger?.debug({ ...f }, 'patient data key');
+  return { data: { ...built.data, gaps }, fetches: [...outcomes.map((o) => o.record), ...ctx.medications.fetches] };
 }
 
-function draftResources(bundle: Bundle): Resource[] {
-  return (bundle.entry ?? []).flatMap((e) => (e.resource ? [e.resource] : []));
+/** One key: from prefetch when usable, else from the FHIR server, else a gap. */
+async function obtain(plan: KeyPlan, ctx: Context): Promise<KeyOutcome> {
+  const { requirement, prefetch } = plan;
+  const start = ctx.clock();
+  const record = (source: FetchRecord['source'], outcome: FetchRecord['outcome'], requests: number): FetchRecord => ({
+    key: requirement.key,
+    resourceType: requirement.resourceType,
+    source,
+    outcome,
+    durationMs: Math.round(ctx.clock() - start),
+    requests,
+  });
+
+  if (prefetch.kind === 'null' || (prefetch.kind === 'absent' && plan.url === undefined)) {
+    return { requirement, resources: [], active: [], gaps: [], record: record('prefetch', 'null', 0) };
+  }
+  if (prefetch.kind === 'data') {
+    const pages = await collectPages(prefetch, requirement, ctx);
+    return withOrders(requirement, pages.resources, pages.gaps, record('prefetch', pages.gaps.length > 0 ? 'truncated' : 'ok', pages.requests), ctx);
+  }
+  if (!ctx.client || plan.url === undefined) {
+    // Only an OperationOutcome or a non-resource can get here (an absent key without a server is a 412).
+    const gap: DataGap =
+      prefetch.kind === 'operation-outcome'
+        ? failureGap(requirement, 'operation-outcome', 'the EHR sent an error (OperationOutcome) instead of the data')
+        : failureGap(requirement, 'invalid-response', `the EHR sent something that is not FHIR data (${prefetch.kind === 'invalid' ? prefetch.why : 'absent'})`);
+    return { requirement, active: [], gaps: [gap], record: record('prefetch', gap.reason, 0) };
+  }
+
+  const answer = await ctx.client.get(plan.url);
+  if (!answer.ok) {
+    const { reason, why, status } = answer.failure;
+    return {
+      requirement,
+      active: [],
+      gaps: [failureGap(requirement, reason, why)],
+      record: record('fhir-server', reason, answer.requests),
+      ...(status !== undefined && { status }),
+    };
+  }
+  const payload = classifyPayload(answer.body, requirement);
+  if (payload.kind !== 'data') {
+    const gap =
+      payload.kind === 'operation-outcome'
+        ? failureGap(requirement, 'operation-outcome', 'the FHIR server answered with an error (OperationOutcome)')
+        : failureGap(requirement, 'invalid-response', `the FHIR server's answer was unusable (${payload.kind === 'invalid' ? payload.why : 'empty'})`);
+    return { requirement, active: [], gaps: [gap], record: record('fhir-server', gap.reason, answer.requests) };
+  }
+  const pages = await collectPages(payload, requirement, ctx);
+  const requests = answer.requests + pages.requests;
+  return withOrders(requirement, pages.resources, pages.gaps, record('fhir-server', pages.gaps.length > 0 ? 'truncated' : 'ok', requests), ctx);
 }
+
+/** A MedicationRequest key's active orders, with the drug behind each medicationReference looked up. */
+async function withOrders(
+  requirement: DataRequirement,
+  resources: readonly FhirObject[],
+  gaps: DataGap[],
+  record: FetchRecord,
+  ctx: Context,
+): Promise<KeyOutcome> {
+  if (requirement.resourceType !== 'MedicationRequest') return { requirement, resources, active: [], gaps, record };
+  ctx.medications.remember(resources);
+  const { requests, gaps: malformed } = readActiveOrders(requirement, resources);
+  const owner = { key: requirement.key, label: requirement.label, resourceType: requirement.resourceType };
+  const active = await Promise.all(requests.map(async (r) => ({ request: r, lookup: await ctx.medications.lookup(r, requirement.key), owner })));
+  return { requirement, resources, active, gaps: [...gaps, ...malformed], record };
+}
+
+/**
+ * The rest of a search: follows `Bundle.link[next]` for `paging: 'all'` keys up to the page and
+ * resource caps, and says so (a `truncated` gap) when results were left unread.
+ */
+async function collectPages(
+  first: Extract<Payload, { kind: 'data' }>,
+  requirement: DataRequirement,
+  ctx: Context,
+): Promise<{ resources: FhirObject[]; gaps: DataGap[]; requests: number }> {
+  const { maxPages, maxResources } = ctx.options;
+  const resources = [...first.resources];
+  const matching = () => resources.filter((r) => r.resourceType === requirement.resourceType).length;
+  let next = requirement.paging === 'all' ? first.next : undefined;
+  let pages = 1;
+  let requests = 0;
+  let truncated: string | undefined;
+  while (next !== undefined && truncated === undefined) {
+    if (pages >= maxPages) truncated = `more than ${maxPages} pages of results`;
+    else if (matching() >= maxResources) truncated = `more than ${maxResources} results`;
+    else if (!ctx.client) truncated = `more pages exist, but ${ctx.noServerWhy}`;
+    else {
+      const page = await ctx.client.get(next);
+      requests += page.requests;
+      const payload = page.ok ? classifyPayload(page.body, requirement) : undefined;
+      if (!page.ok) truncated = `a further page could not be read: ${page.failure.why}`;
+      else if (payload?.kind !== 'data') truncated = 'a further page could not be read: the answer was unusable';
+      else {
+        resources.push(...payload.resources);
+        pages++;
+        next = payload.next;
+      }
+    }
+  }
+  if (matching() > maxResources) {
+    let kept = 0;
+    const capped = resources.filter((r) => r.resourceType !== requirement.resourceType || ++kept <= maxResources);
+    resources.splice(0, resources.length, ...capped);
+    truncated ??= `more than ${maxResources} results`;
+  }
+  const gaps: DataGap[] =
+    truncated === undefined
+      ? []
+      : [
+          {
+            key: requirement.key,
+            resourceType: requirement.resourceType,
+            reason: 'truncated',
+            message: `${requirement.label}: only part of the results was read (${truncated}).`,
+          },
+        ];
+  return { resources, gaps, requests };
+}
+
+function failureGap(requirement: DataRequirement, reason: DataGap['reason'], why: string): DataGap {
+  return { key: requirement.key, resourceType: requirement.resourceType, reason, message: `${requirement.label} could not be read: ${why}.` };
+}
+

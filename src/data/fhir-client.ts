@@ -1,0 +1,151 @@
+import { isUnder, type BaseUrl } from './allowlist.js';
+import { isFhirObject, type FhirObject } from './fhir-payload.js';
+import type { DataGap } from './patient-data.js';
+
+/**
+ * GETs against the EHR's FHIR server on behalf of one hook call. Plain `fetch` rather than
+ * MedplumClient: we need every request bounded by the hook's budget (AbortSignal), exactly one retry
+ * and only on 429/503, and redirects handled by hand so the token never leaves the allowlisted base
+ * (MedplumClient retries 5xx on its own schedule and lets fetch follow redirects).
+ */
+
+/** Why something could not be read, in words safe for a card and a log line. */
+export interface Failure {
+  reason: DataGap['reason'];
+  why: string;
+  status?: number;
+}
+
+export type GetResult = ({ ok: true; body: FhirObject } | { ok: false; failure: Failure }) & { requests: number };
+
+export interface FhirClientOptions {
+  base: BaseUrl;
+  /** `fhirAuthorization.access_token`; absent for an open server (cds-hooks.md §4 A5). */
+  accessToken?: string;
+  fetch: typeof fetch;
+  /** Monotonic milliseconds. */
+  clock: () => number;
+  /** Clock value by which every request of this hook call must be done. */
+  deadline: number;
+  requestTimeoutMs: number;
+}
+
+const MAX_REDIRECTS = 3;
+// A retry is sent only if, after waiting, at least this much of the budget is left for it.
+const MIN_RETRY_WINDOW_MS = 50;
+
+export class FhirClient {
+  constructor(private readonly options: FhirClientOptions) {}
+
+  /** Milliseconds of the budget left. */
+  remaining(): number {
+    return this.options.deadline - this.options.clock();
+  }
+
+  /** GETs a path relative to the base (`Patient/123`, `Observation?...`) or an absolute URL under it (next links). */
+  async get(target: string): Promise<GetResult> {
+    const first = this.resolve(target);
+    if (!first) return { ok: false, failure: { reason: 'fetch-failed', why: 'the link points outside the FHIR server' }, requests: 0 };
+    let url: URL = first;
+    let requests = 0;
+    let retried = false;
+    let redirects = 0;
+    for (;;) {
+      const remaining = this.remaining();
+      if (remaining <= 0) return { ok: false, failure: { reason: 'timeout', why: 'the time allowed for the FHIR server ran out' }, requests };
+      requests++;
+      try {
+        const signal = AbortSignal.timeout(Math.ceil(Math.min(this.options.requestTimeoutMs, remaining)));
+        const res = await this.options.fetch(url, { method: 'GET', headers: this.headers(), redirect: 'manual', signal });
+        if (res.status >= 300 && res.status < 400) {
+          await discard(res);
+          const location = res.headers.get('location');
+          const next: URL | undefined = location ? safeUrl(location, url) : undefined;
+          if (!next || !isUnder(next, this.options.base) || redirects >= MAX_REDIRECTS) {
+            return { ok: false, failure: { reason: 'fetch-failed', why: 'the FHIR server redirected elsewhere (not followed)', status: res.status }, requests };
+          }
+          redirects++;
+          url = next;
+          continue;
+        }
+        if ((res.status === 429 || res.status === 503) && !retried) {
+          const wait = retryAfterMs(res.headers.get('retry-after'));
+          await discard(res);
+          if (wait !== undefined && wait + MIN_RETRY_WINDOW_MS < this.remaining()) {
+            retried = true;
+            if (wait > 0) await sleep(wait);
+            continue;
+          }
+          return { ok: false, failure: statusFailure(res.status), requests };
+        }
+        if (!res.ok) {
+          await discard(res);
+          return { ok: false, failure: statusFailure(res.status), requests };
+        }
+        const text = await res.text();
+        let body: unknown;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          return { ok: false, failure: { reason: 'invalid-response', why: "the FHIR server's answer was not JSON", status: res.status }, requests };
+        }
+        if (!isFhirObject(body)) {
+          return { ok: false, failure: { reason: 'invalid-response', why: "the FHIR server's answer was not a FHIR resource", status: res.status }, requests };
+        }
+        return { ok: true, body, requests };
+      } catch (err) {
+        const name = err instanceof Error ? err.name : '';
+        if (name === 'TimeoutError' || name === 'AbortError') {
+          return { ok: false, failure: { reason: 'timeout', why: 'the FHIR server did not answer in time' }, requests };
+        }
+        return { ok: false, failure: { reason: 'fetch-failed', why: 'the FHIR server could not be reached' }, requests };
+      }
+    }
+  }
+
+  private resolve(target: string): URL | undefined {
+    const { base } = this.options;
+    const url = /^[a-z][a-z0-9+.-]*:/i.test(target) ? safeUrl(target) : safeUrl(`${base.origin}${base.path}/${target.replace(/^\/+/, '')}`);
+    return url && isUnder(url, base) ? url : undefined;
+  }
+
+  private headers(): Record<string, string> {
+    const headers: Record<string, string> = { accept: 'application/fhir+json, application/json;q=0.9' };
+    if (this.options.accessToken !== undefined) headers.authorization = `Bearer ${this.options.accessToken}`;
+    return headers;
+  }
+}
+
+function statusFailure(status: number): Failure {
+  if (status === 401 || status === 403) return { reason: 'unauthorized', why: `the FHIR server refused access (HTTP ${status})`, status };
+  if (status === 404 || status === 410) return { reason: 'not-found', why: `the FHIR server did not find it (HTTP ${status})`, status };
+  if (status === 429 || status === 503) return { reason: 'fetch-failed', why: `the FHIR server was busy (HTTP ${status})`, status };
+  if (status >= 500) return { reason: 'fetch-failed', why: `the FHIR server failed (HTTP ${status})`, status };
+  return { reason: 'fetch-failed', why: `the FHIR server rejected the request (HTTP ${status})`, status };
+}
+
+/** Retry-After as milliseconds from now (seconds or an HTTP date); 0 when absent; undefined when unreadable. */
+function retryAfterMs(header: string | null): number | undefined {
+  if (header === null || header.trim() === '') return 0;
+  if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+function safeUrl(raw: string, base?: URL): URL | undefined {
+  try {
+    const url = new URL(raw, base);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Releases a response body we will not read, so the connection is not held open. */
+async function discard(res: Response): Promise<void> {
+  await res.body?.cancel().catch(() => undefined);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

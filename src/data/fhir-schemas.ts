@@ -1,0 +1,179 @@
+import { z } from 'zod';
+import type {
+  AllergyIntolerance,
+  Condition,
+  Medication,
+  MedicationRequest,
+  Observation,
+  Patient,
+  ServiceRequest,
+} from '@medplum/fhirtypes';
+
+/**
+ * Lenient shapes of the fields the facts read, per resource type. Prefetch and FHIR-server data is
+ * checked only for being a resource at the edge; each resource is parsed with these before it enters
+ * PatientData, so a wrong shape (a `coding` that is an object, a value that is a string) is skipped
+ * and reported instead of crashing a fact. Unknown fields pass through untouched.
+ */
+
+const coding = z.looseObject({ system: z.string().optional(), code: z.string().optional(), display: z.string().optional() });
+const codeableConcept = z.looseObject({ coding: z.array(coding).optional(), text: z.string().optional() });
+const quantity = z.looseObject({
+  value: z.number().optional(),
+  comparator: z.string().optional(),
+  unit: z.string().optional(),
+  system: z.string().optional(),
+  code: z.string().optional(),
+});
+const ratio = z.looseObject({ numerator: quantity.optional(), denominator: quantity.optional() });
+const period = z.looseObject({ start: z.string().optional(), end: z.string().optional() });
+const reference = z.looseObject({ reference: z.string().optional(), display: z.string().optional() });
+const id = z.string().optional();
+
+const observationValue = {
+  valueQuantity: quantity.optional(),
+  valueCodeableConcept: codeableConcept.optional(),
+};
+
+const observation = z.looseObject({
+  resourceType: z.literal('Observation'),
+  id,
+  status: z.string().optional(),
+  code: codeableConcept,
+  ...observationValue,
+  component: z.array(z.looseObject({ code: codeableConcept, ...observationValue })).optional(),
+  effectiveDateTime: z.string().optional(),
+  effectivePeriod: period.optional(),
+  effectiveInstant: z.string().optional(),
+  issued: z.string().optional(),
+});
+
+const clinicalStatuses = {
+  clinicalStatus: codeableConcept.optional(),
+  verificationStatus: codeableConcept.optional(),
+};
+
+const condition = z.looseObject({
+  resourceType: z.literal('Condition'),
+  id,
+  code: codeableConcept.optional(),
+  ...clinicalStatuses,
+  category: z.array(codeableConcept).optional(),
+  onsetDateTime: z.string().optional(),
+  onsetPeriod: period.optional(),
+  recordedDate: z.string().optional(),
+});
+
+const allergyIntolerance = z.looseObject({
+  resourceType: z.literal('AllergyIntolerance'),
+  id,
+  code: codeableConcept.optional(),
+  ...clinicalStatuses,
+  reaction: z.array(z.looseObject({ substance: codeableConcept.optional() })).optional(),
+});
+
+const serviceRequest = z.looseObject({
+  resourceType: z.literal('ServiceRequest'),
+  id,
+  status: z.string().optional(),
+  intent: z.string().optional(),
+  code: codeableConcept.optional(),
+  authoredOn: z.string().optional(),
+});
+
+const medicationRequest = z.looseObject({
+  resourceType: z.literal('MedicationRequest'),
+  id,
+  status: z.string().optional(),
+  intent: z.string().optional(),
+  medicationCodeableConcept: codeableConcept.optional(),
+  medicationReference: reference.optional(),
+  contained: z.array(z.looseObject({ resourceType: z.string(), id })).optional(),
+  authoredOn: z.string().optional(),
+  dosageInstruction: z
+    .array(
+      z.looseObject({
+        route: codeableConcept.optional(),
+        timing: z
+          .looseObject({
+            repeat: z.looseObject({ boundsDuration: quantity.optional(), boundsPeriod: period.optional() }).optional(),
+          })
+          .optional(),
+        doseAndRate: z
+          .array(
+            z.looseObject({
+              doseQuantity: quantity.optional(),
+              rateQuantity: quantity.optional(),
+              rateRatio: ratio.optional(),
+            }),
+          )
+          .optional(),
+      }),
+    )
+    .optional(),
+});
+
+const medication = z.looseObject({
+  resourceType: z.literal('Medication'),
+  id,
+  code: codeableConcept.optional(),
+  form: codeableConcept.optional(),
+  ingredient: z
+    .array(
+      z.looseObject({
+        itemCodeableConcept: codeableConcept.optional(),
+        itemReference: reference.optional(),
+        strength: ratio.optional(),
+      }),
+    )
+    .optional(),
+});
+
+const patient = z.looseObject({
+  resourceType: z.literal('Patient'),
+  id,
+  gender: z.string().optional(),
+  birthDate: z.string().optional(),
+});
+
+interface Typed {
+  Observation: Observation;
+  Condition: Condition;
+  AllergyIntolerance: AllergyIntolerance;
+  ServiceRequest: ServiceRequest;
+  MedicationRequest: MedicationRequest;
+  Medication: Medication;
+  Patient: Patient;
+}
+
+const SCHEMAS: { [K in keyof Typed]: z.ZodType } = {
+  Observation: observation,
+  Condition: condition,
+  AllergyIntolerance: allergyIntolerance,
+  ServiceRequest: serviceRequest,
+  MedicationRequest: medicationRequest,
+  Medication: medication,
+  Patient: patient,
+};
+
+export type ReadableType = keyof Typed;
+
+/**
+ * The resource as its FHIR type when the fields facts read have the right shape, else undefined.
+ * The original object is returned (not zod's copy): the check vouches for the fields facts use.
+ */
+export function readResource<K extends ReadableType>(type: K, raw: unknown): Typed[K] | undefined {
+  return SCHEMAS[type].safeParse(raw).success ? (raw as Typed[K]) : undefined;
+}
+
+/** Splits resources of one type into those facts can read and a count of the malformed ones. */
+export function readAll<K extends ReadableType>(type: K, raws: readonly unknown[]): { valid: Typed[K][]; malformed: number } {
+  const valid: Typed[K][] = [];
+  let malformed = 0;
+  for (const raw of raws) {
+    const resource = readResource(type, raw);
+    if (resource) valid.push(resource);
+    else malformed++;
+  }
+  return { valid, malformed };
+}

@@ -1,0 +1,195 @@
+import type { MedicationRequest, Observation, Resource } from '@medplum/fhirtypes';
+import type { HookRequest } from '../cds/request-schema.js';
+import type { FhirObject } from './fhir-payload.js';
+import { readAll, type ReadableType } from './fhir-schemas.js';
+import { drugCodings, type MedicationLookup } from './medications.js';
+import type { DataGap, DataRequirement, MedicationOrder, ObservationValue, PatientData } from './patient-data.js';
+
+/**
+ * Turns what was obtained (draft orders, and the resources each usable key carried) into the one
+ * typed PatientData the facts read. Every resource is read through a lenient schema first; what
+ * cannot be read is left out and reported as a gap, never silently dropped.
+ */
+
+export interface Owner {
+  key: string;
+  label: string;
+  resourceType: DataRequirement['resourceType'];
+}
+
+export interface OrderInput {
+  request: MedicationRequest;
+  lookup: MedicationLookup;
+  owner: Owner;
+}
+
+export interface KeyResources {
+  requirement: DataRequirement;
+  resources: readonly FhirObject[];
+}
+
+export interface NormaliseInput {
+  request: HookRequest;
+  drafts: readonly OrderInput[];
+  otherDraftOrders: readonly Resource[];
+  active: readonly OrderInput[];
+  /** Usable keys with the resources they carried (MedicationRequest keys arrive as `active`). */
+  keys: readonly KeyResources[];
+}
+
+export const DRAFT_OWNER: Owner = { key: 'draftOrders', label: 'Draft orders', resourceType: 'MedicationRequest' };
+
+const UNUSABLE_OBSERVATION = new Set(['cancelled', 'entered-in-error']);
+
+export function buildPatientData(input: NormaliseInput): { data: Omit<PatientData, 'gaps'>; gaps: DataGap[] } {
+  const gaps: DataGap[] = [];
+  const ofType = <K extends ReadableType>(type: K) => {
+    const seen = new Set<string>();
+    const all = [];
+    for (const { requirement, resources } of input.keys.filter((k) => k.requirement.resourceType === type)) {
+      const { valid, malformed } = readAll(type, resources.filter((r) => r.resourceType === type));
+      if (malformed > 0) gaps.push(malformedGap(requirement, malformed));
+      for (const resource of valid) {
+        const id = (resource as { id?: string }).id;
+        if (id !== undefined && seen.has(id)) continue;
+        if (id !== undefined) seen.add(id);
+        all.push({ resource, requirement });
+      }
+    }
+    return all;
+  };
+
+  const patients = ofType('Patient').map((p) => p.resource);
+  const patient = patients.find((p) => p.id === input.request.context.patientId) ?? patients[0];
+
+  const observationsByCode = new Map<string, ObservationValue[]>();
+  const undated = new Map<DataRequirement, number>();
+  for (const { resource, requirement } of ofType('Observation')) {
+    if (UNUSABLE_OBSERVATION.has(resource.status ?? '')) continue;
+    const effective = effectiveTime(resource);
+    if (effective === undefined) {
+      undated.set(requirement, (undated.get(requirement) ?? 0) + 1);
+      continue;
+    }
+    for (const value of observationValues(resource, effective)) {
+      const list = observationsByCode.get(value.code) ?? [];
+      list.push(value);
+      observationsByCode.set(value.code, list);
+    }
+  }
+  for (const [requirement, count] of undated) gaps.push(malformedGap(requirement, count, 'no date'));
+  for (const list of observationsByCode.values()) list.sort((a, b) => Date.parse(b.effective) - Date.parse(a.effective));
+
+  const medicationOrders = [
+    ...input.drafts.map((o) => toOrder(o, 'draft', input.request.hook === 'order-sign' || isSelected(input.request, o.request))),
+    ...dedupeActive(input.drafts, input.active).map((o) => toOrder(o, 'active', input.request.hook === 'patient-view')),
+  ];
+  gaps.push(...medicationGaps([...input.drafts, ...input.active]));
+
+  return {
+    data: {
+      hook: input.request.hook,
+      patientId: input.request.context.patientId,
+      ...(patient && { patient }),
+      otherDraftOrders: input.otherDraftOrders,
+      medicationOrders,
+      observationsByCode,
+      conditions: ofType('Condition').map((c) => c.resource),
+      allergies: ofType('AllergyIntolerance').map((a) => a.resource),
+      serviceRequests: ofType('ServiceRequest').map((s) => s.resource),
+    },
+    gaps,
+  };
+}
+
+/** The draft orders of an order hook: MedicationRequests (readable ones) and the other order resources. */
+export function readDraftOrders(request: HookRequest): { medicationRequests: MedicationRequest[]; others: Resource[]; gaps: DataGap[] } {
+  if (request.hook === 'patient-view') return { medicationRequests: [], others: [], gaps: [] };
+  const resources = (request.context.draftOrders.entry ?? []).flatMap((e) => (e.resource ? [e.resource] : []));
+  const { valid, malformed } = readAll('MedicationRequest', resources.filter((r) => r.resourceType === 'MedicationRequest'));
+  return {
+    medicationRequests: valid,
+    others: resources.filter((r) => r.resourceType !== 'MedicationRequest') as Resource[],
+    gaps: malformed > 0 ? [malformedGap(DRAFT_OWNER, malformed)] : [],
+  };
+}
+
+/** The patient's active orders from a MedicationRequest key (the search may return others). */
+export function readActiveOrders(requirement: DataRequirement, resources: readonly FhirObject[]): { requests: MedicationRequest[]; gaps: DataGap[] } {
+  const { valid, malformed } = readAll('MedicationRequest', resources.filter((r) => r.resourceType === 'MedicationRequest'));
+  return { requests: valid.filter((r) => r.status === 'active'), gaps: malformed > 0 ? [malformedGap(requirement, malformed)] : [] };
+}
+
+function isSelected(request: HookRequest, order: MedicationRequest): boolean {
+  return request.hook === 'order-select' && order.id !== undefined && request.context.selections.includes(`MedicationRequest/${order.id}`);
+}
+
+function dedupeActive(drafts: readonly OrderInput[], active: readonly OrderInput[]): OrderInput[] {
+  const seen = new Set(drafts.flatMap((d) => (d.request.id !== undefined ? [d.request.id] : [])));
+  return active.filter((a) => {
+    if (a.request.id === undefined) return true;
+    if (seen.has(a.request.id)) return false;
+    seen.add(a.request.id);
+    return true;
+  });
+}
+
+function toOrder(input: OrderInput, origin: MedicationOrder['origin'], selected: boolean): MedicationOrder {
+  const { medication } = input.lookup;
+  return { request: input.request, ...(medication && { medication }), codings: drugCodings(input.request, medication), origin, selected };
+}
+
+/** One gap per owner and reason for orders whose drug could not be identified. */
+function medicationGaps(orders: readonly OrderInput[]): DataGap[] {
+  const groups = new Map<string, { owner: Owner; reason: DataGap['reason']; why: string; count: number }>();
+  for (const { owner, lookup } of orders) {
+    if (!lookup.failure) continue;
+    const id = `${owner.key}\u0000${lookup.failure.reason}`;
+    const group = groups.get(id) ?? { owner, reason: lookup.failure.reason, why: lookup.failure.why, count: 0 };
+    group.count++;
+    groups.set(id, group);
+  }
+  return [...groups.values()].map(({ owner, reason, why, count }) => ({
+    key: owner.key,
+    resourceType: 'Medication',
+    reason,
+    message: `${owner.label}: the drug of ${count === 1 ? '1 medication order' : `${count} medication orders`} could not be identified (${why}).`,
+  }));
+}
+
+function malformedGap(owner: Pick<Owner, 'key' | 'label' | 'resourceType'>, count: number, why = 'malformed'): DataGap {
+  return {
+    key: owner.key,
+    resourceType: owner.resourceType,
+    reason: 'malformed-resource',
+    message: `${owner.label}: ${count === 1 ? '1 record was' : `${count} records were`} left out (${why}).`,
+  };
+}
+
+/** effectiveDateTime, effectivePeriod (end, else start), effectiveInstant, else issued; undefined when none parses. */
+export function effectiveTime(o: Observation): string | undefined {
+  const candidates = [o.effectiveDateTime, o.effectivePeriod?.end, o.effectivePeriod?.start, o.effectiveInstant, o.issued];
+  return candidates.find((t): t is string => t !== undefined && !Number.isNaN(Date.parse(t)));
+}
+
+/** One entry per coding of the observation and of each component (a component is indexed by its own code). */
+function observationValues(o: Observation, effective: string): ObservationValue[] {
+  const entries = (
+    code: Observation['code'] | undefined,
+    value: Pick<ObservationValue, 'valueQuantity' | 'valueCodeableConcept'>,
+    fromComponent: boolean,
+  ): ObservationValue[] =>
+    (code?.coding ?? []).flatMap((c) =>
+      c.system !== undefined && c.code !== undefined
+        ? [{ observation: o, code: `${c.system}|${c.code}`, ...defined(value), effective, fromComponent }]
+        : [],
+    );
+  return [
+    ...entries(o.code, { valueQuantity: o.valueQuantity, valueCodeableConcept: o.valueCodeableConcept }, false),
+    ...(o.component ?? []).flatMap((c) => entries(c.code, { valueQuantity: c.valueQuantity, valueCodeableConcept: c.valueCodeableConcept }, true)),
+  ];
+}
+
+function defined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,453 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import nock from 'nock';
+import { DataUnavailableError, resolvePatientData } from '../../src/data/resolve.js';
+import type { DataGap, ResolvedData } from '../../src/data/patient-data.js';
+import { createLogger } from '../../src/logger.js';
+import { logCapture } from '../helpers.js';
+import {
+  activeDobutamine,
+  CHART,
+  dobutamineMedication,
+  FHIR,
+  options,
+  orderSign,
+  PATHS,
+  PATIENT_ID,
+  patient,
+  patientView,
+  potassium,
+  REQUIREMENTS,
+  searchset,
+  TOKEN,
+} from './fixtures.js';
+
+const ORIGIN = 'https://ehr.test';
+const OO = { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception', diagnostics: 'timeout upstream' }] };
+
+beforeEach(() => {
+  nock.cleanAll();
+  nock.disableNetConnect();
+  nock.enableNetConnect('127.0.0.1');
+});
+afterEach(() => {
+  nock.cleanAll();
+});
+
+/** An EHR FHIR server that expects our bearer token and answers the given keys from the chart. */
+function server(keys: readonly string[], opts: { delayMs?: number; auth?: boolean } = {}) {
+  const scope = nock(ORIGIN, opts.auth === false ? { badheaders: ['authorization'] } : { reqheaders: { authorization: `Bearer ${TOKEN}` } });
+  for (const key of keys) {
+    const { path, query } = PATHS[key]!;
+    const interceptor = query ? scope.get(path).query(query) : scope.get(path);
+    (opts.delayMs ? interceptor.delay(opts.delayMs) : interceptor).reply(200, CHART[key]!, { 'content-type': 'application/fhir+json' });
+  }
+  return scope;
+}
+
+const gap = (r: ResolvedData, key: string): DataGap | undefined => r.data.gaps.find((g) => g.key === key);
+const record = (r: ResolvedData, key: string) => r.fetches.find((f) => f.key === key && f.resourceType !== 'Medication');
+
+describe('prefetch resolution (cds-hooks.md §5 F1–F8)', () => {
+  it('uses a complete prefetch as is and contacts nothing', async () => {
+    const r = await resolvePatientData(patientView({ prefetch: CHART }), REQUIREMENTS, options());
+    expect(r.data.gaps).toEqual([]);
+    expect(r.data.patient?.id).toBe(PATIENT_ID);
+    expect(r.fetches.map((f) => [f.key, f.source, f.outcome, f.requests])).toEqual([
+      ['patient', 'prefetch', 'ok', 0],
+      ['medications', 'prefetch', 'ok', 0],
+      ['conditions', 'prefetch', 'ok', 0],
+      ['obs-potassium', 'prefetch', 'ok', 0],
+    ]);
+  });
+
+  it('takes null as "looked, found nothing": not fetched again, no gap', async () => {
+    const prefetch = { ...CHART, conditions: null };
+    const r = await resolvePatientData(patientView({ fhirServer: FHIR, prefetch: prefetch }), REQUIREMENTS, options());
+    expect(r.data.conditions).toEqual([]);
+    expect(r.data.gaps).toEqual([]);
+    expect(record(r, 'conditions')).toMatchObject({ source: 'prefetch', outcome: 'null', requests: 0 });
+  });
+
+  it('answers 412 naming the missing keys when a key is absent and there is no fhirServer', async () => {
+    const { conditions: _c, 'obs-potassium': _o, ...prefetch } = CHART;
+    const err = await resolvePatientData(patientView({ prefetch }), REQUIREMENTS, options()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DataUnavailableError);
+    expect((err as DataUnavailableError).details).toEqual(['missing prefetch key: conditions', 'missing prefetch key: obs-potassium']);
+  });
+
+  it('fetches absent keys from fhirServer with the bearer token, and only those', async () => {
+    const scope = server(['conditions', 'obs-potassium']);
+    const { conditions: _c, 'obs-potassium': _o, ...prefetch } = CHART;
+    const r = await resolvePatientData(patientView({ fhirServer: FHIR, prefetch: prefetch }), REQUIREMENTS, options());
+    expect(scope.isDone()).toBe(true);
+    expect(r.data.gaps).toEqual([]);
+    expect(r.data.conditions.map((c) => c.id)).toEqual(['cond-hf']);
+    expect(record(r, 'conditions')).toMatchObject({ source: 'fhir-server', outcome: 'ok', requests: 1 });
+    expect(record(r, 'patient')).toMatchObject({ source: 'prefetch' });
+  });
+
+  it.each([
+    ['an OperationOutcome', OO],
+    ['a Bundle holding an error OperationOutcome', searchset([OO])],
+    ['a string (the spec example\'s "user": "123")', '123'],
+    ['a resource of the wrong type', { resourceType: 'Practitioner', id: 'x' }],
+  ])('fetches a key whose prefetch value is %s', async (_name, value) => {
+    const scope = server(['conditions']);
+    const r = await resolvePatientData(
+      patientView({ fhirServer: FHIR, prefetch: { ...CHART, conditions: value } }),
+      REQUIREMENTS,
+      options(),
+    );
+    expect(scope.isDone()).toBe(true);
+    expect(r.data.gaps).toEqual([]);
+    expect(r.data.conditions).toHaveLength(1);
+  });
+
+  it('keeps a search Bundle whose OperationOutcome entry only warns', async () => {
+    const warning = { resourceType: 'OperationOutcome', issue: [{ severity: 'warning', code: 'informational' }] };
+    const prefetch = { ...CHART, conditions: searchset([CHART_CONDITION(), warning]) };
+    const r = await resolvePatientData(patientView({ prefetch }), REQUIREMENTS, options());
+    expect(r.data.gaps).toEqual([]);
+    expect(r.data.conditions).toHaveLength(1);
+  });
+
+  it('without fhirServer, an OperationOutcome or non-resource in prefetch is a gap and the rest is used', async () => {
+    const prefetch = { ...CHART, conditions: OO, 'obs-potassium': 'n/a' };
+    const r = await resolvePatientData(patientView({ prefetch }), REQUIREMENTS, options());
+    expect(r.data.patient?.id).toBe(PATIENT_ID);
+    expect(gap(r, 'conditions')).toEqual({
+      key: 'conditions',
+      resourceType: 'Condition',
+      reason: 'operation-outcome',
+      message: 'Conditions could not be read: the EHR sent an error (OperationOutcome) instead of the data.',
+    });
+    expect(gap(r, 'obs-potassium')).toMatchObject({ reason: 'invalid-response', message: expect.stringContaining('Potassium observations') });
+  });
+
+  it('answers 412 when no key is usable (every prefetch value is an error and there is no server)', async () => {
+    const prefetch = { patient: OO, medications: OO, conditions: OO, 'obs-potassium': OO };
+    const err = await resolvePatientData(patientView({ prefetch }), REQUIREMENTS, options()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DataUnavailableError);
+    expect((err as DataUnavailableError).message).toBe('No usable patient data could be obtained');
+    expect((err as DataUnavailableError).details).toHaveLength(4);
+  });
+
+  it('does not fetch a template whose token has no value (no encounter in context)', async () => {
+    const byEncounter = {
+      key: 'encounter-obs',
+      label: 'Observations of this encounter',
+      template: 'Observation?encounter={{context.encounterId}}',
+      resourceType: 'Observation' as const,
+      paging: 'all' as const,
+    };
+    const r = await resolvePatientData(patientView({ fhirServer: FHIR, prefetch: CHART }), [...REQUIREMENTS, byEncounter], options());
+    expect(record(r, 'encounter-obs')).toMatchObject({ outcome: 'null', requests: 0 });
+    expect(r.data.gaps).toEqual([]);
+  });
+
+  it('fetches from an open server without an Authorization header when fhirAuthorization is absent (A5)', async () => {
+    const scope = server(['conditions'], { auth: false });
+    const { conditions: _c, ...prefetch } = CHART;
+    const r = await resolvePatientData(patientView({ fhirServer: FHIR, token: false, prefetch: prefetch }), REQUIREMENTS, options());
+    expect(scope.isDone()).toBe(true);
+    expect(r.data.gaps).toEqual([]);
+  });
+});
+
+describe('fetching from the FHIR server', () => {
+  it('fetches all keys concurrently: three searches delayed 200 ms each finish well under 600 ms', async () => {
+    const scope = server(['conditions', 'obs-potassium', 'medications'], { delayMs: 200 });
+    const started = performance.now();
+    const r = await resolvePatientData(patientView({ fhirServer: FHIR, prefetch: { patient } }), REQUIREMENTS, options());
+    const elapsed = performance.now() - started;
+    expect(scope.isDone()).toBe(true);
+    expect(elapsed).toBeLessThan(450);
+    expect(r.data.conditions).toHaveLength(1);
+  });
+
+  it('follows Bundle.link[next] for paging "all" keys', async () => {
+    const scope = nock(ORIGIN)
+      .get('/fhir/Condition')
+      .query({ patient: PATIENT_ID })
+      .reply(200, searchset([condition('c1')], `${FHIR}?_getpages=abc&page=2`))
+      .get('/fhir')
+      .query({ _getpages: 'abc', page: '2' })
+      .matchHeader('authorization', `Bearer ${TOKEN}`)
+      .reply(200, searchset([condition('c2')], `${FHIR}?_getpages=abc&page=3`))
+      .get('/fhir')
+      .query({ _getpages: 'abc', page: '3' })
+      .reply(200, searchset([condition('c3')]));
+    const r = await resolvePatientData(patientView({ fhirServer: FHIR, prefetch: without(CHART, 'conditions') }), REQUIREMENTS, options());
+    expect(scope.isDone()).toBe(true);
+    expect(r.data.conditions.map((c) => c.id)).toEqual(['c1', 'c2', 'c3']);
+    expect(record(r, 'conditions')).toMatchObject({ outcome: 'ok', requests: 3 });
+    expect(r.data.gaps).toEqual([]);
+  });
+
+  it('stops at the page cap and says the result was truncated', async () => {
+    const scope = nock(ORIGIN)
+      .get('/fhir/Condition')
+      .query(true)
+      .reply(200, searchset([condition('c1')], `${FHIR}/Condition?page=2`))
+      .get('/fhir/Condition')
+      .query({ page: '2' })
+      .reply(200, searchset([condition('c2')], `${FHIR}/Condition?page=3`));
+    const r = await resolvePatientData(
+      patientView({ fhirServer: FHIR, prefetch: without(CHART, 'conditions') }),
+      REQUIREMENTS,
+      options({ maxPages: 2 }),
+    );
+    expect(scope.isDone()).toBe(true);
+    expect(r.data.conditions.map((c) => c.id)).toEqual(['c1', 'c2']);
+    expect(gap(r, 'conditions')).toEqual({
+      key: 'conditions',
+      resourceType: 'Condition',
+      reason: 'truncated',
+      message: 'Conditions: only part of the results was read (more than 2 pages of results).',
+    });
+    expect(record(r, 'conditions')).toMatchObject({ outcome: 'truncated', requests: 2 });
+  });
+
+  it('caps the resources kept per search', async () => {
+    const prefetch = { ...CHART, conditions: searchset([condition('c1'), condition('c2'), condition('c3')]) };
+    const r = await resolvePatientData(patientView({ prefetch }), REQUIREMENTS, options({ maxResources: 2 }));
+    expect(r.data.conditions.map((c) => c.id)).toEqual(['c1', 'c2']);
+    expect(gap(r, 'conditions')).toMatchObject({ reason: 'truncated', message: expect.stringContaining('more than 2 results') });
+  });
+
+  it('follows next links of a paginated prefetch Bundle with the token (F4)', async () => {
+    const scope = server([]).get('/fhir/Condition').query({ page: '2' }).reply(200, searchset([condition('c2')]));
+    const prefetch = { ...CHART, conditions: searchset([condition('c1')], `${FHIR}/Condition?page=2`) };
+    const r = await resolvePatientData(patientView({ fhirServer: FHIR, prefetch }), REQUIREMENTS, options());
+    expect(scope.isDone()).toBe(true);
+    expect(r.data.conditions.map((c) => c.id)).toEqual(['c1', 'c2']);
+    expect(record(r, 'conditions')).toMatchObject({ source: 'prefetch', outcome: 'ok', requests: 1 });
+  });
+
+  it('reads only the first page of a "latest" search', async () => {
+    const prefetch = { ...CHART, 'obs-potassium': searchset([potassium('k-9', 4.1, '2026-11-21T00:00:00Z')], `${FHIR}/Observation?page=2`) };
+    const r = await resolvePatientData(patientView({ fhirServer: FHIR, prefetch }), REQUIREMENTS, options());
+    expect(r.data.gaps).toEqual([]);
+    expect(record(r, 'obs-potassium')).toMatchObject({ requests: 0 });
+  });
+
+  it('never follows a next link to another host: the token stays home and the result is marked truncated', async () => {
+    const elsewhere = nock('https://evil.test').get(/.*/).reply(200, searchset([condition('c9')]));
+    const prefetch = { ...CHART, conditions: searchset([condition('c1')], 'https://evil.test/fhir/Condition?page=2') };
+    const r = await resolvePatientData(patientView({ fhirServer: FHIR, prefetch }), REQUIREMENTS, options());
+    expect(elsewhere.isDone()).toBe(false);
+    expect(r.data.conditions.map((c) => c.id)).toEqual(['c1']);
+    expect(gap(r, 'conditions')).toMatchObject({ reason: 'truncated', message: expect.stringContaining('outside the FHIR server') });
+  });
+
+  it('times a hanging key out within the budget, and the other keys still arrive', async () => {
+    const scope = server(['conditions']);
+    nock(ORIGIN).get(PATHS['obs-potassium']!.path).query(true).delay(2000).reply(200, CHART['obs-potassium']!);
+    const started = performance.now();
+    const r = await resolvePatientData(
+      patientView({ fhirServer: FHIR, prefetch: without(CHART, 'conditions', 'obs-potassium') }),
+      REQUIREMENTS,
+      options({ budgetMs: 250, requestTimeoutMs: 150 }),
+    );
+    expect(performance.now() - started).toBeLessThan(400);
+    expect(scope.isDone()).toBe(true);
+    expect(r.data.conditions).toHaveLength(1);
+    expect(gap(r, 'obs-potassium')).toEqual({
+      key: 'obs-potassium',
+      resourceType: 'Observation',
+      reason: 'timeout',
+      message: 'Potassium observations could not be read: the FHIR server did not answer in time.',
+    });
+  });
+
+  it('answers 412 within the budget when the server hangs and nothing was prefetched', async () => {
+    nock(ORIGIN).get(/.*/).times(10).delay(5000).reply(200, {});
+    const started = performance.now();
+    const err = await resolvePatientData(patientView({ fhirServer: FHIR }), REQUIREMENTS, options({ budgetMs: 200 })).catch((e: unknown) => e);
+    expect(performance.now() - started).toBeLessThan(400);
+    expect(err).toBeInstanceOf(DataUnavailableError);
+    expect((err as DataUnavailableError).details).toContain('Patient record could not be read: the FHIR server did not answer in time.');
+  });
+
+  it.each([
+    [401, 'unauthorized', 'the FHIR server refused access (HTTP 401)'],
+    [403, 'unauthorized', 'the FHIR server refused access (HTTP 403)'],
+    [404, 'not-found', 'the FHIR server did not find it (HTTP 404)'],
+    [400, 'fetch-failed', 'the FHIR server rejected the request (HTTP 400)'],
+    [500, 'fetch-failed', 'the FHIR server failed (HTTP 500)'],
+  ])('turns HTTP %i into a %s gap, sent once and not retried', async (status, reason, why) => {
+    const failing = nock(ORIGIN).get('/fhir/Condition').query(true).once().reply(status, OO);
+    const r = await resolvePatientData(
+      patientView({ fhirServer: FHIR, prefetch: without(CHART, 'conditions') }),
+      REQUIREMENTS,
+      options(),
+    );
+    expect(failing.isDone()).toBe(true);
+    expect(gap(r, 'conditions')).toEqual({ key: 'conditions', resourceType: 'Condition', reason, message: `Conditions could not be read: ${why}.` });
+    expect(record(r, 'conditions')).toMatchObject({ source: 'fhir-server', outcome: reason, requests: 1 });
+  });
+
+  it('retries once on 503 when the budget allows', async () => {
+    const scope = nock(ORIGIN)
+      .get('/fhir/Condition')
+      .query(true)
+      .reply(503, '', { 'retry-after': '0' })
+      .get('/fhir/Condition')
+      .query(true)
+      .reply(200, CHART.conditions!);
+    const r = await resolvePatientData(patientView({ fhirServer: FHIR, prefetch: without(CHART, 'conditions') }), REQUIREMENTS, options());
+    expect(scope.isDone()).toBe(true);
+    expect(r.data.gaps).toEqual([]);
+    expect(record(r, 'conditions')).toMatchObject({ outcome: 'ok', requests: 2 });
+  });
+
+  it('retries a 429 only once, and not at all when Retry-After exceeds the budget', async () => {
+    const twice = nock(ORIGIN).get('/fhir/Condition').query(true).twice().reply(429);
+    const r1 = await resolvePatientData(patientView({ fhirServer: FHIR, prefetch: without(CHART, 'conditions') }), REQUIREMENTS, options());
+    expect(twice.isDone()).toBe(true);
+    expect(record(r1, 'conditions')).toMatchObject({ outcome: 'fetch-failed', requests: 2 });
+
+    nock.cleanAll();
+    const once = nock(ORIGIN).get('/fhir/Condition').query(true).once().reply(429, '', { 'retry-after': '30' });
+    const r2 = await resolvePatientData(patientView({ fhirServer: FHIR, prefetch: without(CHART, 'conditions') }), REQUIREMENTS, options());
+    expect(once.isDone()).toBe(true);
+    expect(gap(r2, 'conditions')).toMatchObject({ reason: 'fetch-failed', message: 'Conditions could not be read: the FHIR server was busy (HTTP 429).' });
+    expect(record(r2, 'conditions')).toMatchObject({ requests: 1 });
+  });
+
+  it.each([
+    ['a body that is not JSON', '<html>Service Unavailable</html>', 'invalid-response', "the FHIR server's answer was not JSON"],
+    ['JSON that is not a resource', '[1,2]', 'invalid-response', "the FHIR server's answer was not a FHIR resource"],
+    ['an OperationOutcome with 200', JSON.stringify(OO), 'operation-outcome', 'the FHIR server answered with an error (OperationOutcome)'],
+  ])('reports %s as a gap', async (_name, body, reason, why) => {
+    nock(ORIGIN).get('/fhir/Condition').query(true).reply(200, body, { 'content-type': 'application/fhir+json' });
+    const r = await resolvePatientData(patientView({ fhirServer: FHIR, prefetch: without(CHART, 'conditions') }), REQUIREMENTS, options());
+    expect(gap(r, 'conditions')).toEqual({ key: 'conditions', resourceType: 'Condition', reason, message: `Conditions could not be read: ${why}.` });
+  });
+
+  it('never follows a redirect to another host (the token is not sent there)', async () => {
+    nock(ORIGIN).get('/fhir/Condition').query(true).reply(302, '', { location: 'https://attacker.test/collect' });
+    const attacker = nock('https://attacker.test').get(/.*/).reply(200, CHART.conditions!);
+    const r = await resolvePatientData(patientView({ fhirServer: FHIR, prefetch: without(CHART, 'conditions') }), REQUIREMENTS, options());
+    expect(attacker.isDone()).toBe(false);
+    expect(gap(r, 'conditions')).toMatchObject({ reason: 'fetch-failed', message: expect.stringContaining('redirected elsewhere') });
+  });
+
+  it('follows a redirect within the FHIR server, with the token', async () => {
+    const scope = server([]).get('/fhir/Condition').query(true).reply(301, '', { location: '/fhir/r4/Condition?patient=x' });
+    scope.get('/fhir/r4/Condition').query({ patient: 'x' }).reply(200, CHART.conditions!);
+    const r = await resolvePatientData(patientView({ fhirServer: FHIR, prefetch: without(CHART, 'conditions') }), REQUIREMENTS, options());
+    expect(scope.isDone()).toBe(true);
+    expect(r.data.gaps).toEqual([]);
+    expect(record(r, 'conditions')).toMatchObject({ requests: 2 });
+  });
+
+  it('reports a server that cannot be reached', async () => {
+    nock(ORIGIN).get('/fhir/Condition').query(true).replyWithError({ code: 'ECONNREFUSED' });
+    const r = await resolvePatientData(patientView({ fhirServer: FHIR, prefetch: without(CHART, 'conditions') }), REQUIREMENTS, options());
+    expect(gap(r, 'conditions')).toMatchObject({ reason: 'fetch-failed', message: 'Conditions could not be read: the FHIR server could not be reached.' });
+  });
+});
+
+describe('the FHIR server allowlist', () => {
+  it('refuses to fetch from a server not on the allowlist and sends nothing to it', async () => {
+    const outside = nock('https://other-ehr.test').get(/.*/).times(10).reply(200, patient);
+    const err = await resolvePatientData(
+      patientView({ fhirServer: 'https://other-ehr.test/fhir', prefetch: without(CHART, 'conditions') }),
+      REQUIREMENTS,
+      options(),
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DataUnavailableError);
+    expect((err as Error).message).toBe("fhirServer is not on this service's allowlist");
+    expect(outside.isDone()).toBe(false);
+    expect(outside.pendingMocks()).toHaveLength(1);
+  });
+
+  it('proceeds without contacting an unlisted server when prefetch satisfies every key', async () => {
+    const r = await resolvePatientData(patientView({ fhirServer: 'https://other-ehr.test/fhir', prefetch: CHART }), REQUIREMENTS, options());
+    expect(r.data.gaps).toEqual([]);
+  });
+
+  it('matches the allowlist on the base path: a sibling path is outside', async () => {
+    const err = await resolvePatientData(
+      patientView({ fhirServer: 'https://ehr.test/fhir-admin', prefetch: without(CHART, 'conditions') }),
+      REQUIREMENTS,
+      options(),
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DataUnavailableError);
+  });
+});
+
+describe('medicationReference', () => {
+  const NO_INCLUDE = { ...CHART, medications: searchset([activeDobutamine]) };
+
+  it('reads a Medication from the server when no Bundle carries it, so rules see its codes', async () => {
+    const scope = server([]).get('/fhir/Medication/med-dobutamine').reply(200, dobutamineMedication);
+    const r = await resolvePatientData(patientView({ fhirServer: FHIR, prefetch: NO_INCLUDE }), REQUIREMENTS, options());
+    expect(scope.isDone()).toBe(true);
+    const [order] = r.data.medicationOrders;
+    expect(order?.codings.map((c) => c.code)).toEqual(['1812167', '3616']);
+    expect(r.fetches.find((f) => f.resourceType === 'Medication')).toMatchObject({ key: 'medications', outcome: 'ok', requests: 1 });
+  });
+
+  it('reports an order whose Medication cannot be read, naming the key', async () => {
+    nock(ORIGIN).get('/fhir/Medication/med-dobutamine').reply(404);
+    const r = await resolvePatientData(patientView({ fhirServer: FHIR, prefetch: NO_INCLUDE }), REQUIREMENTS, options());
+    expect(r.data.medicationOrders[0]?.codings).toEqual([]);
+    expect(gap(r, 'medications')).toEqual({
+      key: 'medications',
+      resourceType: 'Medication',
+      reason: 'not-found',
+      message: 'Active medication orders: the drug of 1 medication order could not be identified (the FHIR server did not find it (HTTP 404)).',
+    });
+  });
+
+  it('without a server, an unresolvable reference is a gap, not a crash', async () => {
+    const r = await resolvePatientData(patientView({ prefetch: NO_INCLUDE }), REQUIREMENTS, options());
+    expect(gap(r, 'medications')).toMatchObject({ resourceType: 'Medication', reason: 'fetch-failed', message: expect.stringContaining('no FHIR server') });
+  });
+
+  it('reads a draft order\'s Medication from the server too (within the same budget)', async () => {
+    const draft = { resourceType: 'MedicationRequest', id: 'mr-d', status: 'draft', intent: 'order', medicationReference: { reference: 'Medication/med-dobutamine' } };
+    const scope = server([]).get('/fhir/Medication/med-dobutamine').once().reply(200, dobutamineMedication);
+    const r = await resolvePatientData(orderSign({ fhirServer: FHIR, prefetch: NO_INCLUDE }, [draft]), REQUIREMENTS, options());
+    expect(scope.isDone()).toBe(true);
+    // One read serves both the draft and the active order naming the same Medication.
+    expect(r.data.medicationOrders.map((o) => [o.origin, o.codings.length])).toEqual([
+      ['draft', 2],
+      ['active', 2],
+    ]);
+  });
+});
+
+describe('logging', () => {
+  it('never writes the access token or the patient id to a log line', async () => {
+    const capture = logCapture();
+    const logger = createLogger({ LOG_LEVEL: 'trace' }, capture.stream);
+    nock(ORIGIN).get(`/fhir/Patient/${PATIENT_ID}`).reply(200, patient);
+    nock(ORIGIN).get('/fhir/Condition').query(true).reply(403, OO);
+    nock(ORIGIN).get('/fhir/Observation').query(true).reply(302, '', { location: `https://x.test/${TOKEN}` });
+    nock(ORIGIN).get('/fhir/MedicationRequest').query(true).reply(200, CHART.medications!);
+    nock(ORIGIN).get('/fhir/Medication/med-dobutamine').reply(500, 'oops');
+    await resolvePatientData(patientView({ fhirServer: FHIR }), REQUIREMENTS, options({ logger }));
+    expect(capture.lines.length).toBeGreaterThan(4);
+    expect(capture.lines.some((l) => l.includes('"status":403'))).toBe(true);
+    for (const line of capture.lines) {
+      expect(line).not.toContain(TOKEN);
+      expect(line).not.toContain(PATIENT_ID);
+    }
+  });
+});
+
+function condition(id: string) {
+  return { ...CHART_CONDITION(), id };
+}
+
+function CHART_CONDITION() {
+  return (CHART.conditions as { entry: { resource: { id: string } }[] }).entry[0]!.resource;
+}
+
+
+function without(chart: Record<string, unknown>, ...keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(chart).filter(([k]) => !keys.includes(k)));
+}
