@@ -42,6 +42,24 @@ export const configSchema = z.object({
   PUBLIC_BASE_URL: z.url().optional(),
   /** JSON file describing trusted CDS clients (issuers, keys, FHIR servers). */
   CDS_CLIENTS_FILE: z.string().min(1).optional(),
+  /** Clock skew tolerated on JWT `exp` and `iat`, in seconds. */
+  JWT_CLOCK_SKEW_S: z.coerce.number().int().min(0).max(300).default(60),
+  /** Longest JWT lifetime (`exp - iat`) accepted, in seconds; also bounds how long a `jti` is remembered. */
+  JWT_MAX_LIFETIME_S: z.coerce.number().int().min(1).max(3600).default(600),
+  /** Timeout of one JWKS download (jwksUrl or an allowed jku). */
+  JWKS_TIMEOUT_MS: z.coerce.number().int().min(50).default(2_000),
+  /** How long a downloaded JWKS is used before it is fetched again (an unknown kid refetches sooner). */
+  JWKS_CACHE_S: z.coerce.number().int().min(1).default(600),
+  /** Most `jti` values remembered for replay protection (per process). */
+  JTI_CACHE_MAX: z.coerce.number().int().min(100).default(100_000),
+  /** Deepest JSON nesting accepted in a request body. */
+  MAX_JSON_DEPTH: z.coerce.number().int().min(8).default(64),
+  /** Most prefetch keys accepted in one request. */
+  MAX_PREFETCH_KEYS: z.coerce.number().int().min(1).default(50),
+  /** Most entries accepted in one Bundle (context.draftOrders or a prefetch Bundle). */
+  MAX_BUNDLE_ENTRIES: z.coerce.number().int().min(1).default(1_000),
+  /** Requests per minute per CDS client (per IP address when CDS_AUTH=off). */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   /** Origins allowed by CORS (comma-separated); `*` allows any origin without credentials. */
   CORS_ORIGINS: commaList.default(['*']),
   /** Time to let in-flight requests finish after SIGTERM before exiting. */
@@ -64,6 +82,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const config = result.data;
+  if (config.CDS_AUTH === 'on') {
+    const missing = (['PUBLIC_BASE_URL', 'CDS_CLIENTS_FILE'] as const).filter((k) => config[k] === undefined);
+    if (missing.length > 0) {
+      throw new ConfigError(
+        `Invalid configuration:\n${missing.map((k) => `  ${k}: required when CDS_AUTH=on (set CDS_AUTH=off for local use only)`).join('\n')}`,
+      );
+    }
+  }
   config.RULES_DIR = path.resolve(config.RULES_DIR);
   if (config.FHIR_REQUEST_TIMEOUT_MS > config.FHIR_BUDGET_MS) {
     config.FHIR_REQUEST_TIMEOUT_MS = config.FHIR_BUDGET_MS;

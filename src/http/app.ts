@@ -10,6 +10,9 @@ import { errorHandler, notFoundHandler } from './error-handler.js';
 import { cdsRouter } from './cds-routes.js';
 import { healthRouter } from './health-routes.js';
 import { metricsRouter } from './metrics-routes.js';
+import { authenticate } from './auth/authenticate.js';
+import { loadClients } from './auth/clients.js';
+import { rateLimiter } from './limits.js';
 
 export interface AppDeps {
   config: Config;
@@ -49,7 +52,15 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(healthRouter(deps));
   if (config.METRICS_ENABLED === 'on') app.use(metricsRouter(metrics));
-  app.use('/cds-services', cdsRouter({ ...deps, metrics, now: deps.now ?? (() => new Date()), uuid: deps.uuid ?? randomUUID }));
+  const now = deps.now ?? (() => new Date());
+  // Everything under /cds-services (discovery, services, feedback) needs a client JWT unless CDS_AUTH=off;
+  // the clients file is read here so a bad one stops start-up.
+  if (config.CDS_AUTH === 'on') {
+    const clients = loadClients(config.CDS_CLIENTS_FILE!);
+    app.use('/cds-services', authenticate({ config, clients, now, onFailure: (reason) => metrics.authFailure(reason) }));
+  }
+  app.use('/cds-services', rateLimiter(config));
+  app.use('/cds-services', cdsRouter({ ...deps, metrics, now, uuid: deps.uuid ?? randomUUID }));
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
   return app;

@@ -8,6 +8,9 @@ import { discoveryServices, findService } from '../cds/services.js';
 import { handleHook } from '../cds/handle-hook.js';
 import { DataUnavailableError } from '../data/resolve.js';
 import { badRequest, HttpError, jsonPointer, notFound, preconditionFailed } from './errors.js';
+import { authenticatedClient } from './auth/authenticate.js';
+import { clientMayUseServer } from './auth/clients.js';
+import { jsonLimits } from './limits.js';
 
 export interface CdsRouterDeps {
   config: Config;
@@ -28,7 +31,7 @@ export function cdsRouter(deps: CdsRouterDeps): Router {
     res.json({ services: discoveryServices(deps.rules.current()) });
   });
 
-  router.post('/:id', requireService, requireJson, json, async (req, res) => {
+  router.post('/:id', requireService, requireJson, json, jsonLimits(config), async (req, res) => {
     const service = findService(String(req.params.id))!;
     const parsed = parseHookRequest(req.body, service.hook);
     if (!parsed.ok) {
@@ -41,6 +44,14 @@ export function cdsRouter(deps: CdsRouterDeps): Router {
       );
     }
     const request = parsed.request;
+    // An authenticated client may name only its own FHIR servers: refused before anything is fetched,
+    // so the EHR's access token is never sent elsewhere. With CDS_AUTH=off the global allowlist applies.
+    const client = authenticatedClient(res);
+    if (client && request.fhirServer !== undefined && !clientMayUseServer(client, request.fhirServer)) {
+      throw new HttpError(403, 'forbidden', 'fhirServer is not one of the FHIR servers configured for this CDS client', {
+        pointer: '/fhirServer',
+      });
+    }
     Object.assign(res.locals.logFields as object, { service: service.id, hook: service.hook, hookInstance: request.hookInstance });
     const ruleset = deps.rules.current();
     const start = process.hrtime.bigint();
@@ -49,7 +60,7 @@ export function cdsRouter(deps: CdsRouterDeps): Router {
       const outcome = await withTimeout(
         handleHook(request, ruleset, {
           data: {
-            fhirServerAllowlist: config.FHIR_SERVER_ALLOWLIST,
+            fhirServerAllowlist: client ? client.fhirServers : config.FHIR_SERVER_ALLOWLIST,
             budgetMs: config.FHIR_BUDGET_MS,
             requestTimeoutMs: config.FHIR_REQUEST_TIMEOUT_MS,
             maxPages: config.FHIR_MAX_PAGES,

@@ -1,0 +1,73 @@
+import type { RequestHandler, Response } from 'express';
+import type { Config } from '../../config.js';
+import { HttpError, type ErrorBody } from '../errors.js';
+import type { CdsClient } from './clients.js';
+import { createTokenVerifier, type AuthFailureReason } from './verify-token.js';
+
+/** 401 with the generic message and a reason code the client's operators can act on; never token content. */
+export class AuthError extends HttpError {
+  constructor(readonly reason: AuthFailureReason) {
+    super(401, 'unauthorized', 'A valid JWT from a trusted CDS client is required (Authorization: Bearer <JWT>)');
+  }
+
+  override toBody(): ErrorBody & { reason: AuthFailureReason } {
+    return { ...super.toBody(), reason: this.reason };
+  }
+}
+
+export interface AuthenticateOptions {
+  config: Pick<
+    Config,
+    'PUBLIC_BASE_URL' | 'JWT_CLOCK_SKEW_S' | 'JWT_MAX_LIFETIME_S' | 'JWKS_TIMEOUT_MS' | 'JWKS_CACHE_S' | 'JTI_CACHE_MAX'
+  >;
+  clients: readonly CdsClient[];
+  now: () => Date;
+  /** Called once per refused request, for metrics. */
+  onFailure?: (reason: AuthFailureReason) => void;
+}
+
+const BEARER = /^Bearer +([A-Za-z0-9\-_.]+)\s*$/i;
+
+/**
+ * Admits a request under /cds-services only with a valid client JWT whose `aud` is this endpoint's
+ * public URL (PUBLIC_BASE_URL + path, not the Host header, which a proxy may rewrite). The verified
+ * client is kept on `res.locals` for the per-client FHIR allowlist and rate limit.
+ */
+export function authenticate(options: AuthenticateOptions): RequestHandler {
+  const { config } = options;
+  const base = (config.PUBLIC_BASE_URL ?? '').replace(/\/+$/, '');
+  const verify = createTokenVerifier({
+    clients: options.clients,
+    clockSkewS: config.JWT_CLOCK_SKEW_S,
+    maxLifetimeS: config.JWT_MAX_LIFETIME_S,
+    jwksTimeoutMs: config.JWKS_TIMEOUT_MS,
+    jwksCacheS: config.JWKS_CACHE_S,
+    jtiCacheMax: config.JTI_CACHE_MAX,
+    now: options.now,
+  });
+
+  return async function authenticate(req, res, next) {
+    const header = req.get('authorization');
+    const match = header === undefined ? undefined : BEARER.exec(header);
+    const expectedAud = `${base}${req.baseUrl}${req.path === '/' ? '' : req.path}`;
+    const result = match
+      ? await verify(match[1]!, expectedAud)
+      : ({ ok: false, reason: header === undefined ? 'missing-token' : 'malformed-token', log: {} } as const);
+    const logFields = res.locals.logFields as Record<string, unknown>;
+    if (result.ok) {
+      res.locals.cdsClient = result.client;
+      Object.assign(logFields, { client: result.claims.iss, ...(result.claims.tenant !== undefined && { tenant: result.claims.tenant }) });
+      next();
+      return;
+    }
+    Object.assign(logFields, { authFailure: result.reason, ...result.log });
+    options.onFailure?.(result.reason);
+    res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
+    next(new AuthError(result.reason));
+  };
+}
+
+/** The CDS client that authenticated this request; undefined when CDS_AUTH=off. */
+export function authenticatedClient(res: Response): CdsClient | undefined {
+  return res.locals.cdsClient as CdsClient | undefined;
+}
