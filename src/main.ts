@@ -2,8 +2,9 @@ import type { Server } from 'node:http';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { createApp } from './http/app.js';
-import { loadRuleset } from './rules/load.js';
-import type { RulesetSource } from './rules/ruleset.js';
+import { Metrics } from './observability/metrics.js';
+import { formatLoadError } from './rules/load-error.js';
+import { ReloadingRulesetSource } from './rules/reloading-source.js';
 
 /** Process entry: config → ruleset → app → listen; graceful shutdown on SIGTERM/SIGINT. */
 async function start(): Promise<void> {
@@ -19,16 +20,30 @@ async function start(): Promise<void> {
     logger.warn('CDS_AUTH=off: client JWTs are not checked. Use this only for local development.');
   }
 
-  const ruleset = await loadRuleset(config.RULES_DIR);
-  const rules: RulesetSource = {
-    current: () => ruleset,
-    status: () => ({ version: ruleset.version, loadedAt: ruleset.loadedAt }),
-  };
-  const app = createApp({ config, logger, rules });
+  const metrics = new Metrics({ defaultMetrics: true });
+  const loaded = await ReloadingRulesetSource.create({
+    dir: config.RULES_DIR,
+    logger,
+    watch: config.RULES_WATCH === 'on',
+    onReload: (event) => {
+      if (!event.ok) metrics.ruleLoadError();
+    },
+  });
+  if (!loaded.ok) {
+    // Refuse to start on an invalid ruleset: list every error so they can all be fixed at once.
+    console.error(`The ruleset in ${config.RULES_DIR} has ${loaded.errors.length} error(s); not starting:`);
+    for (const e of loaded.errors) console.error(`  ${formatLoadError(e)}`);
+    process.exit(1);
+  }
+  const rules = loaded.source;
+  const ruleset = rules.current();
+  logger.info({ rulesetVersion: ruleset.version, rules: ruleset.counts, watch: config.RULES_WATCH }, 'ruleset loaded');
+  process.on('SIGHUP', () => void rules.reload('SIGHUP'));
+  const app = createApp({ config, logger, rules, metrics });
   const server: Server = app.listen(config.PORT, config.HOST, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
-    logger.info({ host: config.HOST, port, rulesetVersion: ruleset.version }, 'listening');
+    logger.info({ host: config.HOST, port, rulesetVersion: rules.current().version }, 'listening');
   });
   server.requestTimeout = config.REQUEST_TIMEOUT_MS + 5_000;
 
@@ -38,8 +53,10 @@ async function start(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     server.close(() => {
-      logger.info('stopped');
-      process.exit(0);
+      void rules.close().finally(() => {
+        logger.info('stopped');
+        process.exit(0);
+      });
     });
     server.closeIdleConnections();
     setTimeout(() => {

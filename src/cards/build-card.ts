@@ -1,0 +1,135 @@
+import type { MedicationRequest } from '@medplum/fhirtypes';
+import type { Action, Card, Suggestion } from '../cds/response-schema.js';
+import type { MedicationOrder } from '../data/patient-data.js';
+import type { Settings } from '../facts/types.js';
+import type { Category, RuleAction, RuleCard } from '../rules/file-schemas.js';
+import { cutSummary, lookup, render, type ParsedTemplate, type TemplateValues } from './template.js';
+
+/** What the card builder needs to know about the rule that fired. */
+export interface CardRule {
+  id: string;
+  version: string;
+  category: Category;
+  references: readonly { label: string; url?: string }[];
+  card: RuleCard;
+  /** Every template string of `card`, parsed at load time. */
+  templates: ReadonlyMap<string, ParsedTemplate>;
+}
+
+export interface CardInput {
+  rule: CardRule;
+  /** Values of the rule's placeholders: its facts, `threshold`, `table`. */
+  values: TemplateValues;
+  /** The order an order-scoped rule fired for. */
+  subject?: MedicationOrder;
+  settings: Settings;
+  rulesetVersion: string;
+  uuid: () => string;
+}
+
+export const CATEGORY_SYSTEM = 'urn:inotrope-cds:card-category';
+export const RULE_EXTENSION = 'org.inotrope-cds.rule';
+const UCUM = 'http://unitsofmeasure.org';
+
+const CATEGORY_DISPLAY: Record<Category, string> = {
+  eligibility: 'Eligibility',
+  contraindication: 'Contraindication',
+  dosing: 'Dosing',
+  alcohol: 'Alcohol',
+  'iv-line': 'IV line',
+  'duplicate-therapy': 'Duplicate therapy',
+  monitoring: 'Monitoring',
+  'data-quality': 'Data quality',
+};
+
+/** Renders a fired rule's card: texts from its templates, suggestions as FHIR actions, traceable to the rule. */
+export function buildCard(input: CardInput): Card {
+  const { rule, settings } = input;
+  const text = (source: string, markdown = false) => render(rule.templates.get(source)!, input.values, { markdown });
+  const url = rule.references.find((r) => r.url !== undefined)?.url ?? settings.source.url;
+  const links = rule.references.flatMap((r) => (r.url ? [{ label: r.label, url: r.url, type: 'absolute' as const }] : []));
+  const suggestions = (rule.card.suggestions ?? []).flatMap((s): Suggestion[] => {
+    const actions = s.actions.flatMap((a) => action(a, input, text));
+    if (actions.length === 0) return [];
+    return [{ label: text(s.label), uuid: input.uuid(), ...(s.isRecommended !== undefined && { isRecommended: s.isRecommended }), actions }];
+  });
+  const overrideReasons =
+    rule.card.overrideReasons ?? (rule.card.indicator === 'info' ? undefined : settings.overrideReasons);
+  const subject = input.subject?.request.id ? `MedicationRequest/${input.subject.request.id}` : undefined;
+  const detail = rule.card.detail !== undefined ? text(rule.card.detail, true).trim() : '';
+  return {
+    uuid: input.uuid(),
+    summary: cutSummary(text(rule.card.summary)),
+    ...(detail && { detail }),
+    indicator: rule.card.indicator,
+    source: {
+      label: settings.source.label,
+      ...(url !== undefined && { url }),
+      topic: { system: CATEGORY_SYSTEM, code: rule.category, display: CATEGORY_DISPLAY[rule.category] },
+    },
+    ...(suggestions.length > 0 && { suggestions, selectionBehavior: rule.card.selectionBehavior ?? 'at-most-one' }),
+    ...(overrideReasons && overrideReasons.length > 0 && { overrideReasons: overrideReasons.map((r) => ({ ...r })) }),
+    ...(links.length > 0 && { links }),
+    extension: {
+      [RULE_EXTENSION]: { id: rule.id, version: rule.version, ruleset: input.rulesetVersion, ...(subject && { subject }) },
+    },
+  };
+}
+
+function action(a: RuleAction, input: CardInput, text: (s: string) => string): Action[] {
+  const description = text(a.description);
+  const draft = input.subject?.origin === 'draft' ? input.subject.request : undefined;
+  switch (a.type) {
+    case 'create':
+      return [{ type: 'create', description, resource: renderDeep(a.resource, text) as Action['resource'] }];
+    case 'delete-draft':
+      return draft?.id ? [{ type: 'delete', description, resourceId: `MedicationRequest/${draft.id}` }] : [];
+    case 'update-draft-rate': {
+      const rate = typeof a.rate === 'number' ? a.rate : numberFrom(input.rule.templates.get(a.rate)!, input.values);
+      if (!draft?.id || rate === undefined) return [];
+      return [{ type: 'update', description, resource: withRate(draft, rate) as unknown as Action['resource'] }];
+    }
+  }
+}
+
+/** A rate template's number: the raw value of a lone placeholder, or the rendered text read as a number. */
+function numberFrom(template: ParsedTemplate, values: TemplateValues): number | undefined {
+  const only = template.length === 1 ? template[0] : undefined;
+  const raw = only !== undefined && typeof only !== 'string' ? lookup(values, only.ref) : Number(render(template, values));
+  return typeof raw === 'number' && Number.isFinite(raw) && raw > 0 ? raw : undefined;
+}
+
+/** The whole draft with its infusion rate replaced (the client updates the resource as given). */
+function withRate(draft: MedicationRequest, rate: number): MedicationRequest {
+  const updated = structuredClone(draft);
+  const dosage = (updated.dosageInstruction ??= [{}])[0] ?? {};
+  updated.dosageInstruction[0] = dosage;
+  const entries = (dosage.doseAndRate ??= []);
+  const index = Math.max(0, entries.findIndex((e) => e.rateQuantity ?? e.rateRatio ?? e.rateRange));
+  const { rateQuantity: _q, rateRatio: _r, rateRange: _g, ...rest } = entries[index] ?? {};
+  entries[index] = { ...rest, rateQuantity: { value: rate, unit: 'ug/kg/min', system: UCUM, code: 'ug/kg/min' } };
+  return updated;
+}
+
+function renderDeep(value: unknown, text: (s: string) => string): unknown {
+  if (typeof value === 'string') return text(value);
+  if (Array.isArray(value)) return value.map((v) => renderDeep(v, text));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderDeep(v, text)]));
+  }
+  return value;
+}
+
+const RANK = { critical: 0, warning: 1, info: 2 } as const;
+
+/** Critical first, then warning, then info; a card identical to one already kept (same text and indicator) is dropped. */
+export function orderCards(cards: readonly Card[]): Card[] {
+  const seen = new Set<string>();
+  const unique = cards.filter((c) => {
+    const key = JSON.stringify([c.indicator, c.summary, c.detail ?? '']);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  return unique.map((c, i) => [c, i] as const).sort((a, b) => RANK[a[0].indicator] - RANK[b[0].indicator] || a[1] - b[1]).map(([c]) => c);
+}

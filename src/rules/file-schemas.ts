@@ -1,0 +1,286 @@
+import { z } from 'zod';
+import { HOOKS } from '../cds/request-schema.js';
+import { durationSchema, ucumSchema } from '../facts/params.js';
+
+/**
+ * The shape of every JSON file under rules/ (docs/rule-format.md). These zod schemas are the single
+ * source: the loader validates with them and `inotrope-cds schema` turns them into the JSON Schemas
+ * in rules/schema/ that editors use. Objects are strict so a misspelt key is an error, not ignored.
+ */
+
+export const NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+const name = z.string().regex(NAME, 'must be kebab-case: lower-case letters, digits and single hyphens, e.g. "potassium-low"');
+const duration = durationSchema.describe('A duration: a number and a unit (min, h, d, w, y), e.g. "72h".');
+const ucum = ucumSchema.describe('A UCUM unit (case-sensitive), e.g. "mmol/L", "mm[Hg]", "ug/kg/min", "Cel".');
+const text = z.string().min(1, 'must not be empty');
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+const schemaRef = (file: string) =>
+  z.literal(file, { error: `must be "${file}" (the JSON Schema for this kind of file, relative to it)` }).describe(
+    'The JSON Schema that lets an editor complete and check this file.',
+  );
+
+export const CATEGORIES = [
+  'eligibility',
+  'contraindication',
+  'dosing',
+  'alcohol',
+  'iv-line',
+  'duplicate-therapy',
+  'monitoring',
+  'data-quality',
+] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+const coding = z.strictObject({ system: text, code: text, display: text });
+
+// settings.json -------------------------------------------------------------------------------
+
+export const settingsFileSchema = z
+  .strictObject({
+    $schema: schemaRef('./schema/settings.schema.json'),
+    inotropes: z
+      .array(name)
+      .min(1)
+      .describe('Value-set names: a medication order whose drug coding is in one of them is an inotrope order.'),
+    ivRoute: name.describe('Value set of route codes that make an order intravenous.'),
+    ivProducts: name.describe('Value set of product codes that are IV by their dose form (used when an order has no route).'),
+    weight: z
+      .strictObject({ valueSet: name, maxAge: duration })
+      .describe('Where weight-based dose checks read body weight, and how recent it must be.'),
+    source: z.strictObject({ label: text, url: httpUrl.optional() }).describe('source.label (and default source.url) of every card.'),
+    overrideReasons: z
+      .array(coding)
+      .min(1)
+      .describe('Offered on every warning and critical card unless the rule gives its own.'),
+  })
+  .describe('inotrope-cds settings: which value sets are the inotropes, IV routes, weight, card source.');
+export type SettingsFile = z.infer<typeof settingsFileSchema>;
+
+// value-sets/*.json ---------------------------------------------------------------------------
+
+const quantity = z.strictObject({ value: z.number().positive(), unit: ucum });
+
+export const valueSetsFileSchema = z.strictObject({
+  $schema: schemaRef('../schema/value-sets.schema.json'),
+  valueSets: z.record(
+    name,
+    z
+      .strictObject({
+        title: text.describe('How cards name the concept, e.g. "milrinone" or "Potassium".'),
+        source: text.optional().describe('Where the codes come from (clinical.md section, VSAC OID, ...).'),
+        molarMass: quantity.optional().describe('g/mol: lets mass and substance units be compared (mg/dL vs mmol/L).'),
+        charge: z.number().int().positive().optional().describe('Ionic charge: lets substance and equivalent units be compared (mmol/L vs meq/L).'),
+        codes: z
+          .array(
+            z.strictObject({
+              system: text.describe('Code system URI, e.g. http://loinc.org'),
+              code: text,
+              display: text.optional(),
+              concentration: quantity
+                .optional()
+                .describe('Product strength as UCUM mass/volume (e.g. 0.2 mg/mL): turns a pump rate in mL/h into a dose rate.'),
+            }),
+          )
+          .describe('Every code the concept may arrive as; matched exactly on system + code.'),
+      })
+      .describe('A value set: the codes of one concept, in any code systems.'),
+  ),
+});
+export type ValueSetsFile = z.infer<typeof valueSetsFileSchema>;
+
+// thresholds/*.json ---------------------------------------------------------------------------
+
+export const thresholdsFileSchema = z.strictObject({
+  $schema: schemaRef('../schema/thresholds.schema.json'),
+  thresholds: z
+    .record(
+      name,
+      z.strictObject({
+        value: z.number(),
+        unit: ucum,
+        maxAge: duration.optional().describe('Observations older than this count as missing when read through the threshold.'),
+        source: text.optional(),
+      }),
+    )
+    .optional(),
+  tables: z
+    .record(
+      name,
+      z.strictObject({
+        input: z.strictObject({ unit: ucum }),
+        output: z.strictObject({ unit: ucum }),
+        method: z
+          .enum(['floor', 'interpolate'])
+          .describe('floor: the row at or below the input; interpolate: linear between rows.'),
+        rows: z.array(z.tuple([z.number(), z.number()])).min(1).describe('[input, output] pairs, ascending by input.'),
+        source: text.optional(),
+      }),
+    )
+    .optional(),
+});
+export type ThresholdsFile = z.infer<typeof thresholdsFileSchema>;
+
+// rules/*.json --------------------------------------------------------------------------------
+
+/** One node of a json-rules-engine condition tree, as rule files write it. */
+export interface ConditionNode {
+  all?: ConditionNode[];
+  any?: ConditionNode[];
+  not?: ConditionNode;
+  fact?: string;
+  params?: Record<string, unknown>;
+  path?: string;
+  operator?: string;
+  value?: unknown;
+  priority?: number;
+  name?: string;
+}
+
+const LEAF_KEYS = ['fact', 'params', 'path', 'operator', 'value'] as const;
+const BOOLEAN_KEYS = ['all', 'any', 'not'] as const;
+
+// One object type with a refinement rather than a union: zod reports a union mismatch as one vague
+// "Invalid input", while this names the missing or conflicting key.
+export const conditionSchema: z.ZodType<ConditionNode> = z
+  .strictObject({
+    get all() {
+      return z.array(conditionSchema).min(1).optional().describe('Every sub-condition must hold.');
+    },
+    get any() {
+      return z.array(conditionSchema).min(1).optional().describe('At least one sub-condition must hold.');
+    },
+    get not() {
+      return conditionSchema.optional().describe('The sub-condition must not hold.');
+    },
+    fact: text.optional().describe('A fact id (e.g. "latestObservation") or a rule-local fact name.'),
+    params: z.record(z.string(), z.unknown()).optional().describe('The fact\'s params (not with a rule-local fact).'),
+    path: z.string().startsWith('$', 'must be a JSONPath starting with "$", e.g. "$.value"').optional(),
+    operator: text
+      .optional()
+      .describe('equal, notEqual, lessThan, lessThanInclusive, greaterThan, greaterThanInclusive, in, notIn, contains, doesNotContain, exists, inValueSet, olderThan (decorators such as "someFact:" allowed).'),
+    value: z
+      .unknown()
+      .optional()
+      .describe('A number, string, boolean or array; { "threshold": "<name>" } for a threshold\'s value; or { "fact": ..., "params"?, "path"? }.'),
+    priority: z.number().int().min(1).optional(),
+    name: text.optional(),
+  })
+  .superRefine((node, ctx) => {
+    const booleans = BOOLEAN_KEYS.filter((k) => node[k] !== undefined);
+    const leafKeys = LEAF_KEYS.filter((k) => node[k] !== undefined);
+    if (booleans.length > 1) {
+      ctx.addIssue({ code: 'custom', message: `a condition has one of "all", "any" or "not", not ${booleans.map((b) => `"${b}"`).join(' and ')}` });
+    } else if (booleans.length === 1 && leafKeys.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${booleans[0]}" cannot be combined with ${leafKeys.map((k) => `"${k}"`).join(', ')}: put the comparison inside it`,
+      });
+    } else if (booleans.length === 0) {
+      const missing = (['fact', 'operator', 'value'] as const).filter((k) => !(k in node));
+      if (missing.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `a condition is either { "all" | "any" | "not": ... } or a comparison with "fact", "operator" and "value"; missing ${missing.map((k) => `"${k}"`).join(', ')}`,
+        });
+      }
+    }
+  })
+  .meta({ id: 'condition', description: 'A json-rules-engine condition: all / any / not, or a comparison { fact, params?, path?, operator, value }.' });
+
+const topCondition = conditionSchema.refine((c) => c.all !== undefined || c.any !== undefined || c.not !== undefined, {
+  message: 'the top of "conditions" must be "all", "any" or "not"',
+});
+
+const actionSchema = z.discriminatedUnion('type', [
+  z
+    .strictObject({
+      type: z.literal('create'),
+      description: text,
+      resource: z
+        .looseObject({
+          resourceType: z.enum(['ServiceRequest', 'NutritionOrder'], { error: 'must be "ServiceRequest" or "NutritionOrder"' }),
+          intent: z.literal('proposal', { error: 'must be "proposal": cards propose orders, the clinician decides' }),
+        })
+        .describe('The FHIR resource to propose; strings inside are templates.'),
+    })
+    .describe('Propose a new ServiceRequest or NutritionOrder.'),
+  z
+    .strictObject({
+      type: z.literal('update-draft-rate'),
+      description: text,
+      rate: z
+        .union([z.number().positive(), text])
+        .describe('The new rate in ug/kg/min: a number or a template such as "{{limit.output}}".'),
+    })
+    .describe('Update the draft MedicationRequest (order scope) with this rate in ug/kg/min.'),
+  z.strictObject({ type: z.literal('delete-draft'), description: text }).describe('Delete the draft order (order scope).'),
+]);
+export type RuleAction = z.infer<typeof actionSchema>;
+
+const cardSchema = z
+  .strictObject({
+    indicator: z.enum(['info', 'warning', 'critical']),
+    summary: text.describe('Template; under 140 characters once rendered (longer is cut with an ellipsis).'),
+    detail: text.optional().describe('Markdown template: show the facts used (values, units, dates, threshold).'),
+    selectionBehavior: z
+      .enum(['at-most-one', 'any'])
+      .optional()
+      .describe('How many suggestions a clinician may accept; default "at-most-one".'),
+    suggestions: z
+      .array(
+        z.strictObject({
+          label: text,
+          isRecommended: z.boolean().optional(),
+          actions: z.array(actionSchema).min(1),
+        }),
+      )
+      .min(1)
+      .optional(),
+    overrideReasons: z
+      .array(coding)
+      .min(1)
+      .optional()
+      .describe('Reasons a clinician may give for overriding; default settings.overrideReasons on warning and critical cards.'),
+  })
+  .refine((c) => c.selectionBehavior === 'any' || (c.suggestions ?? []).filter((s) => s.isRecommended).length <= 1, {
+    message: 'with selectionBehavior "at-most-one" (the default) at most one suggestion may be recommended',
+    path: ['suggestions'],
+  });
+export type RuleCard = z.infer<typeof cardSchema>;
+
+export const ruleSchema = z
+  .strictObject({
+    id: z
+      .string()
+      .regex(/^[A-Z0-9]+(-[A-Z0-9]+)*$/, 'must be upper-case letters, digits and hyphens, e.g. "CI-HYPOKALEMIA"'),
+    version: z.string().regex(/^\d+\.\d+\.\d+$/, 'must be a version such as "1.0.0"'),
+    title: text,
+    description: text.optional().describe('Free text for authors and reviewers: why the rule exists.'),
+    category: z.enum(CATEGORIES),
+    hooks: z
+      .array(z.enum(HOOKS))
+      .min(1)
+      .refine((h) => new Set(h).size === h.length, 'lists a hook twice'),
+    status: z.enum(['active', 'silent', 'retired']).describe('active: cards returned; silent: evaluated and counted only; retired: not loaded.'),
+    scope: z
+      .enum(['patient', 'order'])
+      .default('patient')
+      .describe('patient: evaluated once per call; order: once per subject inotrope order, with the "order" fact bound to it.'),
+    requiresInotrope: z.boolean().default(true).describe('Run only when the patient has an inotrope order (draft or active).'),
+    priority: z.number().int().min(1).optional().describe('Evaluation order only (higher first); results do not depend on it.'),
+    references: z.array(z.strictObject({ label: text, url: httpUrl.optional() })).min(1),
+    facts: z
+      .record(name, z.strictObject({ fact: text, params: z.record(z.string(), z.unknown()).optional() }))
+      .optional()
+      .describe('Rule-local names for a fact with its params; conditions and templates use the name.'),
+    conditions: topCondition,
+    card: cardSchema,
+  })
+  .describe('One rule: when the conditions hold, the card is shown.');
+export type RuleDefinition = z.infer<typeof ruleSchema>;
+
+export const rulesFileSchema = z.strictObject({
+  $schema: schemaRef('../schema/rules.schema.json'),
+  rules: z.array(ruleSchema).min(1),
+});
+export type RulesFile = z.infer<typeof rulesFileSchema>;

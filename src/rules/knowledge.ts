@@ -1,0 +1,72 @@
+import type { CodeEntry, Knowledge, LookupTable, Settings, Threshold, ValueSet } from '../facts/types.js';
+import type { SettingsFile, ThresholdsFile, ValueSetsFile } from './file-schemas.js';
+import { didYouMean, pointer, type LoadError } from './load-error.js';
+
+/** Parsed knowledge files, each with the path it came from. */
+export interface KnowledgeFiles {
+  settings?: { file: string; content: SettingsFile };
+  valueSets: { file: string; content: ValueSetsFile }[];
+  thresholds: { file: string; content: ThresholdsFile }[];
+}
+
+/**
+ * Builds the knowledge base (value sets, thresholds, tables, settings) facts consult, reporting names
+ * defined twice, settings that name no value set, and tables that are not ascending.
+ */
+export function buildKnowledge(files: KnowledgeFiles, errors: LoadError[]): Knowledge | undefined {
+  const valueSets = new Map<string, ValueSet>();
+  const thresholds = new Map<string, Threshold>();
+  const tables = new Map<string, LookupTable>();
+  const seen = new Map<string, string>();
+  const define = (kind: string, name: string, file: string, at: PropertyKey[]): boolean => {
+    const key = `${kind} ${name}`;
+    const first = seen.get(key);
+    if (first !== undefined) {
+      errors.push({ file, pointer: pointer(at), message: `${kind} "${name}" is already defined in ${first}` });
+      return false;
+    }
+    seen.set(key, file);
+    return true;
+  };
+
+  for (const { file, content } of files.valueSets) {
+    for (const [name, vs] of Object.entries(content.valueSets)) {
+      if (!define('value set', name, file, ['valueSets', name])) continue;
+      const codes = new Map<string, CodeEntry>(vs.codes.map((c) => [`${c.system}|${c.code}`, c]));
+      valueSets.set(name, { name, title: vs.title, codes, source: vs.source, molarMass: vs.molarMass, charge: vs.charge });
+    }
+  }
+  for (const { file, content } of files.thresholds) {
+    for (const [name, t] of Object.entries(content.thresholds ?? {})) {
+      if (define('threshold', name, file, ['thresholds', name])) thresholds.set(name, { name, ...t });
+    }
+    for (const [name, t] of Object.entries(content.tables ?? {})) {
+      if (!define('table', name, file, ['tables', name])) continue;
+      const descending = t.rows.findIndex((row, i) => i > 0 && row[0] <= t.rows[i - 1]![0]);
+      if (descending !== -1) {
+        errors.push({ file, pointer: pointer(['tables', name, 'rows', descending]), message: 'rows must be in ascending order of their input (first number)' });
+        continue;
+      }
+      tables.set(name, { name, ...t });
+    }
+  }
+
+  if (!files.settings) {
+    errors.push({ file: 'settings.json', pointer: '', message: 'settings.json is missing: it names the inotrope value sets, IV routes, weight and card source' });
+    return undefined;
+  }
+  const { file, content } = files.settings;
+  const { $schema: _schema, ...settings } = content;
+  const named: [string, PropertyKey[]][] = [
+    ...settings.inotropes.map((n, i): [string, PropertyKey[]] => [n, ['inotropes', i]]),
+    [settings.ivRoute, ['ivRoute']],
+    [settings.ivProducts, ['ivProducts']],
+    [settings.weight.valueSet, ['weight', 'valueSet']],
+  ];
+  for (const [name, at] of named) {
+    if (!valueSets.has(name)) {
+      errors.push({ file, pointer: pointer(at), message: `unknown value set "${name}"${didYouMean(name, valueSets.keys())}` });
+    }
+  }
+  return { valueSets, thresholds, tables, settings: settings as Settings };
+}

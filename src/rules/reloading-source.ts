@@ -1,0 +1,108 @@
+import { watch, type FSWatcher } from 'chokidar';
+import type { Logger } from '../logger.js';
+import { formatLoadError, type LoadError } from './load-error.js';
+import { readRuleset, type LoadResult } from './load.js';
+import type { Ruleset, RulesetSource } from './ruleset.js';
+
+/** What one reload attempt did, for metrics. */
+export type ReloadEvent =
+  | { ok: true; version: string; changed: boolean; counts: Ruleset['counts'] }
+  | { ok: false; errors: readonly LoadError[]; serving: string };
+
+export interface ReloadingSourceOptions {
+  dir: string;
+  logger: Logger;
+  /** Re-read when files under `dir` change (debounced). SIGHUP is handled by the caller via reload(). */
+  watch: boolean;
+  debounceMs?: number;
+  onReload?: (event: ReloadEvent) => void;
+  /** Injected for tests; defaults to reading `dir` with the real facts. */
+  read?: (dir: string) => Promise<LoadResult>;
+}
+
+/**
+ * Serves one ruleset and replaces it atomically when a reload yields a valid one. A ruleset with
+ * errors is refused: the current one keeps serving and the errors show in the log and in /readyz.
+ * Requests take `current()` once at their start, so a swap never changes a request's ruleset midway.
+ */
+export class ReloadingRulesetSource implements RulesetSource {
+  private watcher: FSWatcher | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private lastError: string | undefined;
+  private queue: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private ruleset: Ruleset,
+    private readonly options: ReloadingSourceOptions,
+  ) {}
+
+  /** Loads the initial ruleset; returns its errors instead when it is invalid (the service must not start). */
+  static async create(options: ReloadingSourceOptions): Promise<{ ok: true; source: ReloadingRulesetSource } | { ok: false; errors: LoadError[] }> {
+    const read = options.read ?? ((dir: string) => readRuleset(dir));
+    const result = await read(options.dir);
+    if (!result.ok) return result;
+    const source = new ReloadingRulesetSource(result.ruleset, { ...options, read });
+    if (options.watch) await source.startWatching();
+    return { ok: true, source };
+  }
+
+  current(): Ruleset {
+    return this.ruleset;
+  }
+
+  status(): { version: string; loadedAt: string; lastError?: string } {
+    return { version: this.ruleset.version, loadedAt: this.ruleset.loadedAt, ...(this.lastError !== undefined && { lastError: this.lastError }) };
+  }
+
+  /** Re-reads the folder now. Reloads run one at a time, in order. */
+  reload(reason: string): Promise<void> {
+    this.queue = this.queue.then(() => this.doReload(reason));
+    return this.queue;
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.timer);
+    await this.watcher?.close();
+    await this.queue;
+  }
+
+  private async doReload(reason: string): Promise<void> {
+    const { logger, onReload } = this.options;
+    let result: LoadResult;
+    try {
+      result = await this.options.read!(this.options.dir);
+    } catch (err) {
+      result = { ok: false, errors: [{ file: '.', pointer: '', message: `could not be read: ${(err as Error).message}` }] };
+    }
+    if (!result.ok) {
+      this.lastError = `${result.errors.length} error${result.errors.length === 1 ? '' : 's'}; still serving ${this.ruleset.version}: ${result.errors.map(formatLoadError).join('; ')}`;
+      logger.error(
+        { reason, serving: this.ruleset.version, errorCount: result.errors.length, errors: result.errors.map(formatLoadError) },
+        'ruleset reload refused: the new ruleset has errors, the previous one keeps serving',
+      );
+      onReload?.({ ok: false, errors: result.errors, serving: this.ruleset.version });
+      return;
+    }
+    const changed = result.ruleset.version !== this.ruleset.version;
+    if (changed) this.ruleset = result.ruleset;
+    this.lastError = undefined;
+    const { version, counts } = this.ruleset;
+    logger.info({ reason, rulesetVersion: version, rules: counts, changed }, changed ? 'ruleset reloaded' : 'ruleset unchanged');
+    onReload?.({ ok: true, version, changed, counts });
+  }
+
+  private async startWatching(): Promise<void> {
+    const { dir, debounceMs = 250 } = this.options;
+    this.watcher = watch(dir, {
+      ignoreInitial: true,
+      // Scenario tests and the generated schemas are not part of the ruleset.
+      ignored: (p: string) => /[\\/](tests|schema)([\\/]|$)/.test(p.slice(dir.length)),
+      awaitWriteFinish: { stabilityThreshold: 50, pollInterval: 20 },
+    });
+    this.watcher.on('all', () => {
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => void this.reload('file change'), debounceMs);
+    });
+    await new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
+  }
+}
