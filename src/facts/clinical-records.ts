@@ -45,7 +45,7 @@ function coded(valueSet: ValueSet | undefined, codings: Coding[], text: unknown)
 const valueSetParams = z.strictObject({ valueSet: nameSchema });
 type ValueSetParams = z.infer<typeof valueSetParams>;
 
-export const conditions: FactDefinition<ValueSetParams> = {
+export const conditions = {
   params: valueSetParams,
   refs: (p) => [{ kind: 'valueSet', name: p.valueSet }],
   requirements: () => [CONDITIONS_REQUIREMENT],
@@ -59,9 +59,9 @@ export const conditions: FactDefinition<ValueSetParams> = {
       return [{ ...match, onset: typeof onset === 'string' ? onset : null, reference: referenceOf(condition) }];
     });
   },
-};
+} satisfies FactDefinition<ValueSetParams>;
 
-export const allergies: FactDefinition<ValueSetParams> = {
+export const allergies = {
   params: valueSetParams,
   refs: (p) => [{ kind: 'valueSet', name: p.valueSet }],
   requirements: () => [ALLERGIES_REQUIREMENT],
@@ -79,11 +79,11 @@ export const allergies: FactDefinition<ValueSetParams> = {
       return match ? [{ ...match, reference: referenceOf(allergy) }] : [];
     });
   },
-};
+} satisfies FactDefinition<ValueSetParams>;
 
 const OPEN_REQUEST = new Set(['active', 'draft']);
 
-export const serviceRequests: FactDefinition<ValueSetParams> = {
+export const serviceRequests = {
   params: valueSetParams,
   refs: (p) => [{ kind: 'valueSet', name: p.valueSet }],
   requirements: () => [SERVICE_REQUESTS_REQUIREMENT],
@@ -100,4 +100,4 @@ export const serviceRequests: FactDefinition<ValueSetParams> = {
       return match ? [{ ...match, reference: referenceOf(request), origin }] : [];
     });
   },
-};
+} satisfies FactDefinition<ValueSetParams>;

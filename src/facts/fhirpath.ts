@@ -61,7 +61,7 @@ export function patientBundle(data: PatientData): Bundle {
   return { resourceType: 'Bundle', type: 'collection', entry: resources.map((resource) => ({ resource })) };
 }
 
-export const fhirpath: FactDefinition<z.infer<typeof fhirpathParams>> = {
+export const fhirpath = {
   params: fhirpathParams,
   refs: () => [],
   // "All the patient's resources": every whole-record key. Observations are fetched per value set, so an
@@ -81,4 +81,4 @@ export const fhirpath: FactDefinition<z.infer<typeof fhirpathParams>> = {
       return [];
     }
   },
-};
+} satisfies FactDefinition<z.infer<typeof fhirpathParams>>;

@@ -98,7 +98,7 @@ export interface InotropesValue {
   display: string;
 }
 
-export const inotropes: FactDefinition<NoParams> = {
+export const inotropes = {
   params: noParams,
   refs: (_p, settings) => inotropeRefs(settings),
   requirements: () => [MEDICATIONS_REQUIREMENT],
@@ -117,9 +117,9 @@ export const inotropes: FactDefinition<NoParams> = {
       display: names,
     };
   },
-};
+} satisfies FactDefinition<NoParams>;
 
-export const ivMedications: FactDefinition<NoParams> = {
+export const ivMedications = {
   params: noParams,
   refs: (_p, settings) => ivRefs(settings),
   requirements: () => [MEDICATIONS_REQUIREMENT],
@@ -127,7 +127,7 @@ export const ivMedications: FactDefinition<NoParams> = {
     ctx.data.medicationOrders
       .filter((o) => !isInotrope(o, ctx.knowledge) && isIntravenous(o, ctx.knowledge))
       .map((o) => summarize(o, ctx.knowledge)),
-};
+} satisfies FactDefinition<NoParams>;
 
 const coadministeredParams = z.strictObject({
   pairs: z
@@ -144,7 +144,7 @@ export interface CoadministeredValue {
   display: string;
 }
 
-export const coadministered: FactDefinition<z.infer<typeof coadministeredParams>> = {
+export const coadministered = {
   params: coadministeredParams,
   refs: (p, settings) => [
     ...ivRefs(settings),
@@ -183,4 +183,4 @@ export const coadministered: FactDefinition<z.infer<typeof coadministeredParams>
     }
     return result;
   },
-};
+} satisfies FactDefinition<z.infer<typeof coadministeredParams>>;

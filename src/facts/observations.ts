@@ -99,7 +99,7 @@ const latestObservationParams = z.strictObject({
   threshold: nameSchema.optional(),
 });
 
-export const latestObservation: FactDefinition<z.infer<typeof latestObservationParams>> = {
+export const latestObservation = {
   params: latestObservationParams,
   refs: (p) => [
     { kind: 'valueSet', name: p.valueSet },
@@ -110,7 +110,7 @@ export const latestObservation: FactDefinition<z.infer<typeof latestObservationP
     const threshold = p.threshold ? ctx.knowledge.thresholds.get(p.threshold) : undefined;
     return latestValue(ctx, p.valueSet, { maxAge: p.maxAge ?? threshold?.maxAge, unit: p.unit ?? threshold?.unit });
   },
-};
+} satisfies FactDefinition<z.infer<typeof latestObservationParams>>;
 
 const lookupParams = z.strictObject({
   table: nameSchema,
@@ -124,7 +124,7 @@ export interface LookupResult {
   display: string;
 }
 
-export const lookup: FactDefinition<z.infer<typeof lookupParams>> = {
+export const lookup = {
   params: lookupParams,
   refs: (p) => [
     { kind: 'table', name: p.table },
@@ -145,7 +145,7 @@ export const lookup: FactDefinition<z.infer<typeof lookupParams>> = {
       display: `${formatQuantity(output, table.output.unit)} (for ${observed.display})`,
     };
   },
-};
+} satisfies FactDefinition<z.infer<typeof lookupParams>>;
 
 /**
  * `floor`: the row at or below the input, the first row below the table's range. `interpolate`: linear

@@ -18,7 +18,7 @@ export interface OrderValue extends OrderSummary {
   activeSameDrug: OrderSummary[];
 }
 
-export const order: FactDefinition<NoParams> = {
+export const order = {
   params: noParams,
   scope: 'order',
   refs: (_p, settings) => [
@@ -56,4 +56,4 @@ export const order: FactDefinition<NoParams> = {
       activeSameDrug,
     };
   },
-};
+} satisfies FactDefinition<NoParams>;

@@ -10,7 +10,7 @@ export interface PatientValue {
   display: string;
 }
 
-export const patient: FactDefinition<NoParams> = {
+export const patient = {
   params: noParams,
   refs: () => [],
   requirements: () => [PATIENT_REQUIREMENT],
@@ -21,7 +21,7 @@ export const patient: FactDefinition<NoParams> = {
     const display = [gender, ageYears === null ? null : `${ageYears} y`].filter((s) => s !== null).join(', ');
     return { id: ctx.data.patientId, gender, ageYears, display: display || 'patient' };
   },
-};
+} satisfies FactDefinition<NoParams>;
 
 /** Whole years from a FHIR date (YYYY, YYYY-MM or YYYY-MM-DD); partial dates count from their first day. */
 function age(birthDate: string, now: Date): number | null {
@@ -41,10 +41,10 @@ export interface DataGapValue {
   display: string;
 }
 
-export const dataGaps: FactDefinition<NoParams> = {
+export const dataGaps = {
   params: noParams,
   refs: () => [],
   requirements: () => [],
   compute: (_p, ctx): DataGapValue[] =>
     ctx.data.gaps.map((gap) => ({ key: gap.key, resourceType: gap.resourceType, reason: gap.reason, display: gap.message })),
-};
+} satisfies FactDefinition<NoParams>;

@@ -127,16 +127,17 @@ export function toUcum(text: string): string | null {
   if (trimmed === '') return null;
   const alias = UNIT_ALIASES[trimmed.toLowerCase()];
   if (alias) return alias;
-  if (isUcum(trimmed)) return trimmed;
+  // Mapped first so that valid-but-odd spellings (`mmol/l`) come out canonical (`mmol/L`).
   const mapped = trimmed
     .split('/')
     .map((token) => TOKEN_ALIASES[token.trim().toLowerCase()] ?? token.trim())
     .join('/');
-  return isUcum(mapped) ? mapped : null;
+  if (isUcum(mapped)) return mapped;
+  return isUcum(trimmed) ? trimmed : null;
 }
 
 /** The UCUM unit of a FHIR Quantity: its `code` when that is UCUM, else its `unit` text mapped. */
-export function quantityUnit(q: { unit?: unknown; code?: unknown; system?: unknown } | undefined): string | null {
+export function quantityUnit(q: { value?: unknown; unit?: unknown; code?: unknown; system?: unknown } | undefined): string | null {
   if (!q) return null;
   if (typeof q.code === 'string' && (q.system === undefined || q.system === UCUM_SYSTEM) && isUcum(q.code)) {
     return q.code;

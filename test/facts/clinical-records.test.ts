@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { FACTS } from '../../src/facts/index.js';
+import { allergies, conditions, serviceRequests } from '../../src/facts/clinical-records.js';
+import { allergy, condition, context, knowledge, patientData, RXNORM, serviceRequest, SNOMED } from './builder.js';
+
+describe('conditions', () => {
+  const hocm = (data: Parameters<typeof patientData>[0]) =>
+    conditions.compute({ valueSet: 'hypertrophic-obstruction' }, context(patientData(data)));
+
+  it('returns active conditions coded in the value set', () => {
+    const value = hocm({
+      conditions: [condition('360465008', { onset: '2019-04-01' }), condition('88805009'), condition('45227007', { clinical: 'relapse' })],
+    });
+    expect(value).toEqual([
+      {
+        code: `${SNOMED}|360465008`,
+        display: 'Idiopathic hypertrophic subaortic stenosis (disorder)',
+        onset: '2019-04-01',
+        reference: expect.stringMatching(/^Condition\//),
+      },
+      { code: `${SNOMED}|45227007`, display: '45227007', onset: null, reference: expect.stringMatching(/^Condition\//) },
+    ]);
+  });
+
+  it('counts a condition without clinicalStatus, not a resolved, refuted or entered-in-error one', () => {
+    expect(hocm({ conditions: [condition('45227007', { clinical: null })] })).toHaveLength(1);
+    expect(hocm({ conditions: [condition('45227007', { clinical: 'resolved' })] })).toEqual([]);
+    expect(hocm({ conditions: [condition('45227007', { clinical: 'inactive' })] })).toEqual([]);
+    expect(hocm({ conditions: [condition('45227007', { verification: 'refuted' })] })).toEqual([]);
+    expect(hocm({ conditions: [condition('45227007', { verification: 'entered-in-error' })] })).toEqual([]);
+    expect(hocm({ conditions: [condition('45227007', { verification: 'provisional' })] })).toHaveLength(1);
+  });
+
+  it('matches on system and code, not code alone', () => {
+    expect(hocm({ conditions: [condition('45227007', { system: 'http://hl7.org/fhir/sid/icd-10-cm' })] })).toEqual([]);
+  });
+
+  it('reads the conditions key', () => {
+    expect(FACTS.conditions!.requirements({ valueSet: 'heart-failure' }, knowledge())).toEqual([
+      {
+        key: 'conditions',
+        label: 'Active conditions',
+        template: 'Condition?patient={{context.patientId}}&clinical-status=active,recurrence,relapse',
+        resourceType: 'Condition',
+        paging: 'all',
+      },
+    ]);
+  });
+});
+
+describe('allergies', () => {
+  const inotropeAllergy = (list: ReturnType<typeof allergy>[]) =>
+    allergies.compute({ valueSet: 'inotrope-allergy' }, context(patientData({ allergies: list })));
+
+  it('returns an active milrinone allergy, not a refuted or entered-in-error one', () => {
+    expect(inotropeAllergy([allergy('52769', { clinical: 'active' })])).toEqual([
+      { code: `${RXNORM}|52769`, display: '52769', reference: expect.stringMatching(/^AllergyIntolerance\//) },
+    ]);
+    expect(inotropeAllergy([allergy('52769', { verification: 'refuted' })])).toEqual([]);
+    expect(inotropeAllergy([allergy('52769', { verification: 'entered-in-error' })])).toEqual([]);
+    expect(inotropeAllergy([allergy('52769', { clinical: 'resolved' })])).toEqual([]);
+    expect(inotropeAllergy([allergy('52769', { verification: 'unconfirmed' })])).toHaveLength(1);
+  });
+
+  it('reads reaction substances when the allergy code itself is not in the value set', () => {
+    const list = [allergy(null, { substance: { system: SNOMED, code: '373441005', display: 'Milrinone (substance)' } })];
+    expect(inotropeAllergy(list)).toEqual([{ code: `${SNOMED}|373441005`, display: 'Milrinone (substance)', reference: expect.any(String) }]);
+  });
+
+  it('ignores allergies to other things', () => {
+    expect(inotropeAllergy([allergy('767406000', { system: SNOMED })])).toEqual([]);
+  });
+
+  it('reads the allergies key', () => {
+    expect(FACTS.allergies!.requirements({ valueSet: 'inotrope-allergy' }, knowledge()).map((r) => [r.key, r.template])).toEqual([
+      ['allergies', 'AllergyIntolerance?patient={{context.patientId}}'],
+    ]);
+  });
+});
+
+describe('serviceRequests', () => {
+  it('returns active and draft requests from the record and from this session', () => {
+    const value = serviceRequests.compute(
+      { valueSet: 'telemetry' },
+      context(
+        patientData({
+          serviceRequests: [serviceRequest('46825001'), serviceRequest('23852006', 'completed'), serviceRequest('268400002')],
+          otherDraftOrders: [serviceRequest('23852006', 'draft')],
+        }),
+      ),
+    );
+    expect(value).toEqual([
+      { code: `${SNOMED}|23852006`, display: '23852006', reference: expect.any(String), origin: 'draft' },
+      { code: `${SNOMED}|46825001`, display: '46825001', reference: expect.any(String), origin: 'record' },
+    ]);
+  });
+
+  it('reads the service-requests key', () => {
+    expect(FACTS.serviceRequests!.requirements({ valueSet: 'telemetry' }, knowledge()).map((r) => [r.key, r.template, r.paging])).toEqual([
+      ['service-requests', 'ServiceRequest?patient={{context.patientId}}&status=active', 'all'],
+    ]);
+  });
+});

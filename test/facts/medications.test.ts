@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { FACTS } from '../../src/facts/index.js';
+import { coadministered, identifyDrug, inotropes, isIntravenous, ivMedications } from '../../src/facts/medications.js';
+import { context, knowledge, medicationOrder, patientData, quantity, RXNORM, SNOMED, V3_ROUTE } from './builder.js';
+
+const ORAL = '26643006';
+
+describe('inotropes', () => {
+  it('finds inotrope orders by ingredient or product code, draft and active', () => {
+    const orders = [
+      medicationOrder({ code: '1791840', id: 'mil-draft' }),
+      medicationOrder({ code: '3616', origin: 'active', id: 'dobu-active' }),
+      medicationOrder({ code: '4603', id: 'furo' }),
+    ];
+    const value = inotropes.compute({}, context(patientData({ orders })));
+    expect(value).toEqual({
+      drugs: ['dobutamine', 'milrinone'],
+      names: 'dobutamine and milrinone',
+      display: 'dobutamine and milrinone',
+      orders: [
+        { reference: 'MedicationRequest/mil-draft', drug: 'milrinone', name: 'milrinone', origin: 'draft', display: 'milrinone (draft order)' },
+        { reference: 'MedicationRequest/dobu-active', drug: 'dobutamine', name: 'dobutamine', origin: 'active', display: 'dobutamine (active order)' },
+      ],
+      draft: [expect.objectContaining({ reference: 'MedicationRequest/mil-draft' })],
+      active: [expect.objectContaining({ reference: 'MedicationRequest/dobu-active' })],
+    });
+  });
+
+  it('is empty when there is no inotrope', () => {
+    const value = inotropes.compute({}, context(patientData({ orders: [medicationOrder({ code: '4603' })] })));
+    expect(value).toMatchObject({ drugs: [], names: '', orders: [], draft: [], active: [] });
+  });
+
+  it('follows settings: a drug is an inotrope only when its value set is listed', () => {
+    const k = knowledge({ settings: { inotropes: ['milrinone'] } });
+    const value = inotropes.compute({}, context(patientData({ orders: [medicationOrder({ code: '3616' })] }), { knowledge: k }));
+    expect(value).toMatchObject({ drugs: [] });
+  });
+
+  it('identifies a drug from a contained Medication ingredient', () => {
+    const order = medicationOrder({
+      medication: {
+        resourceType: 'Medication',
+        code: { text: 'milrinone 20 mg in 100 mL' },
+        ingredient: [{ itemCodeableConcept: { coding: [{ system: RXNORM, code: '52769' }] } }],
+      },
+    });
+    expect(identifyDrug(order, knowledge())).toMatchObject({ drug: 'milrinone', inotrope: true });
+  });
+
+  it('reads the medication orders', () => {
+    expect(FACTS.inotropes!.requirements({}, knowledge()).map((r) => r.template)).toEqual([
+      'MedicationRequest?patient={{context.patientId}}&status=active',
+    ]);
+  });
+});
+
+describe('ivMedications', () => {
+  it('lists IV orders that are not inotropes, by route or by IV product', () => {
+    const orders = [
+      medicationOrder({ code: '4603', id: 'furo-iv' }),
+      medicationOrder({ code: '1719290', id: 'furo-product', route: null }),
+      medicationOrder({ code: '5224', id: 'heparin-v3', route: { system: V3_ROUTE, code: 'IVCC' } }),
+      medicationOrder({ code: '4603', id: 'furo-oral', route: ORAL }),
+      medicationOrder({ code: '52769', id: 'milrinone' }),
+    ];
+    const value = ivMedications.compute({}, context(patientData({ orders })));
+    expect(value.map((o) => [o.reference, o.drug])).toEqual([
+      ['MedicationRequest/furo-iv', 'furosemide'],
+      ['MedicationRequest/furo-product', 'furosemide'],
+      ['MedicationRequest/heparin-v3', 'heparin'],
+    ]);
+  });
+
+  it('names a drug outside every value set by its own coding display', () => {
+    const orders = [medicationOrder({ code: '11124', display: 'vancomycin', origin: 'active' })];
+    expect(ivMedications.compute({}, context(patientData({ orders })))).toEqual([
+      { reference: expect.any(String), drug: 'vancomycin', name: 'vancomycin', origin: 'active', display: 'vancomycin (active order)' },
+    ]);
+  });
+
+  it('gives a draft without an id a null reference', () => {
+    const orders = [medicationOrder({ code: '4603', id: null })];
+    expect(ivMedications.compute({}, context(patientData({ orders })))[0]?.reference).toBeNull();
+  });
+
+  it('is not IV without an IV route or product', () => {
+    expect(isIntravenous(medicationOrder({ code: '4603', route: null }), knowledge())).toBe(false);
+    expect(isIntravenous(medicationOrder({ code: '4603', route: { system: SNOMED, code: ORAL } }), knowledge())).toBe(false);
+  });
+});
+
+describe('coadministered', () => {
+  const params = coadministered.params.parse({
+    pairs: [
+      { inotrope: 'milrinone', with: ['furosemide', 'sodium-bicarbonate'] },
+      { inotrope: 'dobutamine', with: ['heparin', 'furosemide'] },
+    ],
+  });
+
+  it('pairs an inotrope with IV orders of the named drugs', () => {
+    const orders = [
+      medicationOrder({ code: '1791840', id: 'mil', doseAndRate: [{ rateQuantity: quantity(0.5, 'ug/kg/min') }] }),
+      medicationOrder({ code: '1719290', id: 'furo', origin: 'active' }),
+      medicationOrder({ code: '4603', id: 'furo-oral', route: ORAL }),
+      medicationOrder({ code: '5224', id: 'hep' }),
+    ];
+    const value = coadministered.compute(params, context(patientData({ orders })));
+    expect(value).toEqual([
+      {
+        inotrope: 'milrinone',
+        drug: 'furosemide',
+        inotropeOrder: expect.objectContaining({ reference: 'MedicationRequest/mil', origin: 'draft' }),
+        otherOrder: expect.objectContaining({ reference: 'MedicationRequest/furo', origin: 'active' }),
+        display: 'milrinone + furosemide (active order)',
+      },
+    ]);
+  });
+
+  it('is empty when the inotrope is not ordered', () => {
+    const orders = [medicationOrder({ code: '5224' }), medicationOrder({ code: '4603' })];
+    expect(coadministered.compute(params, context(patientData({ orders })))).toEqual([]);
+  });
+
+  it('names every value set it reads, and validates its params', () => {
+    expect(coadministered.refs(params, knowledge().settings).map((r) => r.name)).toEqual(
+      expect.arrayContaining(['milrinone', 'furosemide', 'sodium-bicarbonate', 'dobutamine', 'heparin', 'iv-route', 'iv-products']),
+    );
+    expect(() => coadministered.params.parse({ pairs: [] })).toThrow();
+    expect(() => coadministered.params.parse({ pairs: [{ inotrope: 'milrinone', with: [] }] })).toThrow();
+  });
+});
