@@ -1,6 +1,7 @@
 import type { RequestHandler, Response } from 'express';
 import type { Config } from '../../config.js';
 import { HttpError, type ErrorBody } from '../errors.js';
+import { SERVICES } from '../../cds/services.js';
 import type { CdsClient } from './clients.js';
 import { createTokenVerifier, type AuthFailureReason } from './verify-token.js';
 
@@ -60,12 +61,40 @@ export function authenticate(options: AuthenticateOptions): RequestHandler {
       next();
       return;
     }
-    Object.assign(logFields, { authFailure: result.reason, ...result.log });
+    const { receivedAud, ...log } = result.log;
+    Object.assign(logFields, { authFailure: result.reason, ...log, ...(receivedAud !== undefined && { receivedAud: describeAud(receivedAud) }) });
     options.onFailure?.(result.reason);
     res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
     next(new AuthError(result.reason));
   };
 }
+
+/**
+ * A wrong `aud` is logged so operators can fix the client, but it is client-supplied text: its origin
+ * and, when it names one of our endpoints, its path are kept; any other path is elided, since it
+ * could carry anything (an id, a token).
+ */
+function describeAud(aud: unknown): string {
+  const values = Array.isArray(aud) ? aud : [aud];
+  return values
+    .map((value) => {
+      if (typeof value !== 'string') return `(${typeof value})`;
+      let url: URL;
+      try {
+        url = new URL(value);
+      } catch {
+        return '(not a URL)';
+      }
+      const ours = ENDPOINT_PATHS.has(url.pathname.replace(/\/+$/, ''));
+      return `${url.origin}${ours ? url.pathname : '/…'}`;
+    })
+    .join(' ');
+}
+
+const ENDPOINT_PATHS = new Set([
+  '/cds-services',
+  ...SERVICES.flatMap((s) => [`/cds-services/${s.id}`, `/cds-services/${s.id}/feedback`]),
+]);
 
 /** The CDS client that authenticated this request; undefined when CDS_AUTH=off. */
 export function authenticatedClient(res: Response): CdsClient | undefined {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from '../../config.js';
+import { isAllowed } from '../../data/allowlist.js';
 
 /**
  * The CDS clients (EHRs) this service trusts, read from CDS_CLIENTS_FILE. Each client is known by
@@ -66,17 +67,10 @@ export function loadClients(file: string): readonly CdsClient[] {
   return parseClients(text, file);
 }
 
-/** Canonical form of a base URL for comparison: parsed, no trailing slash. */
-export function normalizeBaseUrl(url: string): string | undefined {
-  try {
-    return new URL(url).href.replace(/\/+$/, '');
-  } catch {
-    return undefined;
-  }
-}
-
-/** Whether a request's fhirServer is one of the client's FHIR servers (scheme/host case and trailing slash ignored). */
+/**
+ * Whether a request's fhirServer is one of the client's FHIR servers, by the data layer's own rule
+ * (src/data/allowlist.ts), so the edge check and the fetch check can never disagree.
+ */
 export function clientMayUseServer(client: CdsClient, fhirServer: string): boolean {
-  const wanted = normalizeBaseUrl(fhirServer);
-  return wanted !== undefined && client.fhirServers.some((s) => normalizeBaseUrl(s) === wanted);
+  return isAllowed(fhirServer, client.fhirServers);
 }

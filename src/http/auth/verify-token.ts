@@ -41,7 +41,7 @@ export const AUTH_FAILURE_REASONS = [
 ] as const;
 export type AuthFailureReason = (typeof AUTH_FAILURE_REASONS)[number];
 
-/** Safe to log: never the token, only what identifies the failure (attacker-supplied values truncated). */
+/** Never the token: what identifies the failure (client-supplied strings truncated; `receivedAud` raw, for the edge to describe). */
 export interface AuthFailure {
   ok: false;
   reason: AuthFailureReason;
@@ -132,7 +132,7 @@ export function createTokenVerifier(options: VerifierOptions): (token: string, e
     const nowS = nowDate.getTime() / 1000;
     const aud = Array.isArray(payload.aud) && payload.aud.length === 1 ? payload.aud[0] : payload.aud;
     if (typeof aud !== 'string' || trimSlash(aud) !== trimSlash(expectedAud)) {
-      return fail('bad-audience', { iss, kid, expectedAud, receivedAud: clipAud(payload.aud) });
+      return fail('bad-audience', { iss, kid, expectedAud, receivedAud: payload.aud });
     }
     // jose has checked exp and iat are numbers and exp is not past (with skew).
     const exp = payload.exp!;
@@ -183,5 +183,3 @@ function reasonFor(err: unknown): AuthFailureReason {
 
 const trimSlash = (s: string): string => s.replace(/\/+$/, '');
 const clip = (s: string): string => s.slice(0, 200);
-const clipAud = (aud: unknown): unknown =>
-  typeof aud === 'string' ? clip(aud) : Array.isArray(aud) ? aud.slice(0, 3).map((a) => (typeof a === 'string' ? clip(a) : typeof a)) : typeof aud;
