@@ -3,7 +3,7 @@ import type { Config } from '../../config.js';
 import { HttpError, type ErrorBody } from '../errors.js';
 import { SERVICES } from '../../cds/services.js';
 import type { CdsClient } from './clients.js';
-import { createTokenVerifier, type AuthFailureReason } from './verify-token.js';
+import { createTokenVerifier, type AuthFailureReason, type VerifyResult } from './verify-token.js';
 
 /** 401 with the generic message and a reason code the client's operators can act on; never token content. */
 export class AuthError extends HttpError {
@@ -51,9 +51,9 @@ export function authenticate(options: AuthenticateOptions): RequestHandler {
     const header = req.get('authorization');
     const match = header === undefined ? undefined : BEARER.exec(header);
     const expectedAud = `${base}${req.baseUrl}${req.path === '/' ? '' : req.path}`;
-    const result = match
+    const result: VerifyResult = match
       ? await verify(match[1]!, expectedAud)
-      : ({ ok: false, reason: header === undefined ? 'missing-token' : 'malformed-token', log: {} } as const);
+      : { ok: false, reason: header === undefined ? 'missing-token' : 'malformed-token', log: {} };
     const logFields = res.locals.logFields as Record<string, unknown>;
     if (result.ok) {
       res.locals.cdsClient = result.client;
