@@ -157,6 +157,7 @@ const SCHEMAS: { [K in keyof Typed]: z.ZodType } = {
 };
 
 export type ReadableType = keyof Typed;
+export type Readable<K extends ReadableType> = Typed[K];
 
 /**
  * The resource as its FHIR type when the fields facts read have the right shape, else undefined.

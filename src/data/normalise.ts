@@ -1,7 +1,7 @@
 import type { MedicationRequest, Observation, Resource } from '@medplum/fhirtypes';
 import type { HookRequest } from '../cds/request-schema.js';
 import type { FhirObject } from './fhir-payload.js';
-import { readAll, type ReadableType } from './fhir-schemas.js';
+import { readAll, type Readable, type ReadableType } from './fhir-schemas.js';
 import { drugCodings, type MedicationLookup } from './medications.js';
 import type { DataGap, DataRequirement, MedicationOrder, ObservationValue, PatientData } from './patient-data.js';
 
@@ -43,21 +43,7 @@ const UNUSABLE_OBSERVATION = new Set(['cancelled', 'entered-in-error']);
 
 export function buildPatientData(input: NormaliseInput): { data: Omit<PatientData, 'gaps'>; gaps: DataGap[] } {
   const gaps: DataGap[] = [];
-  const ofType = <K extends ReadableType>(type: K) => {
-    const seen = new Set<string>();
-    const all = [];
-    for (const { requirement, resources } of input.keys.filter((k) => k.requirement.resourceType === type)) {
-      const { valid, malformed } = readAll(type, resources.filter((r) => r.resourceType === type));
-      if (malformed > 0) gaps.push(malformedGap(requirement, malformed));
-      for (const resource of valid) {
-        const id = (resource as { id?: string }).id;
-        if (id !== undefined && seen.has(id)) continue;
-        if (id !== undefined) seen.add(id);
-        all.push({ resource, requirement });
-      }
-    }
-    return all;
-  };
+  const ofType = <K extends ReadableType>(type: K) => collect(type, input.keys, gaps);
 
   const patients = ofType('Patient').map((p) => p.resource);
   const patient = patients.find((p) => p.id === input.request.context.patientId) ?? patients[0];
@@ -100,6 +86,27 @@ export function buildPatientData(input: NormaliseInput): { data: Omit<PatientDat
     },
     gaps,
   };
+}
+
+/** The readable resources of one type across the keys that hold it, once per id; malformed ones become gaps. */
+function collect<K extends ReadableType>(
+  type: K,
+  keys: readonly KeyResources[],
+  gaps: DataGap[],
+): { resource: Readable<K>; requirement: DataRequirement }[] {
+  const seen = new Set<string>();
+  const all: { resource: Readable<K>; requirement: DataRequirement }[] = [];
+  for (const { requirement, resources } of keys.filter((k) => k.requirement.resourceType === type)) {
+    const { valid, malformed } = readAll(type, resources.filter((r) => r.resourceType === type));
+    if (malformed > 0) gaps.push(malformedGap(requirement, malformed));
+    for (const resource of valid) {
+      const id = (resource as { id?: string }).id;
+      if (id !== undefined && seen.has(id)) continue;
+      if (id !== undefined) seen.add(id);
+      all.push({ resource, requirement });
+    }
+  }
+  return all;
 }
 
 /** The draft orders of an order hook: MedicationRequests (readable ones) and the other order resources. */

@@ -120,7 +120,7 @@ export async function resolvePatientData(
   const ctx: Context = { options, client, noServerWhy, medications: new MedicationResolver(client, noServerWhy, clock), clock };
 
   const drafts = readDraftOrders(request);
-  ctx.medications.remember([...drafts.others, ...drafts.medicationRequests]);
+  ctx.medications.remember(drafts.others);
   for (const plan of plans) if (plan.prefetch.kind === 'data') ctx.medications.remember(plan.prefetch.resources);
 
   const draftOrders = Promise.all(

@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import nock from 'nock';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { DataUnavailableError, resolvePatientData } from '../../src/data/resolve.js';
 import type { DataGap, ResolvedData } from '../../src/data/patient-data.js';
 import { createLogger } from '../../src/logger.js';
@@ -258,6 +260,29 @@ describe('fetching from the FHIR server', () => {
       reason: 'timeout',
       message: 'Potassium observations could not be read: the FHIR server did not answer in time.',
     });
+  });
+
+  it('cuts off a server that sends headers and then stalls the body (a real socket on 127.0.0.1)', async () => {
+    const stalled = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/fhir+json' });
+      res.write('{"resourceType":"Bundle","entry":[');
+      req.socket.setTimeout(5000);
+    });
+    await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(stalled.address() as AddressInfo).port}/fhir`;
+    try {
+      const started = performance.now();
+      const r = await resolvePatientData(
+        patientView({ fhirServer: base, prefetch: without(CHART, 'conditions') }),
+        REQUIREMENTS,
+        options({ fhirServerAllowlist: [base], budgetMs: 300, requestTimeoutMs: 200 }),
+      );
+      expect(performance.now() - started).toBeLessThan(450);
+      expect(gap(r, 'conditions')).toMatchObject({ reason: 'timeout' });
+    } finally {
+      stalled.closeAllConnections();
+      await new Promise((resolve) => stalled.close(resolve));
+    }
   });
 
   it('answers 412 within the budget when the server hangs and nothing was prefetched', async () => {
