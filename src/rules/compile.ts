@@ -80,6 +80,8 @@ export class RuleCompiler {
   constructor(
     private readonly facts: FactRegistry,
     private readonly knowledge: Knowledge,
+    /** `kind:name` of knowledge entries that had errors of their own: references to them are not reported again. */
+    private readonly broken: ReadonlySet<string> = new Set(),
   ) {
     this.operatorProbe = new Engine();
     for (const op of customOperators(knowledge, new Date(0))) this.operatorProbe.addOperator(op);
@@ -145,7 +147,7 @@ export class RuleCompiler {
     for (const ref of refs) {
       if (!this.knows(ref)) {
         ok = false;
-        this.error(ctx, paramsAt, `${this.describe(ref)}${didYouMean(ref.name, this.names(ref.kind))}`);
+        if (!this.broken.has(`${ref.kind}:${ref.name}`)) this.error(ctx, paramsAt, `${this.describe(ref)}${didYouMean(ref.name, this.names(ref.kind))}`);
       }
     }
     if (!ok) return undefined;
@@ -223,7 +225,7 @@ export class RuleCompiler {
       if (Object.keys(value).length !== 1 || typeof name !== 'string') {
         this.error(ctx, at, 'a threshold value is written { "threshold": "<name>" } and nothing else');
       } else if (!threshold) {
-        this.error(ctx, at, `unknown threshold "${name}"${didYouMean(name, this.knowledge.thresholds.keys())}`);
+        if (!this.broken.has(`threshold:${name}`)) this.error(ctx, at, `unknown threshold "${name}"${didYouMean(name, this.knowledge.thresholds.keys())}`);
       } else {
         this.checkUnit(ctx, at, leaf, name, threshold.unit);
         return this.value(ctx, at, operator, threshold.value, leaf);
@@ -247,7 +249,7 @@ export class RuleCompiler {
     else if (NUMERIC_OPERATORS.has(operator)) expect(typeof value === 'number', 'a number or { "threshold": "<name>" }');
     else if (operator === 'inValueSet') {
       if (typeof value !== 'string') expect(false, 'a value-set name');
-      else if (!this.knowledge.valueSets.has(value)) {
+      else if (!this.knowledge.valueSets.has(value) && !this.broken.has(`valueSet:${value}`)) {
         this.error(ctx, at, `unknown value set "${value}"${didYouMean(value, this.knowledge.valueSets.keys())}`);
       }
     }
@@ -280,6 +282,7 @@ export class RuleCompiler {
         if (root === 'threshold' || root === 'table') {
           const names = root === 'threshold' ? this.knowledge.thresholds : this.knowledge.tables;
           const name = ref[1];
+          if (name !== undefined && this.broken.has(`${root}:${name}`)) continue;
           if (name === undefined || !names.has(name)) {
             this.error(ctx, where, `{{${ref.join('.')}}} names no ${root}${name ? didYouMean(name, names.keys()) : ` (write {{${root}.<name>}})`}`);
           } else if (root === 'threshold' && ref.length > 2 && (ref.length > 3 || !THRESHOLD_FIELDS.includes(ref[2]!))) {

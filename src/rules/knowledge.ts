@@ -13,7 +13,7 @@ export interface KnowledgeFiles {
  * Builds the knowledge base (value sets, thresholds, tables, settings) facts consult, reporting names
  * defined twice, settings that name no value set, and tables that are not ascending.
  */
-export function buildKnowledge(files: KnowledgeFiles, errors: LoadError[]): Knowledge | undefined {
+export function buildKnowledge(files: KnowledgeFiles, broken: ReadonlySet<string>, errors: LoadError[]): Knowledge | undefined {
   const valueSets = new Map<string, ValueSet>();
   const thresholds = new Map<string, Threshold>();
   const tables = new Map<string, LookupTable>();
@@ -64,7 +64,7 @@ export function buildKnowledge(files: KnowledgeFiles, errors: LoadError[]): Know
     [settings.weight.valueSet, ['weight', 'valueSet']],
   ];
   for (const [name, at] of named) {
-    if (!valueSets.has(name)) {
+    if (!valueSets.has(name) && !broken.has(`valueSet:${name}`)) {
       errors.push({ file, pointer: pointer(at), message: `unknown value set "${name}"${didYouMean(name, valueSets.keys())}` });
     }
   }

@@ -38,6 +38,8 @@ export async function readRuleset(dir: string, facts: FactRegistry = FACTS): Pro
   };
 
   const files: KnowledgeFiles = { valueSets: [], thresholds: [] };
+  // Names defined in a file with errors: already reported there, so references to them are not reported again.
+  const broken = new Set<string>();
   const ruleFiles: { file: string; content: z.infer<typeof rulesFileSchema> }[] = [];
   for (const { file, text } of sources) {
     if (file === 'settings.json') {
@@ -45,19 +47,19 @@ export async function readRuleset(dir: string, facts: FactRegistry = FACTS): Pro
       if (content) files.settings = { file, content };
     } else if (file.startsWith('value-sets/')) {
       const content = parse(file, text, valueSetsFileSchema);
-      if (content) files.valueSets.push({ file, content });
+      files.valueSets.push({ file, content: content ?? salvage(text, ['valueSets'], valueSetsFileSchema, broken) });
     } else if (file.startsWith('thresholds/')) {
       const content = parse(file, text, thresholdsFileSchema);
-      if (content) files.thresholds.push({ file, content });
+      files.thresholds.push({ file, content: content ?? salvage(text, ['thresholds', 'tables'], thresholdsFileSchema, broken) });
     } else {
       const content = parse(file, text, rulesFileSchema);
       if (content) ruleFiles.push({ file, content });
     }
   }
-  const knowledge = buildKnowledge(files, errors);
+  const knowledge = buildKnowledge(files, broken, errors);
   if (!knowledge) return { ok: false, errors };
 
-  const compiler = new RuleCompiler(facts, knowledge);
+  const compiler = new RuleCompiler(facts, knowledge, broken);
   const compiled: CompiledRule[] = [];
   const ids = new Map<string, string>();
   const counts = { active: 0, silent: 0, retired: 0 };
@@ -108,6 +110,38 @@ function requirementsFor(hook: Hook, rules: readonly CompiledRule[], knowledge: 
     observationRequirement(knowledge.settings.weight.valueSet, knowledge),
     ...used.map((u) => facts[u.fact]!.requirements(u.params, knowledge)),
   );
+}
+
+const KIND = { valueSets: 'valueSet', thresholds: 'threshold', tables: 'table' } as const;
+
+/**
+ * The valid entries of a value-set or thresholds file that has errors (already reported), so one bad
+ * entry does not make every rule that uses the file's other entries fail too.
+ */
+function salvage<S extends typeof valueSetsFileSchema | typeof thresholdsFileSchema>(
+  text: string,
+  keys: readonly (keyof typeof KIND)[],
+  schema: S,
+  broken: Set<string>,
+): z.infer<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = {};
+  }
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const key of keys) {
+    out[key] = {};
+    const entries = (json as Record<string, unknown> | null)?.[key];
+    if (typeof entries !== 'object' || entries === null) continue;
+    const record = (schema.shape as Record<string, z.ZodType>)[key]!;
+    for (const [name, entry] of Object.entries(entries)) {
+      if (record.safeParse({ [name]: entry }).success) out[key][name] = entry;
+      else broken.add(`${KIND[key]}:${name}`);
+    }
+  }
+  return schema.parse({ $schema: schema.shape.$schema.value, ...out }) as z.infer<S>;
 }
 
 interface Source {

@@ -1,0 +1,174 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { handleHook } from '../../cds/handle-hook.js';
+import { parseHookRequest } from '../../cds/request-schema.js';
+import { testConfig } from '../../config.js';
+import { DataUnavailableError } from '../../data/resolve.js';
+import { zodErrors, type LoadError } from '../load-error.js';
+import type { EvaluationResult, Ruleset } from '../ruleset.js';
+import { buildRequest } from './build-request.js';
+import { chartSchema, scenariosFileSchema, type Chart, type Scenario } from './scenario-schema.js';
+
+/** Scenario files give no `now` by default: charts are written around this moment. */
+export const DEFAULT_NOW = '2026-11-21T12:00:00Z';
+
+export interface ScenarioCase {
+  /** Path relative to the rules folder, e.g. `tests/electrolytes.json`. */
+  file: string;
+  index: number;
+  scenario: Scenario;
+  chart: Chart;
+  now: Date;
+}
+
+/** One rule that fired as the clinician (or, for silent rules, the log) sees it. */
+export interface Firing {
+  rule: string;
+  indicator: string;
+  summary: string;
+}
+
+export interface ScenarioResult {
+  status: number;
+  firings: Firing[];
+  problems: string[];
+}
+
+/** Reads every scenario file and chart under `<dir>/tests`, reporting every mistake. */
+export async function readScenarios(dir: string): Promise<{ cases: ScenarioCase[]; errors: LoadError[] }> {
+  const errors: LoadError[] = [];
+  const cases: ScenarioCase[] = [];
+  const charts = new Map<string, Chart | null>();
+  const readJson = async (file: string): Promise<unknown> => {
+    try {
+      return JSON.parse(await readFile(path.join(dir, file), 'utf8')) as unknown;
+    } catch (err) {
+      const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+      errors.push({ file, pointer: '', message: missing ? 'does not exist' : `cannot be read as JSON: ${(err as Error).message}` });
+      return undefined;
+    }
+  };
+  const chart = async (name: string): Promise<Chart | null> => {
+    if (!charts.has(name)) {
+      const file = `tests/patients/${name}.json`;
+      const json = await readJson(file);
+      const parsed = json === undefined ? undefined : chartSchema.safeParse(json);
+      if (parsed && !parsed.success) errors.push(...zodErrors(file, parsed.error));
+      charts.set(name, parsed?.success ? parsed.data : null);
+    }
+    return charts.get(name)!;
+  };
+
+  let names: string[] = [];
+  try {
+    names = (await readdir(path.join(dir, 'tests'))).filter((n) => n.endsWith('.json')).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  for (const name of names) {
+    const file = `tests/${name}`;
+    const json = await readJson(file);
+    if (json === undefined) continue;
+    const parsed = scenariosFileSchema.safeParse(json);
+    if (!parsed.success) {
+      errors.push(...zodErrors(file, parsed.error));
+      continue;
+    }
+    for (const [index, scenario] of parsed.data.scenarios.entries()) {
+      const patient = await chart(scenario.patient);
+      if (patient === null) {
+        errors.push({ file, pointer: `/scenarios/${index}/patient`, message: `the chart tests/patients/${scenario.patient}.json is missing or invalid` });
+        continue;
+      }
+      cases.push({ file, index, scenario, chart: patient, now: new Date(scenario.now ?? parsed.data.now ?? DEFAULT_NOW) });
+    }
+  }
+  return { cases, errors };
+}
+
+/** Runs one scenario through the service's own pipeline (request parsing, data layer, rules, cards). */
+export async function runScenario(ruleset: Ruleset, c: ScenarioCase): Promise<ScenarioResult> {
+  const { scenario } = c;
+  const body = buildRequest(c.chart, scenario, ruleset.requirements(scenario.hook), c.now);
+  const parsed = parseHookRequest(body, scenario.hook);
+  let status = 200;
+  let firings: Firing[] = [];
+  if (!parsed.ok) {
+    status = 400;
+  } else {
+    const config = testConfig();
+    let n = 0;
+    try {
+      const outcome = await handleHook(parsed.request, ruleset, {
+        data: {
+          fhirServerAllowlist: [],
+          budgetMs: config.FHIR_BUDGET_MS,
+          requestTimeoutMs: config.FHIR_REQUEST_TIMEOUT_MS,
+          maxPages: config.FHIR_MAX_PAGES,
+          maxResources: config.FHIR_MAX_RESOURCES,
+        },
+        now: () => c.now,
+        uuid: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
+      });
+      firings = toFirings(outcome.response.cards, outcome.fired);
+    } catch (err) {
+      if (!(err instanceof DataUnavailableError)) throw err;
+      status = 412;
+    }
+  }
+  return { status, firings, problems: compare(scenario.expect, status, firings) };
+}
+
+function toFirings(cards: EvaluationResult['cards'], fired: EvaluationResult['fired']): Firing[] {
+  const fromCards = cards.map((card) => ({
+    rule: (card.extension?.['org.inotrope-cds.rule'] as { id: string }).id,
+    indicator: card.indicator,
+    summary: card.summary,
+  }));
+  const silent = fired.filter((f) => f.status === 'silent').map((f) => ({ rule: f.id, indicator: f.indicator, summary: '(silent rule: no card)' }));
+  return [...fromCards, ...silent];
+}
+
+function compare(expect: Scenario['expect'], status: number, firings: Firing[]): string[] {
+  const problems: string[] = [];
+  const expectedStatus = expect.status ?? 200;
+  if (status !== expectedStatus) problems.push(`expected HTTP ${expectedStatus}, got ${status}`);
+  if (status !== 200) return problems;
+  const fires = (expect.fires ?? []).map((f) => (typeof f === 'string' ? { rule: f } : f));
+  for (const want of fires) {
+    const candidates = firings.filter((f) => f.rule === want.rule);
+    if (candidates.length === 0) {
+      problems.push(`${want.rule} did not fire`);
+    } else if (want.indicator && !candidates.some((f) => f.indicator === want.indicator)) {
+      problems.push(`${want.rule} fired as ${candidates.map((f) => f.indicator).join(', ')}, expected ${want.indicator}`);
+    } else if (want.summaryContains && !candidates.some((f) => f.summary.includes(want.summaryContains!))) {
+      problems.push(`${want.rule}: no summary contains "${want.summaryContains}"`);
+    }
+  }
+  for (const rule of expect.absent ?? []) {
+    if (firings.some((f) => f.rule === rule)) problems.push(`${rule} fired but should not have`);
+  }
+  if (expect.exactly) {
+    for (const f of firings) {
+      if (!fires.some((w) => w.rule === f.rule)) problems.push(`${f.rule} fired but is not expected ("exactly": true)`);
+    }
+  }
+  return problems;
+}
+
+/** A failure as a reader wants it: what was expected, what fired (with summaries), what differs. */
+export function describeFailure(c: ScenarioCase, result: ScenarioResult): string {
+  const { expect } = c.scenario;
+  const fires = (expect.fires ?? []).map((f) => (typeof f === 'string' ? f : `${f.rule}${f.indicator ? ` (${f.indicator})` : ''}`));
+  const lines = [
+    `${c.file} › ${c.scenario.name}`,
+    `  expected to fire: ${fires.join(', ') || '(nothing in particular)'}${expect.exactly ? ' and nothing else' : ''}`,
+    ...(expect.absent?.length ? [`  expected absent:  ${expect.absent.join(', ')}`] : []),
+    result.status === 200 ? '  fired:' : `  HTTP ${result.status}`,
+    ...result.firings.map((f) => `    ${f.rule.padEnd(20)} ${f.indicator.padEnd(8)} ${f.summary}`),
+    ...(result.status === 200 && result.firings.length === 0 ? ['    (nothing)'] : []),
+    '  problems:',
+    ...result.problems.map((p) => `    - ${p}`),
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { HOOKS } from '../../cds/request-schema.js';
+import { durationSchema } from '../../facts/params.js';
+
+/**
+ * Scenario tests (rules/tests/*.json) and the synthetic charts they use (rules/tests/patients/*.json):
+ * a chart plus additions → the rules expected to fire and not to fire (docs/rule-format.md "Scenarios").
+ */
+
+const text = z.string().min(1, 'must not be empty');
+const fhirResource = z.looseObject({ resourceType: text }).describe('A FHIR resource, used as is.');
+const reference = z.string().regex(/^[A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/, 'must be "ResourceType/id"');
+const isoDateTime = z.iso.datetime({ offset: true, error: 'must be an ISO date-time such as "2026-11-21T12:00:00Z"' });
+const ago = durationSchema.describe('How long before the scenario\'s "now", e.g. "12h".');
+
+const quantity = z.strictObject({ value: z.number(), unit: text });
+
+const observation = z
+  .strictObject({
+    code: text,
+    system: text.optional().describe('Default LOINC.'),
+    value: z.number().optional(),
+    unit: text.optional(),
+    ago,
+    status: text.optional().describe('Default "final".'),
+    components: z.array(z.strictObject({ code: text, system: text.optional(), value: z.number(), unit: text })).optional(),
+  })
+  .describe('An observation shorthand.');
+const clinical = z
+  .strictObject({
+    code: text,
+    system: text.optional().describe('Default SNOMED CT.'),
+    clinicalStatus: text.optional().describe('Default "active".'),
+    verificationStatus: text.optional(),
+  })
+  .describe('A condition or allergy shorthand.');
+const medication = z
+  .strictObject({
+    code: text,
+    system: text.optional().describe('Default RxNorm.'),
+    id: z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/).optional(),
+    status: text.optional().describe('Default "active" ("draft" in draftOrders).'),
+    route: text.optional().describe('SNOMED CT route code; default 47625008 (intravenous).'),
+    rate: quantity.optional(),
+    dose: quantity.optional(),
+    authoredAgo: durationSchema.optional(),
+    durationHours: z.number().positive().optional(),
+  })
+  .describe('A medication order shorthand.');
+const serviceRequest = z
+  .strictObject({ code: text, system: text.optional().describe('Default SNOMED CT.'), status: text.optional().describe('Default "active".') })
+  .describe('A service request shorthand.');
+
+const either = <S extends z.ZodType>(shorthand: S) => z.array(z.union([fhirResource, shorthand]));
+
+export const expectedFiringSchema = z.union([
+  text,
+  z.strictObject({
+    rule: text,
+    indicator: z.enum(['info', 'warning', 'critical']).optional(),
+    summaryContains: text.optional(),
+  }),
+]);
+
+export const scenarioSchema = z.strictObject({
+  name: text,
+  patient: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must name a chart in tests/patients/ (kebab-case, without .json)'),
+  hook: z.enum(HOOKS),
+  now: isoDateTime.optional().describe('Evaluation time; default the file\'s "now", else the current time.'),
+  selections: z.array(reference).min(1).optional().describe('order-select: the selected draft orders (default the chart\'s, else every draft).'),
+  add: z
+    .strictObject({
+      observations: either(observation).optional(),
+      conditions: either(clinical).optional(),
+      allergies: either(clinical).optional(),
+      medications: either(medication).optional(),
+      serviceRequests: either(serviceRequest).optional(),
+      draftOrders: either(medication).optional(),
+    })
+    .optional(),
+  remove: z.array(text).optional().describe('Prefetch keys the EHR does not send.'),
+  prefetch: z.record(z.string(), z.unknown()).optional().describe('Prefetch values sent as given (null, an OperationOutcome, ...).'),
+  expect: z.strictObject({
+    fires: z.array(expectedFiringSchema).optional(),
+    absent: z.array(text).optional(),
+    exactly: z.boolean().optional().describe('No rule other than those in "fires" may fire.'),
+    status: z.number().int().min(200).max(599).optional().describe('The HTTP status when not 200 (e.g. 412).'),
+  }),
+});
+export type Scenario = z.infer<typeof scenarioSchema>;
+
+export const scenariosFileSchema = z.strictObject({
+  $schema: z.literal('../schema/scenarios.schema.json', { error: 'must be "../schema/scenarios.schema.json"' }),
+  now: isoDateTime.optional(),
+  scenarios: z.array(scenarioSchema).min(1),
+});
+export type ScenariosFile = z.infer<typeof scenariosFileSchema>;
+
+export const chartSchema = z.strictObject({
+  $schema: z.literal('../../schema/patient.schema.json', { error: 'must be "../../schema/patient.schema.json"' }).optional(),
+  description: text,
+  patientId: z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/, 'must be a plain FHIR id'),
+  resources: z.array(fhirResource).describe('The record: Patient, active MedicationRequests, Observations, Conditions, AllergyIntolerances, ServiceRequests.'),
+  draftOrders: z.array(fhirResource).optional().describe('The orders being written (context.draftOrders).'),
+  selections: z.array(reference).min(1).optional(),
+});
+export type Chart = z.infer<typeof chartSchema>;

@@ -1,0 +1,104 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { formatLoadError, RulesetLoadError } from '../../src/rules/load-error.js';
+import { loadRuleset, readRuleset } from '../../src/rules/load.js';
+import { copyFixture } from './fixture-dir.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- tests edit rule files as untyped JSON */
+
+const RULES = 'rules/rules.json';
+let cleanup: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await cleanup?.();
+  cleanup = undefined;
+});
+
+/** Applies one mistake to a copy of the fixture ruleset and returns the formatted load errors. */
+async function errorsAfter(mistake: (f: Awaited<ReturnType<typeof copyFixture>>) => Promise<void>): Promise<string[]> {
+  const fixture = await copyFixture();
+  cleanup = fixture.remove;
+  await mistake(fixture);
+  const result = await readRuleset(fixture.dir);
+  if (result.ok) throw new Error('expected the ruleset to be refused');
+  return result.errors.map(formatLoadError);
+}
+
+const rule = (i: number, change: (r: any) => void) => (f: Awaited<ReturnType<typeof copyFixture>>) => f.edit(RULES, (j) => change(j.rules[i]));
+
+describe('load-time validation names the file, the JSON pointer and the mistake', () => {
+  it.each([
+    ['invalid JSON, with line and column', (f: any) => f.write(RULES, '{\n  "rules": [\n    { "id": "X" "version": "1.0.0" }\n  ]\n}'), `${RULES}: is not valid JSON at line 3, column 17`],
+    ['a misspelt key', rule(0, (r) => { r.sumary = r.card.summary; }), `${RULES}#/rules/0: unknown key "sumary" (misspelt, or not allowed here)`],
+    ['a missing field', rule(0, (r) => { delete r.version; }), `${RULES}#/rules/0/version: is required (expected string)`],
+    ['a wrong $schema', (f: any) => f.edit(RULES, (j: any) => { j.$schema = './rules.schema.json'; }), `${RULES}#/$schema: must be "../schema/rules.schema.json"`],
+    ['a bad category', rule(0, (r) => { r.category = 'labs'; }), `${RULES}#/rules/0/category: Invalid option: expected one of "eligibility"|`],
+    ['a condition that is neither boolean nor a comparison', rule(1, (r) => { r.conditions.all[0] = { fact: 'hf', value: false }; }), `${RULES}#/rules/1/conditions/all/0: a condition is either { "all" | "any" | "not": ... } or a comparison with "fact", "operator" and "value"; missing "operator"`],
+    ['an unknown operator', rule(0, (r) => { r.conditions.all[0].operator = 'lessThen'; }), `${RULES}#/rules/0/conditions/all/0/operator: unknown operator "lessThen" (did you mean "lessThan"?)`],
+    ['an unknown operator decorator', rule(0, (r) => { r.conditions.all[0].operator = 'someFacts:lessThan'; }), `${RULES}#/rules/0/conditions/all/0/operator: unknown operator decorator in "someFacts:lessThan"`],
+    ['an unknown fact', rule(1, (r) => { r.facts.hf.fact = 'condition'; }), `${RULES}#/rules/1/facts/hf/fact: unknown fact "condition" (did you mean "conditions"?)`],
+    ['an unknown fact in a condition', rule(4, (r) => { r.conditions.all[0].fact = 'inotrope'; }), `${RULES}#/rules/4/conditions/all/0/fact: unknown fact "inotrope" (did you mean "inotropes"?)`],
+    ['bad fact params', rule(0, (r) => { r.facts.potassium.params.maxAge = '3 days'; }), `${RULES}#/rules/0/facts/potassium/params/maxAge: params of "latestObservation": a duration is <n><unit>`],
+    ['params on a rule-local fact', rule(1, (r) => { r.conditions.all[0].params = { valueSet: 'x' }; }), `${RULES}#/rules/1/conditions/all/0/params: "hf" is a rule-local fact with its own params: remove "params" here`],
+    ['an order fact in a patient-scoped rule', rule(2, (r) => { r.scope = 'patient'; r.card.suggestions = undefined; }), `${RULES}#/rules/2/conditions/all/0/fact: "order" describes the order being checked, so the rule needs "scope": "order"`],
+    ['an unknown value set', rule(0, (r) => { r.facts.potassium.params.valueSet = 'kalium'; }), `${RULES}#/rules/0/facts/potassium/params: unknown value set (value-sets/*.json) "kalium"`],
+    ['an unknown threshold value', rule(0, (r) => { r.conditions.all[0].value = { threshold: 'potassium-lo' }; }), `${RULES}#/rules/0/conditions/all/0/value: unknown threshold "potassium-lo" (did you mean "potassium-low"?)`],
+    ['a threshold compared in another unit', rule(0, (r) => { r.conditions.all[0].value = { threshold: 'milrinone-max-rate' }; }), `${RULES}#/rules/0/conditions/all/0/value: threshold "milrinone-max-rate" is in ug/kg/min but the fact is read in mmol/L`],
+    ['an operator value of the wrong kind', rule(1, (r) => { r.conditions.all[0].value = 'no'; }), `${RULES}#/rules/1/conditions/all/0/value: "exists" compares with true or false, not "no"`],
+    ['a placeholder that names nothing', rule(0, (r) => { r.card.summary = 'Potassium {{potasium.value}}'; }), `${RULES}#/rules/0/card/summary: {{potasium.value}} names nothing: use a rule-local fact, a fact id, threshold.<name> or table.<name> (did you mean "potassium"?)`],
+    ['a placeholder naming an unknown threshold', rule(0, (r) => { r.card.detail = 'below {{threshold.potassium}}'; }), `${RULES}#/rules/0/card/detail: {{threshold.potassium}} names no threshold`],
+    ['a placeholder in an action resource', rule(0, (r) => { r.card.suggestions[0].actions[0].resource.subject.reference = 'Patient/{{patientt.id}}'; }), `${RULES}#/rules/0/card/suggestions/0/actions/0/resource/subject/reference: {{patientt.id}} names nothing`],
+    ['an unmatched brace', rule(0, (r) => { r.card.summary = 'Potassium {{potassium.value}'; }), `${RULES}#/rules/0/card/summary: has an unmatched "{{" or "}}"`],
+    ['a fact that needs params named directly in a template', rule(0, (r) => { r.card.summary = '{{latestObservation}}'; }), `${RULES}#/rules/0/card/summary: {{latestObservation}}: the fact "latestObservation" needs params`],
+    ['an order action in a patient-scoped rule', rule(0, (r) => { r.card.suggestions[0].actions[0] = { type: 'delete-draft', description: 'x' }; }), `${RULES}#/rules/0/card/suggestions/0/actions/0/type: "delete-draft" acts on the order being checked: the rule needs "scope": "order"`],
+    ['a create action that is not a proposal', rule(0, (r) => { r.card.suggestions[0].actions[0].resource.intent = 'order'; }), `${RULES}#/rules/0/card/suggestions/0/actions/0/resource/intent: must be "proposal"`],
+    ['a duplicate rule id', rule(1, (r) => { r.id = 'T-HYPOKALEMIA'; }), `${RULES}#/rules/1/id: rule id "T-HYPOKALEMIA" is already used in ${RULES}`],
+    ['a value set defined twice', (f: any) => f.write('value-sets/more.json', JSON.stringify({ $schema: '../schema/value-sets.schema.json', valueSets: { potassium: { title: 'K', codes: [] } } })), 'value-sets/value-sets.json#/valueSets/potassium: value set "potassium" is already defined in value-sets/more.json'],
+    ['settings naming an unknown value set', (f: any) => f.edit('settings.json', (j: any) => { j.inotropes.push('levosimendan'); }), 'settings.json#/inotropes/2: unknown value set "levosimendan"'],
+    ['a threshold unit that is not UCUM', (f: any) => f.edit('thresholds/thresholds.json', (j: any) => { j.thresholds['potassium-low'].unit = 'mEq/liter'; }), 'thresholds/thresholds.json#/thresholds/potassium-low/unit: not a valid UCUM unit'],
+    ['table rows out of order', (f: any) => f.edit('thresholds/thresholds.json', (j: any) => { j.tables = { t: { input: { unit: 'mL/min' }, output: { unit: 'ug/kg/min' }, method: 'floor', rows: [[10, 1], [5, 2]] } }; }), 'thresholds/thresholds.json#/tables/t/rows/1: rows must be in ascending order'],
+    ['a missing settings.json', (f: any) => f.write('settings.json', '').then(() => import('node:fs/promises').then((fs) => fs.rm(`${f.dir}/settings.json`))), 'settings.json: settings.json is missing'],
+  ])('%s', async (_name, mistake, expected) => {
+    const errors = await errorsAfter(mistake as (f: Awaited<ReturnType<typeof copyFixture>>) => Promise<void>);
+    expect(errors.some((e) => e.startsWith(expected)), `expected an error starting with\n  ${expected}\ngot\n  ${errors.join('\n  ')}`).toBe(true);
+  });
+
+  it('lists every mistake at once, not just the first', async () => {
+    const errors = await errorsAfter(async (f) => {
+      await f.edit(RULES, (j) => {
+        j.rules[0].conditions.all[0].operator = 'lessThen';
+        j.rules[1].facts.hf.fact = 'condition';
+        j.rules[2].card.summary = '{{ordr.name}}';
+      });
+      await f.edit('thresholds/thresholds.json', (j) => {
+        j.thresholds['potassium-low'].maxAge = 'three days';
+      });
+    });
+    expect(errors).toHaveLength(4);
+  });
+
+  it('does not check retired rules beyond their shape', async () => {
+    // T-RETIRED names an unknown fact and placeholder; the fixture still loads.
+    await expect(loadRuleset('test/fixtures/rules')).resolves.toMatchObject({ counts: { retired: 1 } });
+  });
+
+  it('loadRuleset throws one error that lists them all', async () => {
+    const fixture = await copyFixture();
+    cleanup = fixture.remove;
+    await fixture.edit(RULES, (j) => {
+      j.rules[0].conditions.all[0].operator = 'lessThen';
+      j.rules[1].card.summary = '{{nothing}}';
+    });
+    const error = await loadRuleset(fixture.dir).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RulesetLoadError);
+    expect((error as RulesetLoadError).errors).toHaveLength(2);
+    expect((error as Error).message).toMatch(/^The ruleset has 2 errors:\n {2}rules\/rules\.json#\/rules\/0/);
+  });
+});
+
+describe('a knowledge file with errors', () => {
+  it('reports its own errors without an error for every rule that uses its other entries', async () => {
+    const errors = await errorsAfter((f) => f.write('value-sets/value-sets.json', '{ "valueSets": '));
+    expect(errors[0]).toMatch(/^value-sets\/value-sets\.json: is not valid JSON/);
+    // Its value sets are unknown now, so settings and rules that name them say so.
+    expect(errors.some((e) => e.startsWith('settings.json#/inotropes/0: unknown value set "milrinone"'))).toBe(true);
+  });
+});
