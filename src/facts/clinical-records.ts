@@ -29,8 +29,8 @@ const NOT_TRUE = new Set(['refuted', 'entered-in-error']);
 /** Active (or status not recorded) and not refuted / entered in error. */
 function isCurrent(resource: Condition | AllergyIntolerance): boolean {
   const clinical = codingsOf(resource.clinicalStatus).map((c) => c.code);
-  if (clinical.length > 0 && !clinical.some((code) => ACTIVE_CLINICAL.has(String(code)))) return false;
-  return !codingsOf(resource.verificationStatus).some((c) => NOT_TRUE.has(String(c.code)));
+  if (clinical.length > 0 && !clinical.some((code) => ACTIVE_CLINICAL.has(code ?? ''))) return false;
+  return !codingsOf(resource.verificationStatus).some((c) => NOT_TRUE.has(c.code ?? ''));
 }
 
 function referenceOf(resource: Resource): string | null {
@@ -95,7 +95,7 @@ export const serviceRequests = {
       ...ctx.data.serviceRequests.map((r) => [r, 'record'] as [ServiceRequest, 'record']),
     ];
     return sources.flatMap(([request, origin]) => {
-      if (!OPEN_REQUEST.has(String(request.status))) return [];
+      if (!OPEN_REQUEST.has(request.status ?? '')) return [];
       const match = coded(valueSet, codingsOf(request.code), request.code?.text);
       return match ? [{ ...match, reference: referenceOf(request), origin }] : [];
     });

@@ -1,4 +1,4 @@
-import { evalFhirPath, parseFhirPath, type FhirPathAtom } from '@medplum/core';
+import { evalFhirPathTyped, parseFhirPath, PropertyType, toTypedValue, type FhirPathAtom, type TypedValue } from '@medplum/core';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { z } from 'zod';
 import type { PatientData } from '../data/patient-data.js';
@@ -11,11 +11,34 @@ import {
 } from './requirements.js';
 import type { FactDefinition } from './types.js';
 
-/** For a rule that needs a path no fact offers: a FHIRPath expression over all the patient's resources. */
+/**
+ * For a rule that needs a path no fact offers: a FHIRPath expression over all the patient's resources.
+ * `now()`, `today()` and `timeOfDay()` (or `%now`, `%today`, `%timeOfDay`) are the evaluation time.
+ */
+
+// FHIRPath's now(), today() and timeOfDay() read the wall clock; facts are pure functions of the
+// evaluation time, so these calls are rewritten to variables bound to it. String literals are left alone.
+const CLOCK_CALLS = /(?<![\w.%$])(now|today|timeOfDay)\(\s*\)/g;
+
+export function withEvaluationTime(expression: string): string {
+  return expression
+    .split(/('(?:[^'\\]|\\.)*')/)
+    .map((part, i) => (i % 2 === 1 ? part : part.replace(CLOCK_CALLS, '%$1')))
+    .join('');
+}
+
+function clockVariables(now: Date): Record<string, TypedValue> {
+  const iso = now.toISOString();
+  return {
+    '%now': { type: PropertyType.dateTime, value: iso },
+    '%today': { type: PropertyType.date, value: iso.slice(0, 10) },
+    '%timeOfDay': { type: PropertyType.time, value: iso.slice(11) },
+  };
+}
 
 function parses(expression: string): boolean {
   try {
-    parseFhirPath(expression);
+    parseFhirPath(withEvaluationTime(expression));
     return true;
   } catch {
     return false;
@@ -32,7 +55,7 @@ const parsed = new Map<string, FhirPathAtom>();
 function atomFor(expression: string): FhirPathAtom {
   let atom = parsed.get(expression);
   if (!atom) {
-    atom = parseFhirPath(expression);
+    atom = parseFhirPath(withEvaluationTime(expression));
     parsed.set(expression, atom);
   }
   return atom;
@@ -75,7 +98,8 @@ export const fhirpath = {
   ],
   compute: (p, ctx): unknown[] => {
     try {
-      return evalFhirPath(atomFor(p.expression), patientBundle(ctx.data));
+      const result = evalFhirPathTyped(atomFor(p.expression), [toTypedValue(patientBundle(ctx.data))], clockVariables(ctx.now));
+      return result.map((v) => v.value);
     } catch {
       // A runtime type error in an expression (e.g. arithmetic on a malformed value) means no result.
       return [];

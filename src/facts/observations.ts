@@ -5,6 +5,7 @@ import { observationRequirement } from './requirements.js';
 import type { FactContext, FactDefinition, ValueSet } from './types.js';
 import { codingKey, codingsOf, displayOf } from './value-sets.js';
 import { clean, convert, formatQuantity, quantityUnit, type ConversionOptions } from './units.js';
+import { timeOf } from './time.js';
 
 /** One observed value as facts return it. `value` is a number, or `system|code` for a coded result. */
 export interface ObservedValue {
@@ -39,14 +40,14 @@ export function latestValue(ctx: FactContext, valueSetName: string, options: Lat
   const candidates: { entry: ObservationValue; time: number }[] = [];
   for (const key of valueSet.codes.keys()) {
     for (const entry of ctx.data.observationsByCode.get(key) ?? []) {
-      const time = Date.parse(entry.effective);
-      if (!Number.isNaN(time)) candidates.push({ entry, time });
+      const time = timeOf(entry.effective);
+      if (time !== null) candidates.push({ entry, time });
     }
   }
   candidates.sort((a, b) => b.time - a.time);
   for (const { entry, time } of candidates) {
     if (maxAgeMs !== null && ctx.now.getTime() - time > maxAgeMs) break;
-    if (UNUSABLE_STATUS.has(String(entry.observation?.status))) continue;
+    if (UNUSABLE_STATUS.has(entry.observation?.status ?? '')) continue;
     const value = usableValue(entry, options.unit, conversion);
     if (value) return value;
   }

@@ -5,6 +5,7 @@ import { identifyDrug, referenceOf, summarize, type OrderSummary } from './medic
 import { latestValue, type ObservedValue } from './observations.js';
 import { concentrationOf, durationHours, normaliseDose, normaliseRate, type DoseStatus, type NormalisedDose } from './rate.js';
 import { clean } from './units.js';
+import { timeOf } from './time.js';
 
 /** The subject order of an order-scoped rule, with its dose normalised against the latest weight. */
 export interface OrderValue extends OrderSummary {
@@ -38,7 +39,7 @@ export const order = {
     const concentration = concentrationOf(subject, valueSet);
     const rate = normaliseRate(subject, weightKg, concentration);
     const loadingDose = normaliseDose(subject, weightKg, concentration);
-    const authored = Date.parse(String(subject.request?.authoredOn));
+    const authored = timeOf(subject.request?.authoredOn);
     const self = referenceOf(subject);
     const activeSameDrug = ctx.data.medicationOrders
       .filter((o) => o !== subject && o.origin === 'active' && (self === null || referenceOf(o) !== self))
@@ -52,7 +53,7 @@ export const order = {
       loadingDoseStatus: loadingDose.status,
       weight: weightKg === null ? null : weight,
       durationHours: durationHours(subject.request),
-      ageHours: Number.isNaN(authored) ? null : clean((ctx.now.getTime() - authored) / 3_600_000),
+      ageHours: authored === null ? null : clean((ctx.now.getTime() - authored) / 3_600_000),
       activeSameDrug,
     };
   },

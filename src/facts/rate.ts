@@ -3,6 +3,7 @@ import type { MedicationOrder } from '../data/patient-data.js';
 import type { ValueSet } from './types.js';
 import { codingKey, codingsOf, matchCoding } from './value-sets.js';
 import { clean, convert, formatQuantity, quantityUnit } from './units.js';
+import { timeOf } from './time.js';
 
 /**
  * Dose and rate normalisation for infusion orders (clinical.md §2.4, §5.4, §9): one drip can be written as
@@ -215,9 +216,9 @@ export function durationHours(request: MedicationRequest | undefined): number | 
       const hours = convert(bounds.value, bounds.unit, 'h');
       if (hours !== null) return hours;
     }
-    const start = Date.parse(String(repeat?.boundsPeriod?.start));
-    const end = Date.parse(String(repeat?.boundsPeriod?.end));
-    if (!Number.isNaN(start) && !Number.isNaN(end) && end >= start) return clean((end - start) / 3_600_000);
+    const start = timeOf(repeat?.boundsPeriod?.start);
+    const end = timeOf(repeat?.boundsPeriod?.end);
+    if (start !== null && end !== null && end >= start) return clean((end - start) / 3_600_000);
   }
   return null;
 }

@@ -3,7 +3,7 @@ import type { Observation } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import type { MedicationOrder, ObservationValue, PatientData } from '../../src/data/patient-data.js';
 import { FACTS, inValueSet, mergeRequirements } from '../../src/facts/index.js';
-import { patientBundle } from '../../src/facts/fhirpath.js';
+import { patientBundle, withEvaluationTime } from '../../src/facts/fhirpath.js';
 import { MEDICATIONS_REQUIREMENT, PATIENT_REQUIREMENT } from '../../src/facts/requirements.js';
 import { condition, context, knowledge, LOINC, medicationOrder, observation, patientData, RXNORM, SNOMED } from './builder.js';
 
@@ -141,6 +141,18 @@ describe('fhirpath', () => {
     const hr = { expression: 'Bundle.entry.resource.ofType(Observation).value.value' };
     expect(FACTS.fhirpath!.compute(hr, context(data))).toEqual([128]);
     expect(patientBundle(data).entry).toHaveLength(5);
+  });
+
+  it('reads the evaluation time, not the wall clock, for now(), today() and timeOfDay()', () => {
+    const at = (expression: string) => FACTS.fhirpath!.compute({ expression }, context(data));
+    expect(at('now()')).toEqual(['2026-11-21T12:00:00.000Z']);
+    expect(at('%now')).toEqual(['2026-11-21T12:00:00.000Z']);
+    expect(at('today()')).toEqual(['2026-11-21']);
+    expect(at('timeOfDay()')).toEqual(['12:00:00.000Z']);
+    const recorded = { expression: 'Bundle.entry.resource.ofType(Observation).where(effective < now()).value.value' };
+    expect(FACTS.fhirpath!.compute(recorded, context(data))).toEqual([128]);
+    expect(FACTS.fhirpath!.compute(recorded, context(data, { now: new Date('2026-11-21T10:00:00Z') }))).toEqual([]);
+    expect(withEvaluationTime("'now()' & now() & x.today()")).toBe("'now()' & %now & x.today()");
   });
 
   it('rejects an expression that does not parse, at load time', () => {
