@@ -64,7 +64,10 @@ export function buildPatientData(input: NormaliseInput): { data: Omit<PatientDat
     }
   }
   for (const [requirement, count] of undated) gaps.push(malformedGap(requirement, count, 'no date'));
-  for (const list of observationsByCode.values()) list.sort((a, b) => Date.parse(b.effective) - Date.parse(a.effective));
+  for (const [code, list] of observationsByCode) {
+    const timed = list.map((v) => ({ t: Date.parse(v.effective), v }));
+    observationsByCode.set(code, timed.sort((a, b) => b.t - a.t).map(({ v }) => v));
+  }
 
   const medicationOrders = [
     ...input.drafts.map((o) => toOrder(o, 'draft', input.request.hook === 'order-sign' || isSelected(input.request, o.request))),
@@ -181,22 +184,21 @@ export function effectiveTime(o: Observation): string | undefined {
 
 /** One entry per coding of the observation and of each component (a component is indexed by its own code). */
 function observationValues(o: Observation, effective: string): ObservationValue[] {
-  const entries = (
-    code: Observation['code'] | undefined,
-    value: Pick<ObservationValue, 'valueQuantity' | 'valueCodeableConcept'>,
-    fromComponent: boolean,
-  ): ObservationValue[] =>
+  type Valued = Pick<Observation, 'code' | 'valueQuantity' | 'valueCodeableConcept'>;
+  const entries = ({ code, valueQuantity, valueCodeableConcept }: Valued, fromComponent: boolean): ObservationValue[] =>
     (code?.coding ?? []).flatMap((c) =>
       c.system !== undefined && c.code !== undefined
-        ? [{ observation: o, code: `${c.system}|${c.code}`, ...defined(value), effective, fromComponent }]
+        ? [
+            {
+              observation: o,
+              code: `${c.system}|${c.code}`,
+              ...(valueQuantity && { valueQuantity }),
+              ...(valueCodeableConcept && { valueCodeableConcept }),
+              effective,
+              fromComponent,
+            },
+          ]
         : [],
     );
-  return [
-    ...entries(o.code, { valueQuantity: o.valueQuantity, valueCodeableConcept: o.valueCodeableConcept }, false),
-    ...(o.component ?? []).flatMap((c) => entries(c.code, { valueQuantity: c.valueQuantity, valueCodeableConcept: c.valueCodeableConcept }, true)),
-  ];
-}
-
-function defined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+  return [...entries(o, false), ...(o.component ?? []).flatMap((c) => entries(c, true))];
 }
