@@ -35,6 +35,11 @@ export interface CompiledRule {
   card: RuleCard;
   /** json-rules-engine rule properties: aliases rewritten, thresholds substituted, params parsed. */
   properties: RuleProperties;
+  /**
+   * The card's `escalate.when` and suggestions' `when`, each as a rule of its own named
+   * `<id>#escalate` / `<id>#suggestion-<i>` (the rule's conditions and the `when`), run alongside it.
+   */
+  variants: readonly RuleProperties[];
   /** Every fact (with params) the conditions and templates read: the engine registers these. */
   uses: readonly FactUse[];
   /** Placeholder root names and where their values come from. */
@@ -100,6 +105,18 @@ export class RuleCompiler {
       if (use) ctx.aliases.set(alias, use);
     }
     const conditions = this.condition(ctx, ['conditions'], rule.conditions) as TopLevelCondition;
+    const variant = (name: string, at: PropertyKey[], when: ConditionNode): RuleProperties => ({
+      name,
+      priority: rule.priority ?? 1,
+      conditions: { all: [conditions, this.condition(ctx, at, when)] } as TopLevelCondition,
+      event: { type: name },
+    });
+    const variants = [
+      ...(rule.card.escalate ? [variant(`${rule.id}#escalate`, ['card', 'escalate', 'when'], rule.card.escalate.when)] : []),
+      ...(rule.card.suggestions ?? []).flatMap((s, i) =>
+        s.when ? [variant(`${rule.id}#suggestion-${i}`, ['card', 'suggestions', i, 'when'], s.when)] : [],
+      ),
+    ];
     const { sources, templates } = this.cardTemplates(ctx);
     this.scopedActions(ctx);
     if (errors.length > before || rule.status === 'retired') return undefined;
@@ -116,6 +133,7 @@ export class RuleCompiler {
       references: rule.references,
       card: rule.card,
       properties: { name: rule.id, priority: rule.priority ?? 1, conditions, event: { type: rule.id } },
+      variants,
       uses: [...ctx.uses.values()],
       templateSources: sources,
       templates,

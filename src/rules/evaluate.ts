@@ -4,7 +4,7 @@ import type { Card } from '../cds/response-schema.js';
 import type { DataRequirement, MedicationOrder } from '../data/patient-data.js';
 import type { FactContext, Knowledge } from '../facts/types.js';
 import { isInotrope } from '../facts/medications.js';
-import { buildCard, orderCards } from '../cards/build-card.js';
+import { buildCard, indicatorOf, orderCards } from '../cards/build-card.js';
 import { formatQuantity } from '../facts/units.js';
 import type { CompiledRule, FactRegistry, FactUse } from './compile.js';
 import { customOperators } from './operators.js';
@@ -40,7 +40,7 @@ export function createRuleset(parts: RulesetParts): Ruleset {
 
   async function run(rules: readonly CompiledRule[], input: EvaluationInput, subject: MedicationOrder | undefined, memo: Map<string, unknown>) {
     const engine = new Engine(
-      rules.map((r) => r.properties),
+      rules.flatMap((r) => [r.properties, ...r.variants]),
       { allowUndefinedFacts: false },
     );
     for (const op of customOperators(knowledge, input.now)) engine.addOperator(op);
@@ -57,7 +57,10 @@ export function createRuleset(parts: RulesetParts): Ruleset {
     }
     const { results, almanac } = await engine.run();
     const byId = new Map(rules.map((r) => [r.id, r]));
-    return Promise.all(results.map(async (result) => ({ rule: byId.get(result.name)!, subject, values: await templateValues(byId.get(result.name)!, almanac) })));
+    // Variants (`<id>#escalate`, `<id>#suggestion-<i>`) only say which optional parts of a fired rule's card hold.
+    const holds = new Set(results.filter((r) => !byId.has(r.name)).map((r) => r.name));
+    const fired = results.filter((r) => byId.has(r.name)).map((r) => byId.get(r.name)!);
+    return Promise.all(fired.map(async (rule) => ({ rule, subject, holds, values: await templateValues(rule, almanac) })));
   }
 
   async function templateValues(rule: CompiledRule, almanac: Almanac): Promise<Map<string, unknown>> {
@@ -91,10 +94,10 @@ export function createRuleset(parts: RulesetParts): Ruleset {
       ]);
       const cards: Card[] = [];
       const fired: Fired[] = [];
-      for (const { rule, subject, values } of runs.flat()) {
-        fired.push({ id: rule.id, version: rule.version, status: rule.status, category: rule.category, indicator: rule.card.indicator });
+      for (const { rule, subject, values, holds } of runs.flat()) {
+        fired.push({ id: rule.id, version: rule.version, status: rule.status, category: rule.category, indicator: indicatorOf(rule, holds) });
         if (rule.status === 'active') {
-          cards.push(buildCard({ rule, values, subject, settings: knowledge.settings, rulesetVersion: parts.version, uuid: input.uuid }));
+          cards.push(buildCard({ rule, values, subject, holds, settings: knowledge.settings, rulesetVersion: parts.version, uuid: input.uuid }));
         }
       }
       return { cards: orderCards(cards), fired };

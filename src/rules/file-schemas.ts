@@ -226,11 +226,16 @@ const cardSchema = z
       .enum(['at-most-one', 'any'])
       .optional()
       .describe('How many suggestions a clinician may accept; default "at-most-one".'),
+    escalate: z
+      .strictObject({ indicator: z.enum(['warning', 'critical']), when: topCondition })
+      .optional()
+      .describe('A louder indicator when this condition holds too (e.g. info above the usual dose, warning above the highest reported).'),
     suggestions: z
       .array(
         z.strictObject({
           label: text,
           isRecommended: z.boolean().optional(),
+          when: topCondition.optional().describe('Offer the suggestion only when this condition holds too.'),
           actions: z.array(actionSchema).min(1),
         }),
       )

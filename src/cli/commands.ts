@@ -1,0 +1,188 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { handleHook } from '../cds/handle-hook.js';
+import { HOOKS, parseHookRequest, type Hook } from '../cds/request-schema.js';
+import type { Card } from '../cds/response-schema.js';
+import { loadConfig } from '../config.js';
+import { DataUnavailableError } from '../data/resolve.js';
+import { jsonSchemaFiles } from '../rules/json-schemas.js';
+import { formatLoadError } from '../rules/load-error.js';
+import { readRuleset } from '../rules/load.js';
+import { describeFailure, readScenarios, runScenario } from '../rules/scenarios/run-scenarios.js';
+
+/** Where the CLI writes: injected so tests capture it. */
+export interface Output {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+const USAGE = `Usage: inotrope-cds <command>
+
+  check [dir]                       validate every rules file and scenario (exit 1 listing all errors)
+  test [dir]                        run the scenario tests in <dir>/tests
+  evaluate <request.json> [--json] [--rules dir] [--now ISO]
+                                    print the cards the service would return for a CDS Hooks request
+  schema [dir]                      write <dir>/schema/*.schema.json from the rule-file schemas
+
+  dir defaults to $RULES_DIR, else ./rules`;
+
+/** Runs one CLI command; resolves with the process exit code (0 ok, 1 errors or failures, 2 usage). */
+export async function runCli(argv: readonly string[], io: Output): Promise<number> {
+  const [command, ...rest] = argv;
+  const defaultDir = process.env.RULES_DIR ?? 'rules';
+  try {
+    switch (command) {
+      case 'check':
+        return await check(rest[0] ?? defaultDir, io);
+      case 'test':
+        return await test(rest[0] ?? defaultDir, io);
+      case 'evaluate':
+        return await evaluate(rest, defaultDir, io);
+      case 'schema':
+        return await schema(rest[0] ?? defaultDir, io);
+      default:
+        io.err(command === undefined || command === 'help' || command === '--help' ? USAGE : `Unknown command "${command}".\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (err) {
+    io.err(err instanceof UsageError ? `${err.message}\n\n${USAGE}` : `Error: ${(err as Error).message}`);
+    return err instanceof UsageError ? 2 : 1;
+  }
+}
+
+class UsageError extends Error {}
+
+async function check(dir: string, io: Output): Promise<number> {
+  const loaded = await readRuleset(dir);
+  const scenarios = await readScenarios(dir);
+  const errors = [...(loaded.ok ? [] : loaded.errors), ...scenarios.errors];
+  if (errors.length > 0) {
+    io.err(`${dir}: ${errors.length} error${errors.length === 1 ? '' : 's'}`);
+    for (const e of errors) io.err(`  ${formatLoadError(e)}`);
+    return 1;
+  }
+  if (!loaded.ok) return 1;
+  const { version, counts } = loaded.ruleset;
+  io.out(`${dir}: OK — ruleset ${version}: ${counts.active} active, ${counts.silent} silent, ${counts.retired} retired rules; ${scenarios.cases.length} scenarios`);
+  return 0;
+}
+
+async function test(dir: string, io: Output): Promise<number> {
+  const loaded = await readRuleset(dir);
+  const { cases, errors } = await readScenarios(dir);
+  if (!loaded.ok || errors.length > 0) {
+    for (const e of [...(loaded.ok ? [] : loaded.errors), ...errors]) io.err(formatLoadError(e));
+    return 1;
+  }
+  let failed = 0;
+  for (const c of cases) {
+    const result = await runScenario(loaded.ruleset, c);
+    if (result.problems.length === 0) {
+      io.out(`✓ ${c.file} › ${c.scenario.name}`);
+    } else {
+      failed += 1;
+      io.out(`✗ ${describeFailure(c, result)}`);
+    }
+  }
+  io.out(`\n${cases.length - failed} passed, ${failed} failed (${cases.length} scenarios, ruleset ${loaded.ruleset.version})`);
+  return failed === 0 ? 0 : 1;
+}
+
+async function evaluate(args: readonly string[], defaultDir: string, io: Output): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: { json: { type: 'boolean' }, rules: { type: 'string' }, now: { type: 'string' } },
+  });
+  const file = positionals[0];
+  if (file === undefined) throw new UsageError('evaluate needs a request file.');
+  const now = values.now === undefined ? new Date() : new Date(values.now);
+  if (Number.isNaN(now.getTime())) throw new UsageError(`--now "${values.now}" is not an ISO date-time.`);
+  const dir = values.rules ?? defaultDir;
+  const loaded = await readRuleset(dir);
+  if (!loaded.ok) {
+    for (const e of loaded.errors) io.err(formatLoadError(e));
+    return 1;
+  }
+  const body = JSON.parse(await readFile(file, 'utf8')) as { hook?: unknown };
+  const hook = body.hook as Hook;
+  if (!HOOKS.includes(hook)) {
+    io.err(`${file}: "hook" must be one of ${HOOKS.join(', ')}`);
+    return 1;
+  }
+  const parsed = parseHookRequest(body, hook);
+  if (!parsed.ok) {
+    io.err(`${file} is not a valid ${hook} request:`);
+    for (const issue of parsed.issues) io.err(`  /${issue.path.map(String).join('/')}: ${issue.message}`);
+    return 1;
+  }
+  // The CLI authenticates nobody; the rest (FHIR allowlist, budgets) comes from the environment as for the service.
+  const config = loadConfig({ ...process.env, CDS_AUTH: 'off' });
+  try {
+    const outcome = await handleHook(parsed.request, loaded.ruleset, {
+      data: {
+        fhirServerAllowlist: config.FHIR_SERVER_ALLOWLIST,
+        budgetMs: config.FHIR_BUDGET_MS,
+        requestTimeoutMs: config.FHIR_REQUEST_TIMEOUT_MS,
+        maxPages: config.FHIR_MAX_PAGES,
+        maxResources: config.FHIR_MAX_RESOURCES,
+      },
+      now: () => now,
+      uuid: () => crypto.randomUUID(),
+    });
+    if (values.json) {
+      io.out(JSON.stringify(outcome.response, null, 2));
+    } else {
+      const { cards } = outcome.response;
+      io.out(`${cards.length} card${cards.length === 1 ? '' : 's'} for ${hook} (ruleset ${loaded.ruleset.version}, evaluated at ${now.toISOString()})`);
+      for (const card of cards) io.out(`\n${readable(card)}`);
+      const silent = outcome.fired.filter((f) => f.status === 'silent');
+      if (silent.length > 0) io.out(`\nSilent rules that fired (no card): ${silent.map((f) => f.id).join(', ')}`);
+    }
+    return 0;
+  } catch (err) {
+    if (!(err instanceof DataUnavailableError)) throw err;
+    io.err(`The service would answer 412: ${err.message}`);
+    for (const d of err.details) io.err(`  ${d}`);
+    return 1;
+  }
+}
+
+/** A card as a clinician reads it: indicator and summary, then detail, suggestions, reasons and sources. */
+export function readable(card: Card): string {
+  const rule = card.extension?.['org.inotrope-cds.rule'] as { id: string; version: string; subject?: string } | undefined;
+  const lines = [`${card.indicator.toUpperCase().padEnd(8)}  ${card.summary}`];
+  lines.push(`  ${[card.source.topic?.display, rule && `${rule.id} ${rule.version}`, rule?.subject].filter(Boolean).join(' · ')}`);
+  if (card.detail) {
+    lines.push('');
+    // Markdown as plain text: drop emphasis markers and backslash escapes.
+    for (const line of card.detail.replace(/\*\*/g, '').replace(/\\(.)/g, '$1').split('\n')) lines.push(line ? `  ${line}` : '');
+  }
+  if (card.suggestions) {
+    lines.push('', `  Suggestions (${card.selectionBehavior === 'any' ? 'choose any' : 'choose at most one'}):`);
+    for (const s of card.suggestions) {
+      lines.push(`    ${s.isRecommended ? '★' : '-'} ${s.label}`);
+      for (const a of s.actions ?? []) {
+        const target = a.resourceId ?? (a.resource ? `${String(a.resource.resourceType)}${a.resource.id ? `/${String(a.resource.id)}` : ''}` : '');
+        lines.push(`        ${a.type} ${target}: ${a.description}`);
+      }
+    }
+  }
+  if (card.overrideReasons) lines.push('', `  Override reasons: ${card.overrideReasons.map((r) => r.display).join('; ')}`);
+  if (card.links) {
+    lines.push('', '  References:');
+    for (const l of card.links) lines.push(`    ${l.label} — ${l.url}`);
+  }
+  return lines.join('\n');
+}
+
+async function schema(dir: string, io: Output): Promise<number> {
+  const target = path.join(dir, 'schema');
+  await mkdir(target, { recursive: true });
+  for (const [file, text] of jsonSchemaFiles()) {
+    await writeFile(path.join(target, file), text);
+    io.out(`wrote ${path.join(target, file)}`);
+  }
+  return 0;
+}
