@@ -41,6 +41,10 @@ const TARGET = {
   dose: { perKg: 'ug/kg', mass: 'ug', volume: 'mL' },
 } as const;
 
+// A drop's volume depends on the giving set (10 to 60 drops/mL); UCUM's [drp] = 1/20 mL is a convention
+// that would silently misstate a dose, so rates and doses in drops are not converted.
+const DROPS = /\[drp\]|\{drop/;
+
 const DOSE_RATE_TYPE = 'http://terminology.hl7.org/CodeSystem/dose-rate-type';
 
 /** The order's rate in ug/kg/min, or why there is none. */
@@ -69,7 +73,7 @@ function toPerKg(kind: Kind, stated: Stated, weightKg: number | null, concentrat
     return { value: { value: clean(value), unit: target.perKg, display, from: stated.from }, status: 'ok' };
   };
   const { value, unit } = stated;
-  if (unit === null) return fail('unsupported-unit');
+  if (unit === null || DROPS.test(unit)) return fail('unsupported-unit');
   const perBody = perBodyMass(unit);
   if (perBody) {
     const amount = convert(value, perBody.rest, target.mass);

@@ -114,8 +114,9 @@ describe('order: rate normalised to ug/kg/min', () => {
       expect(evaluate(dobutamine([{ rateQuantity: quantity(4, 'ug/kg/min') }]), { weights: [] }).rateStatus).toBe('ok');
     });
 
-    it('unsupported-unit: drops, units, or no unit', () => {
-      for (const rateQuantity of [quantity(20, '{drop}/min'), quantity(2, '[iU]/h'), { value: 4 }, quantity(1, 'wombats/h', null)]) {
+    it('unsupported-unit: drops (the drop size depends on the giving set), units, or no unit', () => {
+      const shapes = [quantity(20, '{drop}/min'), quantity(10, '[drp]/min'), quantity(2, '[iU]/h'), { value: 4 }, quantity(1, 'wombats/h', null)];
+      for (const rateQuantity of shapes) {
         expect(evaluate(dobutamine([{ rateQuantity }])).rateStatus).toBe('unsupported-unit');
       }
     });
