@@ -1,0 +1,139 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ROOT } from './chart.js';
+import type { LoadFigures } from './load.js';
+import type { ScaleResults } from './scale.js';
+
+export interface ScenarioResult {
+  id: 'order-sign-prefetch' | 'patient-view' | 'order-sign-fhir-fetch';
+  title: string;
+  cards: number;
+  service: LoadFigures;
+  baseline: LoadFigures;
+  /** Service throughput / baseline throughput, both measured in this run. */
+  throughputRatio: number;
+}
+
+export interface BenchResults {
+  date: string;
+  machine: { node: string; cpus: number; cpuModel: string; platform: string };
+  settings: { connections: number; durationS: number; warmupS: number; rounds: number; stubDelayMs: number };
+  inputs: { orderSignBytes: number; orderSignObservations: number; patientViewBytes: number };
+  coldStartMs: { runs: number[]; median: number };
+  service: { peakRssMB: number; peakRssMiB: number };
+  stub: { requests: number; unmatched: number };
+  scenarios: ScenarioResult[];
+  scale: ScaleResults;
+  targets: Target[];
+}
+
+export interface Target {
+  name: string;
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
+/** Rough power of growth between the smallest and largest ruleset: 1 is linear. */
+export function rulesExponent(scale: ScaleResults): number {
+  const first = scale.rules[0]!;
+  const last = scale.rules[scale.rules.length - 1]!;
+  return Math.log(last.medianMs / first.medianMs) / Math.log(last.n / first.n);
+}
+
+export function scaleTargets(scale: ScaleResults): Target[] {
+  const obs = scale.observations.find((p) => p.n === 10000)!;
+  const exponent = rulesExponent(scale);
+  return [
+    { name: '10 000 Observations', target: '≤ 50 ms', measured: `${obs.medianMs.toFixed(1)} ms (median)`, met: obs.medianMs <= 50 },
+    {
+      name: 'Time in rules',
+      target: 'linear or better (growth exponent ≤ 1.1 from 10 to 1 000 rules)',
+      measured: `exponent ${exponent.toFixed(2)}`,
+      met: exponent <= 1.1,
+    },
+  ];
+}
+
+export function loadTargets(r: Omit<BenchResults, 'targets'>): Target[] {
+  const sign = r.scenarios.find((s) => s.id === 'order-sign-prefetch')!;
+  const fetch = r.scenarios.find((s) => s.id === 'order-sign-fhir-fetch')!;
+  const fetchLimit = 1.2 * r.settings.stubDelayMs + 5;
+  return [
+    {
+      name: '(1) throughput',
+      target: '≥ 0.6 × baseline',
+      measured: `${sign.throughputRatio.toFixed(2)} × (${sign.service.reqPerSec} vs ${sign.baseline.reqPerSec} req/s)`,
+      met: sign.throughputRatio >= 0.6,
+    },
+    { name: '(1) p99 at concurrency 10', target: '≤ 15 ms', measured: `${sign.service.p99} ms`, met: sign.service.p99 <= 15 },
+    {
+      name: '(3) p50 with FHIR fetching',
+      target: `≤ 1.2 × ${r.settings.stubDelayMs} ms + 5 ms = ${fetchLimit} ms`,
+      measured: `${fetch.service.p50} ms`,
+      met: fetch.service.p50 <= fetchLimit,
+    },
+    { name: 'Cold start to ready', target: '≤ 1.5 s', measured: `${Math.round(r.coldStartMs.median)} ms (median)`, met: r.coldStartMs.median <= 1500 },
+    { name: 'RSS under load', target: '≤ 150 MB', measured: `${r.service.peakRssMB} MB (peak)`, met: r.service.peakRssMB <= 150 },
+  ];
+}
+
+export function printTargets(targets: Target[]): void {
+  console.log('\nTargets');
+  for (const t of targets) console.log(`  ${t.met ? 'met    ' : 'NOT MET'}  ${t.name}: ${t.measured} (target ${t.target})`);
+}
+
+export function printScenarios(r: BenchResults): void {
+  console.log('\nScenario                                   |   req/s | p50 ms | p99 ms | baseline req/s | p50 | p99 | ratio');
+  for (const s of r.scenarios) {
+    console.log(
+      `  ${s.title.padEnd(41)}| ${String(s.service.reqPerSec).padStart(7)} | ${String(s.service.p50).padStart(6)} | ${String(s.service.p99).padStart(6)} | ${String(s.baseline.reqPerSec).padStart(14)} | ${String(s.baseline.p50).padStart(3)} | ${String(s.baseline.p99).padStart(3)} | ${s.throughputRatio.toFixed(2)}`,
+    );
+  }
+  const fetch = r.scenarios.find((s) => s.id === 'order-sign-fhir-fetch')!;
+  console.log(`  (3) p50 ${fetch.service.p50} ms against a stub delay of ${r.settings.stubDelayMs} ms (${(fetch.service.p50 / r.settings.stubDelayMs).toFixed(2)} ×)`);
+}
+
+const BEGIN = '<!-- bench:begin (written by npm run bench; edit outside these markers) -->';
+const END = '<!-- bench:end -->';
+
+/** Replaces the generated block of docs/performance.md with this run's figures. */
+export function writePerformanceDoc(r: BenchResults, resultFile: string): void {
+  const file = path.join(ROOT, 'docs/performance.md');
+  const text = readFileSync(file, 'utf8');
+  const start = text.indexOf(BEGIN);
+  const end = text.indexOf(END);
+  if (start < 0 || end < start) throw new Error(`docs/performance.md has no ${BEGIN} … ${END} block`);
+  const row = (s: ScenarioResult) =>
+    `| ${s.title} | ${s.cards} | ${s.service.reqPerSec} | ${s.service.p50} | ${s.service.p99} | ${s.baseline.reqPerSec} | ${s.baseline.p50} | ${s.baseline.p99} | ${s.throughputRatio.toFixed(2)} |`;
+  const fetch = r.scenarios.find((s) => s.id === 'order-sign-fhir-fetch')!;
+  const lines = [
+    BEGIN,
+    '',
+    `Latest run: ${r.date} on ${r.machine.cpus} × ${r.machine.cpuModel}, Node ${r.machine.node} (${r.machine.platform}); results in \`${path.relative(ROOT, resultFile)}\` and \`bench/results/latest.json\`.`,
+    `Concurrency ${r.settings.connections}, ${r.settings.warmupS} s warm-up per target and scenario, then ${r.settings.rounds} alternating rounds of ${r.settings.durationS} s per target.`,
+    `Inputs: order-sign request ${(r.inputs.orderSignBytes / 1024).toFixed(1)} KB with ${r.inputs.orderSignObservations} Observations in prefetch; patient-view request ${(r.inputs.patientViewBytes / 1024).toFixed(1)} KB; FHIR stub delay ${r.settings.stubDelayMs} ms (${r.stub.requests} FHIR requests served, ${r.stub.unmatched} unmatched).`,
+    '',
+    '| Scenario | Cards | Service req/s | p50 ms | p99 ms | Baseline req/s | p50 ms | p99 ms | Throughput ratio |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...r.scenarios.map(row),
+    '',
+    `(3) p50 ${fetch.service.p50} ms against a stub delay of ${r.settings.stubDelayMs} ms (${(fetch.service.p50 / r.settings.stubDelayMs).toFixed(2)} ×). Cold start to ready: ${r.coldStartMs.runs.map((x) => Math.round(x)).join(', ')} ms (median ${Math.round(r.coldStartMs.median)} ms). Peak RSS under load: ${r.service.peakRssMB} MB (${r.service.peakRssMiB} MiB).`,
+    '',
+    'Scaling (in-process, one order-sign request: parse, validate, resolve, evaluate, render):',
+    '',
+    '| Rules | median ms | p95 ms | | Observations | median ms | p95 ms |',
+    '|---:|---:|---:|---|---:|---:|---:|',
+    ...r.scale.rules.map((p, i) => {
+      const o = r.scale.observations[i]!;
+      return `| ${p.n} | ${p.medianMs.toFixed(2)} | ${p.p95Ms.toFixed(2)} | | ${o.n} | ${o.medianMs.toFixed(2)} | ${o.p95Ms.toFixed(2)} |`;
+    }),
+    '',
+    '| Target | Goal | Measured | |',
+    '|---|---|---|---|',
+    ...r.targets.map((t) => `| ${t.name} | ${t.target} | ${t.measured} | ${t.met ? 'met' : '**not met**'} |`),
+    '',
+    END,
+  ];
+  writeFileSync(file, text.slice(0, start) + lines.join('\n') + text.slice(end + END.length));
+}

@@ -1,0 +1,153 @@
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { readRuleset } from '../src/rules/load.js';
+import type { Ruleset } from '../src/rules/ruleset.js';
+import { discoveryServices } from '../src/cds/services.js';
+import { parseHookRequest } from '../src/cds/request-schema.js';
+import { handleHook } from '../src/cds/handle-hook.js';
+import { buildPrefetch, chartWithObservations, orderSignChart, ROOT, type Chart } from './chart.js';
+
+/**
+ * Scaling curves, measured in-process on the real pipeline (JSON parse, request validation, data
+ * resolution and normalisation, rule evaluation, card rendering; no HTTP): one order-sign request
+ * against rulesets of 10, 100 and 1 000 rules, and for patients with 10, 1 000 and 10 000 Observations.
+ */
+
+export interface Point {
+  n: number;
+  medianMs: number;
+  p95Ms: number;
+  iterations: number;
+  cards: number;
+}
+
+export interface ScaleResults {
+  rules: Point[];
+  observations: Point[];
+}
+
+type Json = Record<string, unknown>;
+
+/** A ruleset folder with `count` rules: the real rules cloned round-robin, each clone with its own shifted thresholds. */
+function syntheticRulesDir(count: number): string {
+  const source = path.join(ROOT, 'rules');
+  const dir = mkdtempSync(path.join(os.tmpdir(), `bench-rules-${count}-`));
+  cpSync(path.join(source, 'settings.json'), path.join(dir, 'settings.json'));
+  cpSync(path.join(source, 'value-sets'), path.join(dir, 'value-sets'), { recursive: true });
+  cpSync(path.join(source, 'thresholds'), path.join(dir, 'thresholds'), { recursive: true });
+  mkdirSync(path.join(dir, 'rules'));
+
+  const ruleFiles = readdirSync(path.join(source, 'rules')).filter((f) => f.endsWith('.json')).sort();
+  const originals = ruleFiles.flatMap((f) => (JSON.parse(readFileSync(path.join(source, 'rules', f), 'utf8')) as { rules: Json[] }).rules);
+  const thresholds: Record<string, Json> = {};
+  for (const f of readdirSync(path.join(source, 'thresholds')).filter((x) => x.endsWith('.json'))) {
+    Object.assign(thresholds, (JSON.parse(readFileSync(path.join(source, 'thresholds', f), 'utf8')) as { thresholds?: Record<string, Json> }).thresholds);
+  }
+
+  const clones: Json[] = [];
+  const cloneThresholds: Record<string, Json> = {};
+  for (let i = 0; i < count; i++) {
+    const original = originals[i % originals.length]!;
+    const suffix = `b${i}`;
+    const factor = 1 + ((i % 7) - 3) / 100;
+    const rename = (value: unknown): unknown => {
+      if (Array.isArray(value)) return value.map(rename);
+      if (value && typeof value === 'object') {
+        return Object.fromEntries(
+          Object.entries(value).map(([k, v]) => {
+            if (k === 'threshold' && typeof v === 'string' && thresholds[v]) {
+              const name = `${v}-${suffix}`;
+              cloneThresholds[name] = { ...thresholds[v], value: Number(thresholds[v].value) * factor };
+              return [k, name];
+            }
+            return [k, rename(v)];
+          }),
+        );
+      }
+      return value;
+    };
+    clones.push({ ...(rename(original) as Json), id: `${String(original.id)}-B${i}` });
+  }
+  writeFileSync(path.join(dir, 'rules', 'bench.json'), JSON.stringify({ $schema: '../schema/rules.schema.json', rules: clones }));
+  writeFileSync(
+    path.join(dir, 'thresholds', 'bench.json'),
+    JSON.stringify({ $schema: '../schema/thresholds.schema.json', thresholds: cloneThresholds }),
+  );
+  return dir;
+}
+
+async function loadOrThrow(dir: string): Promise<Ruleset> {
+  const result = await readRuleset(dir);
+  if (!result.ok) throw new Error(`synthetic ruleset in ${dir} does not load: ${JSON.stringify(result.errors.slice(0, 3))}`);
+  return result.ruleset;
+}
+
+function orderSignText(ruleset: Ruleset, chart: Chart, ignoreCount: boolean): string {
+  const templates = discoveryServices(ruleset).find((s) => s.hook === 'order-sign')?.prefetch ?? {};
+  const context = {
+    userId: 'Practitioner/prac-hf-attending',
+    patientId: chart.patientId,
+    draftOrders: { resourceType: 'Bundle', type: 'collection', entry: chart.draftOrders.map((resource) => ({ resource })) },
+  };
+  return JSON.stringify({
+    hook: 'order-sign',
+    hookInstance: randomUUID(),
+    context,
+    prefetch: buildPrefetch(templates, chart, context, { ignoreCount }),
+  });
+}
+
+/** Times one request end to end in-process: parse, validate, resolve, evaluate. */
+async function timeRequest(ruleset: Ruleset, text: string, budgetMs: number): Promise<Omit<Point, 'n'>> {
+  const once = async () => {
+    const start = performance.now();
+    const parsed = parseHookRequest(JSON.parse(text), 'order-sign');
+    if (!parsed.ok) throw new Error(`bench request is invalid: ${JSON.stringify(parsed.issues.slice(0, 3))}`);
+    const outcome = await handleHook(parsed.request, ruleset, {
+      data: { fhirServerAllowlist: [], budgetMs: 400, requestTimeoutMs: 300, maxPages: 5, maxResources: 1000 },
+      now: () => new Date(),
+      uuid: randomUUID,
+    });
+    return { ms: performance.now() - start, cards: outcome.response.cards.length };
+  };
+  for (let i = 0; i < 5; i++) await once();
+  const samples: number[] = [];
+  let cards = 0;
+  const deadline = performance.now() + budgetMs;
+  while (samples.length < 10 || (performance.now() < deadline && samples.length < 500)) {
+    const r = await once();
+    samples.push(r.ms);
+    cards = r.cards;
+  }
+  samples.sort((a, b) => a - b);
+  const at = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))]!;
+  return { medianMs: round(at(0.5)), p95Ms: round(at(0.95)), iterations: samples.length, cards };
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;
+
+export async function runScale(log: (line: string) => void = console.log): Promise<ScaleResults> {
+  const rules: Point[] = [];
+  for (const n of [10, 100, 1000]) {
+    const dir = syntheticRulesDir(n);
+    try {
+      const ruleset = await loadOrThrow(dir);
+      const point = { n, ...(await timeRequest(ruleset, orderSignText(ruleset, orderSignChart(), false), 2_000)) };
+      rules.push(point);
+      log(`  ${String(n).padStart(5)} rules:        median ${point.medianMs.toFixed(2)} ms, p95 ${point.p95Ms.toFixed(2)} ms (${point.iterations} runs, ${point.cards} cards)`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const real = await loadOrThrow(path.join(ROOT, 'rules'));
+  const observations: Point[] = [];
+  for (const n of [10, 1000, 10000]) {
+    // Every Observation goes into prefetch (an EHR ignoring `_count`): the worst case for the data layer.
+    const point = { n, ...(await timeRequest(real, orderSignText(real, chartWithObservations(n), true), 3_000)) };
+    observations.push(point);
+    log(`  ${String(n).padStart(5)} Observations: median ${point.medianMs.toFixed(2)} ms, p95 ${point.p95Ms.toFixed(2)} ms (${point.iterations} runs, ${point.cards} cards)`);
+  }
+  return { rules, observations };
+}
