@@ -50,7 +50,8 @@ interface Rule {
     indicator: string;
     summary: string;
     selectionBehavior?: string;
-    suggestions?: { label: string; isRecommended?: boolean; actions: Action[] }[];
+    escalate?: { indicator: string; when: Condition };
+    suggestions?: { label: string; isRecommended?: boolean; when?: Condition; actions: Action[] }[];
     overrideReasons?: { display: string }[];
   };
 }
@@ -210,6 +211,8 @@ function usesOf(rule: Rule): Uses {
     if (c.operator === 'inValueSet' && typeof c.value === 'string') uses.valueSets.add(c.value);
   };
   walk(rule.conditions);
+  if (rule.card.escalate) walk(rule.card.escalate.when);
+  (rule.card.suggestions ?? []).forEach((s) => s.when && walk(s.when));
   const templates = [rule.card.summary, ...(rule.card.suggestions ?? []).flatMap((s) => [s.label, ...s.actions.map((a) => a.description)])];
   for (const text of templates) {
     for (const match of text.matchAll(/{{\s*(threshold|table)\.([a-z0-9-]+)/g)) {
@@ -282,7 +285,7 @@ function ruleSection(rule: Rule, file: string, content: Content): string[] {
     `| Version | ${rule.version} |`,
     `| Status | ${rule.status} |`,
     `| Category (\`source.topic.code\`) | ${rule.category} |`,
-    `| Indicator | ${rule.card.indicator} |`,
+    `| Indicator | ${rule.card.indicator}${rule.card.escalate ? ` (${rule.card.escalate.indicator} when the escalation condition holds)` : ''} |`,
     `| Hooks | ${hooks} |`,
     `| Scope | ${rule.scope ?? 'patient'}${rule.requiresInotrope === false ? '; runs even without an inotrope order' : '; only when an inotrope is ordered or active'} |`,
     `| File | \`rules/rules/${file}\` |`,
@@ -290,12 +293,16 @@ function ruleSection(rule: Rule, file: string, content: Content): string[] {
   ];
   if (rule.description) lines.push(`**Trigger.** ${rule.description}`, '');
   lines.push('**Conditions** (as evaluated):', '', ...conditionLines(rule.conditions, rule, content, 0), '');
+  if (rule.card.escalate) {
+    lines.push(`**Escalates to ${rule.card.escalate.indicator} when also:**`, '', ...conditionLines(rule.card.escalate.when, rule, content, 0), '');
+  }
   lines.push(`**Card summary template:** \`${cell(rule.card.summary)}\``, '');
   const suggestions = rule.card.suggestions ?? [];
   if (suggestions.length > 0) {
     lines.push(`**Suggestions** (selection: ${rule.card.selectionBehavior ?? 'at-most-one'}):`, '');
     for (const s of suggestions) {
-      lines.push(`- ${cell(s.label)}${s.isRecommended ? ' (recommended)' : ''}: ${s.actions.map(actionText).join('; ')}`);
+      lines.push(`- ${cell(s.label)}${s.isRecommended ? ' (recommended)' : ''}: ${s.actions.map(actionText).join('; ')}${s.when ? '; offered only when:' : ''}`);
+      if (s.when) lines.push(...conditionLines(s.when, rule, content, 1));
     }
     lines.push('');
   } else {
@@ -370,7 +377,7 @@ export function renderClinicalRules(rulesDir: string = RULES_DIR): string {
     ...byCategory.flatMap((c) =>
       c.rules.map(
         ({ rule }) =>
-          `| [${rule.id}](#${anchor(rule)}) | ${rule.category} | ${rule.card.indicator} | ${rule.hooks.join(', ')} | ${rule.scope ?? 'patient'} | ${cell(rule.title)} |`,
+          `| [${rule.id}](#${anchor(rule)}) | ${rule.category} | ${rule.card.indicator}${rule.card.escalate ? ` / ${rule.card.escalate.indicator}` : ''} | ${rule.hooks.join(', ')} | ${rule.scope ?? 'patient'} | ${cell(rule.title)} |`,
       ),
     ),
     '',

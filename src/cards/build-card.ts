@@ -22,6 +22,8 @@ export interface CardInput {
   values: TemplateValues;
   /** The order an order-scoped rule fired for. */
   subject?: MedicationOrder;
+  /** Which of the card's `when` conditions held (`<id>#escalate`, `<id>#suggestion-<i>`). */
+  holds?: ReadonlySet<string>;
   settings: Settings;
   rulesetVersion: string;
   uuid: () => string;
@@ -42,26 +44,33 @@ const CATEGORY_DISPLAY: Record<Category, string> = {
   'data-quality': 'Data quality',
 };
 
+/** The card's indicator: `escalate.indicator` when its `when` held too, else the card's own. */
+export function indicatorOf(rule: Pick<CardRule, 'id' | 'card'>, holds: ReadonlySet<string> = new Set()): Card['indicator'] {
+  return rule.card.escalate && holds.has(`${rule.id}#escalate`) ? rule.card.escalate.indicator : rule.card.indicator;
+}
+
 /** Renders a fired rule's card: texts from its templates, suggestions as FHIR actions, traceable to the rule. */
 export function buildCard(input: CardInput): Card {
   const { rule, settings } = input;
   const text = (source: string, markdown = false) => render(rule.templates.get(source)!, input.values, { markdown });
   const url = rule.references.find((r) => r.url !== undefined)?.url ?? settings.source.url;
   const links = rule.references.flatMap((r) => (r.url ? [{ label: r.label, url: r.url, type: 'absolute' as const }] : []));
-  const suggestions = (rule.card.suggestions ?? []).flatMap((s): Suggestion[] => {
+  const indicator = indicatorOf(rule, input.holds);
+  const suggestions = (rule.card.suggestions ?? []).flatMap((s, i): Suggestion[] => {
+    if (s.when && !input.holds?.has(`${rule.id}#suggestion-${i}`)) return [];
     const actions = s.actions.flatMap((a) => action(a, input, text));
     if (actions.length === 0) return [];
     return [{ label: text(s.label), uuid: input.uuid(), ...(s.isRecommended !== undefined && { isRecommended: s.isRecommended }), actions }];
   });
   const overrideReasons =
-    rule.card.overrideReasons ?? (rule.card.indicator === 'info' ? undefined : settings.overrideReasons);
+    rule.card.overrideReasons ?? (indicator === 'info' ? undefined : settings.overrideReasons);
   const subject = input.subject?.request.id ? `MedicationRequest/${input.subject.request.id}` : undefined;
   const detail = rule.card.detail !== undefined ? text(rule.card.detail, true).trim() : '';
   return {
     uuid: input.uuid(),
     summary: cutSummary(text(rule.card.summary)),
     ...(detail && { detail }),
-    indicator: rule.card.indicator,
+    indicator,
     source: {
       label: settings.source.label,
       ...(url !== undefined && { url }),
