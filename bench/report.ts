@@ -120,7 +120,7 @@ export function writePerformanceDoc(r: BenchResults, resultFile: string): void {
     '',
     `(3) p50 ${fetch.service.p50} ms against a stub delay of ${r.settings.stubDelayMs} ms (${(fetch.service.p50 / r.settings.stubDelayMs).toFixed(2)} ×). Cold start to ready: ${r.coldStartMs.runs.map((x) => Math.round(x)).join(', ')} ms (median ${Math.round(r.coldStartMs.median)} ms). Peak RSS under load: ${r.service.peakRssMB} MB (${r.service.peakRssMiB} MiB).`,
     '',
-    'Scaling (in-process, one order-sign request: parse, validate, resolve, evaluate, render):',
+    'Scaling (in-process, one order-sign request: validate, resolve, evaluate, render):',
     '',
     '| Rules | median ms | p95 ms | | Observations | median ms | p95 ms |',
     '|---:|---:|---:|---|---:|---:|---:|',

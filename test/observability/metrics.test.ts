@@ -6,7 +6,9 @@ import { createLogger } from '../../src/logger.js';
 import { createApp } from '../../src/http/app.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import type { Ruleset } from '../../src/rules/ruleset.js';
+import { ReloadingRulesetSource } from '../../src/rules/reloading-source.js';
 import { logCapture, staticSource } from '../helpers.js';
+import { ISS, newKey, signToken, writeClientsFile, BASE, SERVICE_PATH } from '../security/security-helpers.js';
 
 const FHIR = 'https://fhir.example.org/r4';
 // Recognisable patient data: none of it may ever reach a metric label.
@@ -133,11 +135,40 @@ describe('GET /metrics', () => {
     expect(body).toContain('nodejs_eventloop_lag_seconds');
   });
 
-  it('counts rule load errors', async () => {
+  it('counts auth failures by reason', async () => {
+    const key = await newKey();
+    const clientsFile = writeClientsFile({ clients: [{ iss: ISS, jwks: { keys: [key.publicJwk] }, fhirServers: [FHIR] }] });
+    const { app } = build({ CDS_AUTH: 'on', PUBLIC_BASE_URL: BASE, CDS_CLIENTS_FILE: clientsFile });
+    await request(app).post(SERVICE_PATH).send(hookCall).expect(401);
+    const expired = await signToken(key, { iat: 1_000, exp: 1_300 });
+    await request(app).post(SERVICE_PATH).set('authorization', `Bearer ${expired}`).send(hookCall).expect(401);
+    const { text } = await request(app).get('/metrics').expect(200);
+    expect(text).toContain('cds_auth_failures_total{reason="missing-token"} 1');
+    expect(text).toContain('cds_auth_failures_total{reason="expired"} 1');
+    expect(text).not.toContain(expired);
+  });
+
+  it('counts rule load errors reported by the reloading ruleset source', async () => {
     const metrics = new Metrics();
-    metrics.ruleLoadError();
-    metrics.ruleLoadError();
-    expect((await metrics.exposition()).body).toContain('cds_rule_load_errors_total 2');
+    let fail = false;
+    const created = await ReloadingRulesetSource.create({
+      dir: 'unused',
+      logger: createLogger({ LOG_LEVEL: 'silent' }),
+      watch: false,
+      onReload: (event) => {
+        if (!event.ok) metrics.ruleLoadError();
+      },
+      read: async () => (fail ? { ok: false, errors: [{ file: 'rules/x.json', pointer: '', message: 'broken' }] } : { ok: true, ruleset }),
+    });
+    if (!created.ok) throw new Error('the initial ruleset must load');
+    const app = createApp({ config: testConfig(), logger: createLogger({ LOG_LEVEL: 'silent' }), rules: created.source, metrics });
+    fail = true;
+    await created.source.reload('test');
+    await created.source.reload('test');
+    const { text } = await request(app).get('/metrics').expect(200);
+    expect(text).toContain('cds_rule_load_errors_total 2');
+    // The previous ruleset keeps serving, and the info metric says which.
+    expect(text).toContain('cds_ruleset_info{version="sha256-0123abcd"} 1');
   });
 });
 
