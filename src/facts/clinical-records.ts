@@ -26,11 +26,16 @@ export interface ServiceRequestRecord extends CodedRecord {
 const ACTIVE_CLINICAL = new Set(['active', 'recurrence', 'relapse']);
 const NOT_TRUE = new Set(['refuted', 'entered-in-error']);
 
-/** Active (or status not recorded) and not refuted / entered in error. */
+/** Active (or status not recorded and not abated) and not refuted / entered in error. */
 function isCurrent(resource: Condition | AllergyIntolerance): boolean {
   const clinical = codingsOf(resource.clinicalStatus).map((c) => c.code);
   if (clinical.length > 0 && !clinical.some((code) => ACTIVE_CLINICAL.has(code ?? ''))) return false;
+  if (clinical.length === 0 && resource.resourceType === 'Condition' && hasAbatement(resource)) return false;
   return !codingsOf(resource.verificationStatus).some((c) => NOT_TRUE.has(c.code ?? ''));
+}
+
+function hasAbatement(condition: Condition): boolean {
+  return Object.keys(condition).some((key) => key.startsWith('abatement'));
 }
 
 function referenceOf(resource: Resource): string | null {

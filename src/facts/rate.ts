@@ -156,10 +156,12 @@ function statedRates(request: MedicationRequest | undefined): Stated[] {
     if (q) return [{ ...q, from: statedText(q.value, q.unit, entry.rateQuantity), preference: preference(entry, q.unit) }];
     const r = ratio(entry.rateRatio);
     if (r) return [{ value: r.value, unit: r.unit, from: r.text, preference: preference(entry, r.unit) }];
-    const rangeEnd = entry.rateRange?.high ?? entry.rateRange?.low;
-    const range = quantity(rangeEnd);
+    // A titration range is checked at its top; a range with only a low end, at that.
+    const high = quantity(entry.rateRange?.high);
+    const rangeEnd = high ? entry.rateRange?.high : entry.rateRange?.low;
+    const range = high ?? quantity(rangeEnd);
     if (range) {
-      const from = `${statedText(range.value, range.unit, rangeEnd)} (top of the ordered range)`;
+      const from = `${statedText(range.value, range.unit, rangeEnd)} (${high ? 'top' : 'bottom'} of the ordered range)`;
       return [{ ...range, from, preference: preference(entry, range.unit) }];
     }
     return [];

@@ -24,6 +24,8 @@ describe('conditions', () => {
 
   it('counts a condition without clinicalStatus, not a resolved, refuted or entered-in-error one', () => {
     expect(hocm({ conditions: [condition('45227007', { clinical: null })] })).toHaveLength(1);
+    const abated = { ...condition('45227007', { clinical: null }), abatementDateTime: '2024-01-10' };
+    expect(hocm({ conditions: [abated] })).toEqual([]);
     expect(hocm({ conditions: [condition('45227007', { clinical: 'resolved' })] })).toEqual([]);
     expect(hocm({ conditions: [condition('45227007', { clinical: 'inactive' })] })).toEqual([]);
     expect(hocm({ conditions: [condition('45227007', { verification: 'refuted' })] })).toEqual([]);

@@ -161,6 +161,8 @@ describe('order: rate normalised to ug/kg/min', () => {
       medicationOrder({ code: '52769', doseAndRate: [{ rateRange: { low: quantity(0.375, 'ug/kg/min'), high: quantity(0.75, 'ug/kg/min') } }] }),
     );
     expect(value.rate).toMatchObject({ value: 0.75, from: '0.75 mcg/kg/min (top of the ordered range)' });
+    const lowOnly = evaluate(medicationOrder({ code: '52769', doseAndRate: [{ rateRange: { low: quantity(0.375, 'ug/kg/min'), high: { unit: 'ug/kg/min' } } }] }));
+    expect(lowOnly.rate).toMatchObject({ value: 0.375, from: '0.375 mcg/kg/min (bottom of the ordered range)' });
   });
 
   describe('several doseAndRate entries', () => {
