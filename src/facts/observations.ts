@@ -10,7 +10,7 @@ import { timeOf } from './time.js';
 /** One observed value as facts return it. `value` is a number, or `system|code` for a coded result. */
 export interface ObservedValue {
   value: number | string;
-  /** UCUM unit (the one asked for, when a unit was asked for); null for coded or unitless values. */
+  /** The unit asked for; else the recorded unit as UCUM, or as written when it is not UCUM; null for coded values. */
   unit: string | null;
   /** `<`, `>`, ... when the lab reported a bound rather than a value. */
   comparator: string | null;

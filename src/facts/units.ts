@@ -28,10 +28,11 @@ export function isUcum(unit: string): boolean {
   }
 }
 
-/** Converts between UCUM units; null when they are not commensurable or either is invalid. */
+/** Converts between UCUM units; null when they are not commensurable, lose an annotation, or either is invalid. */
 export function convert(value: number, from: string, to: string, options: ConversionOptions = {}): number | null {
   if (!Number.isFinite(value)) return null;
   if (from === to) return value;
+  if (!keepsAnnotations(from, to)) return null;
   try {
     const result = ucum.convertUnitTo(from, value, to, {
       molecularWeight: options.molarMass ?? null,
@@ -42,6 +43,15 @@ export function convert(value: number, from: string, to: string, options: Conver
   } catch {
     return null;
   }
+}
+
+/**
+ * UCUM treats annotations as 1, so it would turn a Cockcroft-Gault mL/min into mL/min/{1.73_m2} unchanged.
+ * When the unit asked for carries annotations, the value's unit must carry the same ones.
+ */
+function keepsAnnotations(from: string, to: string): boolean {
+  const wanted = to.match(/\{[^}]*\}/g) ?? [];
+  return wanted.every((annotation) => from.includes(annotation));
 }
 
 /** Drops floating-point noise (150.00000000000003 → 150) so comparisons at a threshold behave. */

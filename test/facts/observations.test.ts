@@ -208,6 +208,15 @@ describe('lookup', () => {
     expect(value).toMatchObject({ output: 0.28 });
   });
 
+  it('does not read a creatinine clearance in mL/min as normalised to 1.73 m²', () => {
+    const obs = observation({ code: '62238-1', value: 25, unit: 'mL/min', hoursAgo: 1 });
+    const value = lookup.compute(
+      { table: 'milrinone-renal-rate', observation: { valueSet: 'egfr', maxAge: '7d' } },
+      context(patientData({ observations: [obs] })),
+    );
+    expect(value).toBeNull();
+  });
+
   it('interpolates when the table says so', () => {
     const rows = [
       [10, 0.23],

@@ -35,6 +35,13 @@ describe('UCUM conversion', () => {
     expect(convert(4.1, 'meq/L', 'mmol/L')).toBeNull();
   });
 
+  it('keeps annotations the target asks for: mL/min (Cockcroft-Gault) is not mL/min/{1.73_m2}', () => {
+    expect(convert(45, 'mL/min', 'mL/min/{1.73_m2}')).toBeNull();
+    expect(convert(45, 'mL/min/{1.73_m2}', 'mL/min/{1.73_m2}')).toBe(45);
+    expect(convert(0.75, 'L/min/{1.73_m2}', 'mL/min/{1.73_m2}')).toBe(750);
+    expect(convert(80, '{beats}/min', '/min')).toBe(80);
+  });
+
   it('drops floating-point noise so values sit exactly on thresholds', () => {
     expect(convert(150, '10*3/uL', '10*9/L')).toBe(150);
   });
