@@ -8,6 +8,7 @@ import { buildCard, indicatorOf, orderCards } from '../cards/build-card.js';
 import { formatQuantity } from '../facts/units.js';
 import type { CompiledRule, FactRegistry, FactUse } from './compile.js';
 import { customOperators } from './operators.js';
+import { pathResolver } from './path-resolver.js';
 import type { EvaluationInput, EvaluationResult, Ruleset } from './ruleset.js';
 
 export interface RulesetParts {
@@ -41,7 +42,7 @@ export function createRuleset(parts: RulesetParts): Ruleset {
   async function run(rules: readonly CompiledRule[], input: EvaluationInput, subject: MedicationOrder | undefined, memo: Map<string, unknown>) {
     const engine = new Engine(
       rules.flatMap((r) => [r.properties, ...r.variants]),
-      { allowUndefinedFacts: false },
+      { allowUndefinedFacts: false, pathResolver },
     );
     for (const op of customOperators(knowledge, input.now)) engine.addOperator(op);
     const ctx: FactContext = { data: input.data, now: input.now, knowledge, ...(subject && { subject }) };
