@@ -137,6 +137,23 @@ describe('evaluating a ruleset', () => {
     expect(result.cards.filter((c) => ruleOf(c) === 'T-EVERY-ORDER')).toHaveLength(1);
   });
 
+  it('raises the indicator when the escalate condition holds too, and offers a suggestion only when its own condition holds', async () => {
+    const evaluate = (rate: number) =>
+      ruleset.evaluate(input(patientData({ hook: 'order-select', conditions: [HEART_FAILURE], medicationOrders: [order('d1', DOBUTAMINE, { rate })] })));
+    const usual = await evaluate(25);
+    expect(usual.cards.map((c) => [ruleOf(c), c.indicator, c.suggestions?.map((s) => s.label)])).toEqual([
+      ['T-DOB-HIGH', 'info', ['Set the rate to 20 mcg/kg/min']],
+    ]);
+    expect(usual.cards[0]!.overrideReasons).toBeUndefined();
+    const high = await evaluate(45);
+    expect(high.cards.map((c) => [ruleOf(c), c.indicator, c.suggestions?.map((s) => s.label)])).toEqual([
+      ['T-DOB-HIGH', 'warning', ['Cancel the order', 'Set the rate to 20 mcg/kg/min']],
+    ]);
+    expect(high.cards[0]!.overrideReasons).toHaveLength(1);
+    expect(high.fired).toContainEqual(expect.objectContaining({ id: 'T-DOB-HIGH', indicator: 'warning' }));
+    expect(cardSchema.safeParse(high.cards[0]).success).toBe(true);
+  });
+
   it('counts silent rules as fired but never returns their cards', async () => {
     const result = await ruleset.evaluate(input(patientData({ conditions: [HEART_FAILURE], medicationOrders: [order('m1', MILRINONE, { rate: 0.5 })] })));
     expect(result.fired).toContainEqual({ id: 'T-SILENT', version: '0.1.0', status: 'silent', category: 'monitoring', indicator: 'warning' });
@@ -171,7 +188,7 @@ describe('evaluating a ruleset', () => {
   });
 
   it('counts rules by status and has a content-hash version', () => {
-    expect(ruleset.counts).toEqual({ active: 5, silent: 1, retired: 1 });
+    expect(ruleset.counts).toEqual({ active: 6, silent: 1, retired: 1 });
     expect(ruleset.version).toMatch(/^[0-9a-f]{12}$/);
   });
 });

@@ -35,7 +35,7 @@ describe('load-time validation names the file, the JSON pointer and the mistake'
     ['an unknown operator', rule(0, (r) => { r.conditions.all[0].operator = 'lessThen'; }), `${RULES}#/rules/0/conditions/all/0/operator: unknown operator "lessThen" (did you mean "lessThan"?)`],
     ['an unknown operator decorator', rule(0, (r) => { r.conditions.all[0].operator = 'someFacts:lessThan'; }), `${RULES}#/rules/0/conditions/all/0/operator: unknown operator decorator in "someFacts:lessThan"`],
     ['an unknown fact', rule(1, (r) => { r.facts.hf.fact = 'condition'; }), `${RULES}#/rules/1/facts/hf/fact: unknown fact "condition" (did you mean "conditions"?)`],
-    ['an unknown fact in a condition', rule(4, (r) => { r.conditions.all[0].fact = 'inotrope'; }), `${RULES}#/rules/4/conditions/all/0/fact: unknown fact "inotrope" (did you mean "inotropes"?)`],
+    ['an unknown fact in a condition', rule(5, (r) => { r.conditions.all[0].fact = 'inotrope'; }), `${RULES}#/rules/5/conditions/all/0/fact: unknown fact "inotrope" (did you mean "inotropes"?)`],
     ['bad fact params', rule(0, (r) => { r.facts.potassium.params.maxAge = '3 days'; }), `${RULES}#/rules/0/facts/potassium/params/maxAge: params of "latestObservation": a duration is <n><unit>`],
     ['params on a rule-local fact', rule(1, (r) => { r.conditions.all[0].params = { valueSet: 'x' }; }), `${RULES}#/rules/1/conditions/all/0/params: "hf" is a rule-local fact with its own params: remove "params" here`],
     ['an order fact in a patient-scoped rule', rule(2, (r) => { r.scope = 'patient'; r.card.suggestions = undefined; }), `${RULES}#/rules/2/conditions/all/0/fact: "order" describes the order being checked, so the rule needs "scope": "order"`],

@@ -71,7 +71,7 @@ describe('hot reload', () => {
     await fixture.edit('rules/rules.json', retitle('Changed on disk'));
     await vi.waitFor(() => expect(source.current().version).not.toBe(before), { timeout: 5_000, interval: 50 });
     const ready = await request(app).get('/readyz').expect(200);
-    expect(ready.body.ruleset).toMatchObject({ version: source.current().version, rules: { active: 5, silent: 1, retired: 1 } });
+    expect(ready.body.ruleset).toMatchObject({ version: source.current().version, rules: { active: 6, silent: 1, retired: 1 } });
 
     await fixture.write('rules/rules.json', '{ "rules": [');
     await vi.waitFor(() => expect(events.at(-1)?.ok).toBe(false), { timeout: 5_000, interval: 50 });
