@@ -23,7 +23,6 @@ export interface DrugIdentity {
   name: string;
   /** The value set the drug matched, if any. */
   valueSet: string | null;
-  inotrope: boolean;
 }
 
 /**
@@ -35,15 +34,15 @@ export function identifyDrug(order: MedicationOrder, knowledge: Knowledge): Drug
   const codings = order.codings ?? [];
   for (const name of settings.inotropes) {
     const valueSet = valueSets.get(name);
-    if (matchCoding(valueSet, codings)) return { drug: name, name: valueSet?.title ?? name, valueSet: name, inotrope: true };
+    if (matchCoding(valueSet, codings)) return { drug: name, name: valueSet?.title ?? name, valueSet: name };
   }
   for (const [name, valueSet] of valueSets) {
     if (name === settings.ivRoute || name === settings.ivProducts || settings.inotropes.includes(name)) continue;
-    if (matchCoding(valueSet, codings)) return { drug: name, name: valueSet.title, valueSet: name, inotrope: false };
+    if (matchCoding(valueSet, codings)) return { drug: name, name: valueSet.title, valueSet: name };
   }
   const concept = order.request?.medicationCodeableConcept ?? order.medication?.code;
   const text = displayOf(codings[0], undefined, concept?.text ?? order.request?.medicationReference?.display);
-  return { drug: text, name: text, valueSet: null, inotrope: false };
+  return { drug: text, name: text, valueSet: null };
 }
 
 export function isInotrope(order: MedicationOrder, knowledge: Knowledge): boolean {

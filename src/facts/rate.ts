@@ -177,17 +177,19 @@ function statedDoses(request: MedicationRequest | undefined): Stated[] {
 }
 
 /**
- * The drug concentration in ug/mL: from the order's Medication (the ingredient in the drug's value set, or
- * its only ingredient with a mass/volume strength), else from a product code's `concentration` in the value set.
+ * The drug concentration in ug/mL: from the order's Medication (the strength of the ingredient in the drug's
+ * value set, or of its one and only ingredient), else from a product code's `concentration` in the value set.
+ * Never from another ingredient: a diluent's strength (dextrose 50 mg/mL) would misstate the dose.
  */
 export function concentrationOf(order: MedicationOrder, valueSet: ValueSet | undefined): number | null {
   const medication = order.medication ?? containedMedication(order.request);
-  const ingredients = Array.isArray(medication?.ingredient) ? medication.ingredient.filter((i) => typeof i === 'object' && i !== null) : [];
-  const strengths = ingredients
-    .map((i) => ({ inValueSet: matchCoding(valueSet, codingsOf(i.itemCodeableConcept)) !== null, ugPerMl: strength(i.strength) }))
-    .filter((s): s is { inValueSet: boolean; ugPerMl: number } => s.ugPerMl !== null);
-  const fromIngredient = strengths.find((s) => s.inValueSet) ?? (strengths.length === 1 ? strengths[0] : undefined);
-  if (fromIngredient) return fromIngredient.ugPerMl;
+  const ingredients = Array.isArray(medication?.ingredient)
+    ? medication.ingredient.filter((i) => typeof i === 'object' && i !== null && i.isActive !== false)
+    : [];
+  const drugIngredient = ingredients.find((i) => matchCoding(valueSet, codingsOf(i.itemCodeableConcept)) !== null);
+  const ingredient = drugIngredient ?? (ingredients.length === 1 ? ingredients[0] : undefined);
+  const fromIngredient = strength(ingredient?.strength);
+  if (fromIngredient !== null) return fromIngredient;
   if (!valueSet) return null;
   for (const coding of order.codings ?? []) {
     const key = codingKey(coding);

@@ -45,7 +45,7 @@ describe('inotropes', () => {
         ingredient: [{ itemCodeableConcept: { coding: [{ system: RXNORM, code: '52769' }] } }],
       },
     });
-    expect(identifyDrug(order, knowledge())).toMatchObject({ drug: 'milrinone', inotrope: true });
+    expect(identifyDrug(order, knowledge())).toEqual({ drug: 'milrinone', name: 'milrinone', valueSet: 'milrinone' });
   });
 
   it('reads the medication orders', () => {

@@ -103,6 +103,29 @@ describe('order: rate normalised to ug/kg/min', () => {
       expect(value.rateStatus).toBe('no-concentration');
     });
 
+    it('no-concentration: never the diluent strength when the drug ingredient gives none', () => {
+      const bag: Medication = {
+        resourceType: 'Medication',
+        code: { coding: [{ system: RXNORM, code: '3616' }] },
+        ingredient: [
+          { itemCodeableConcept: { coding: [{ system: RXNORM, code: '3616' }] } },
+          { itemCodeableConcept: { text: 'dextrose 5%' }, strength: { numerator: quantity(5, 'g'), denominator: quantity(100, 'mL') } },
+        ],
+      };
+      const value = evaluate(medicationOrder({ medication: bag, doseAndRate: [{ rateQuantity: quantity(7.5, 'mL/h') }] }));
+      expect(value.rateStatus).toBe('no-concentration');
+    });
+
+    it('reads the strength of a single-ingredient Medication coded by product', () => {
+      const vial: Medication = {
+        resourceType: 'Medication',
+        code: { coding: [{ system: RXNORM, code: '1791854' }] },
+        ingredient: [{ itemCodeableConcept: { text: 'milrinone lactate' }, strength: { numerator: quantity(200, 'ug'), denominator: quantity(1, 'mL') } }],
+      };
+      const value = evaluate(medicationOrder({ medication: vial, doseAndRate: [{ rateQuantity: quantity(10.5, 'mL/h') }] }), { weights: [weight(70)] });
+      expect(value.rate?.value).toBeCloseTo(0.5, 9);
+    });
+
     it('no-weight: no weight at all, or only a stale one', () => {
       const subject = () => dobutamine([{ rateQuantity: quantity(200, 'ug/min') }]);
       expect(evaluate(subject(), { weights: [] })).toMatchObject({ rate: null, rateStatus: 'no-weight', weight: null });
