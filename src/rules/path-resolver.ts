@@ -12,7 +12,7 @@ export function pathResolver(value: unknown, path: string): unknown {
   if (!SIMPLE_PATH.test(path)) return JSONPath({ path, json: value as object, wrap: false });
   // JSONPath answers nothing for a falsy document (null, 0, '', false).
   if (!value) return undefined;
-  let current = value;
+  let current: unknown = value;
   for (const key of path.slice(2).split('.')) {
     // Own properties only, of any non-null value (a string's `length` too), as JSONPath reads them.
     if (current === null || current === undefined || !Object.hasOwn(current, key)) return undefined;

@@ -24,7 +24,7 @@ describe('inotrope-cds check', () => {
   it('reports a valid ruleset with its version and counts', async () => {
     const { code, out } = await cli('check', 'test/fixtures/rules');
     expect(code).toBe(0);
-    expect(out).toMatch(/^test\/fixtures\/rules: OK — ruleset [0-9a-f]{12}: 5 active, 1 silent, 1 retired rules; 0 scenarios$/);
+    expect(out).toMatch(/^test\/fixtures\/rules: OK — ruleset [0-9a-f]{12}: 6 active, 1 silent, 1 retired rules; 0 scenarios$/);
   });
 
   it('exits 1 listing every error with file and pointer', async () => {
