@@ -88,6 +88,9 @@ describe('unit strings EHRs send without a UCUM code', () => {
     ['mL/min/1.73 m2', 'mL/min/{1.73_m2}'],
     ['%', '%'],
     ['kg', 'kg'],
+    ['µmol/L', 'umol/L'],
+    ['μmol/L', 'umol/L'],
+    ['μg/kg/min', 'ug/kg/min'],
   ])('%s → %s', (text, ucum) => {
     expect(toUcum(text)).toBe(ucum);
   });
