@@ -112,14 +112,23 @@ function collect<K extends ReadableType>(
   return all;
 }
 
-/** The draft orders of an order hook: MedicationRequests (readable ones) and the other order resources. */
-export function readDraftOrders(request: HookRequest): { medicationRequests: MedicationRequest[]; others: Resource[]; gaps: DataGap[] } {
-  if (request.hook === 'patient-view') return { medicationRequests: [], others: [], gaps: [] };
-  const resources = (request.context.draftOrders.entry ?? []).flatMap((e) => (e.resource ? [e.resource] : []));
+/**
+ * The draft orders of an order hook: MedicationRequests (readable ones), the other order resources,
+ * and the Medications the bundle carries for its orders' medicationReferences (not orders themselves).
+ */
+export function readDraftOrders(request: HookRequest): {
+  medicationRequests: MedicationRequest[];
+  others: Resource[];
+  medications: Resource[];
+  gaps: DataGap[];
+} {
+  if (request.hook === 'patient-view') return { medicationRequests: [], others: [], medications: [], gaps: [] };
+  const resources = (request.context.draftOrders.entry ?? []).flatMap((e) => (e.resource ? [e.resource as Resource] : []));
   const { valid, malformed } = readAll('MedicationRequest', resources.filter((r) => r.resourceType === 'MedicationRequest'));
   return {
     medicationRequests: valid,
-    others: resources.filter((r) => r.resourceType !== 'MedicationRequest') as Resource[],
+    others: resources.filter((r) => r.resourceType !== 'MedicationRequest' && r.resourceType !== 'Medication'),
+    medications: resources.filter((r) => r.resourceType === 'Medication'),
     gaps: malformed > 0 ? [malformedGap(DRAFT_OWNER, malformed)] : [],
   };
 }

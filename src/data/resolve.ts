@@ -120,7 +120,7 @@ export async function resolvePatientData(
   const ctx: Context = { options, client, noServerWhy, medications: new MedicationResolver(client, noServerWhy, clock), clock };
 
   const drafts = readDraftOrders(request);
-  ctx.medications.remember(drafts.others);
+  ctx.medications.remember(drafts.medications);
   for (const plan of plans) if (plan.prefetch.kind === 'data') ctx.medications.remember(plan.prefetch.resources);
 
   const draftOrders = Promise.all(
