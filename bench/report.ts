@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse } from 'yaml';
 import { ROOT } from './chart.js';
 import type { LoadFigures } from './load.js';
 import type { ScaleResults } from './scale.js';
@@ -16,7 +17,7 @@ export interface ScenarioResult {
 
 export interface BenchResults {
   date: string;
-  machine: { node: string; cpus: number; cpuModel: string; platform: string };
+  machine: { node: string; cpus: number; cpuModel: string; platform: string; loadAverageAtStart: number; loadAverageAtEnd: number };
   settings: { connections: number; durationS: number; warmupS: number; rounds: number; stubDelayMs: number };
   inputs: { orderSignBytes: number; orderSignObservations: number; patientViewBytes: number };
   coldStartMs: { runs: number[]; median: number };
@@ -34,22 +35,38 @@ export interface Target {
   met: boolean;
 }
 
-/** Rough power of growth between the smallest and largest ruleset: 1 is linear. */
+/** Power of growth of time in rules: the least-squares slope of log(time) on log(rules); 1 is linear. */
 export function rulesExponent(scale: ScaleResults): number {
-  const first = scale.rules[0]!;
-  const last = scale.rules[scale.rules.length - 1]!;
-  return Math.log(last.medianMs / first.medianMs) / Math.log(last.n / first.n);
+  const xs = scale.rules.map((p) => Math.log(p.n));
+  const ys = scale.rules.map((p) => Math.log(p.medianMs));
+  const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+  const num = xs.reduce((a, x, i) => a + (x - mx) * (ys[i]! - my), 0);
+  const den = xs.reduce((a, x) => a + (x - mx) ** 2, 0);
+  return num / den;
 }
 
 export function scaleTargets(scale: ScaleResults): Target[] {
   const obs = scale.observations.find((p) => p.n === 10000)!;
+  const stress = scale.observationsUnbounded.find((p) => p.n === 10000)!;
   const exponent = rulesExponent(scale);
   return [
-    { name: '10 000 Observations', target: '≤ 50 ms', measured: `${obs.medianMs.toFixed(1)} ms (median)`, met: obs.medianMs <= 50 },
+    {
+      name: '10 000 Observations, conformant EHR',
+      target: '≤ 50 ms',
+      measured: `${obs.medianMs.toFixed(1)} ms (median)`,
+      met: obs.medianMs <= 50,
+    },
+    {
+      name: '10 000 Observations all in prefetch (stress)',
+      target: '≤ 50 ms',
+      measured: `${stress.medianMs.toFixed(1)} ms (median)`,
+      met: stress.medianMs <= 50,
+    },
     {
       name: 'Time in rules',
-      target: 'linear or better (growth exponent ≤ 1.1 from 10 to 1 000 rules)',
-      measured: `exponent ${exponent.toFixed(2)}`,
+      target: 'linear or better (log-log slope ≤ 1.1 over 10, 100, 1 000 rules)',
+      measured: `slope ${exponent.toFixed(2)}`,
       met: exponent <= 1.1,
     },
   ];
@@ -110,7 +127,7 @@ export function writePerformanceDoc(r: BenchResults, resultFile: string): void {
   const lines = [
     BEGIN,
     '',
-    `Latest run: ${r.date} on ${r.machine.cpus} × ${r.machine.cpuModel}, Node ${r.machine.node} (${r.machine.platform}); results in \`${path.relative(ROOT, resultFile)}\` and \`bench/results/latest.json\`.`,
+    `Latest run: ${r.date} on ${r.machine.cpus} × ${r.machine.cpuModel}, Node ${r.machine.node} (${r.machine.platform}), 1-minute load average ${r.machine.loadAverageAtStart} at start and ${r.machine.loadAverageAtEnd} at the end; results in \`${path.relative(ROOT, resultFile)}\` and \`bench/results/latest.json\`.`,
     `Concurrency ${r.settings.connections}, ${r.settings.warmupS} s warm-up per target and scenario, then ${r.settings.rounds} alternating rounds of ${r.settings.durationS} s per target.`,
     `Inputs: order-sign request ${(r.inputs.orderSignBytes / 1024).toFixed(1)} KB with ${r.inputs.orderSignObservations} Observations in prefetch; patient-view request ${(r.inputs.patientViewBytes / 1024).toFixed(1)} KB; FHIR stub delay ${r.settings.stubDelayMs} ms (${r.stub.requests} FHIR requests served, ${r.stub.unmatched} unmatched).`,
     '',
@@ -122,11 +139,12 @@ export function writePerformanceDoc(r: BenchResults, resultFile: string): void {
     '',
     'Scaling (in-process, one order-sign request: validate, resolve, evaluate, render):',
     '',
-    '| Rules | median ms | p95 ms | | Observations | median ms | p95 ms |',
-    '|---:|---:|---:|---|---:|---:|---:|',
+    '| Rules | median ms | p95 ms | | Observations | conformant EHR: median ms | p95 ms | all in prefetch: median ms | p95 ms |',
+    '|---:|---:|---:|---|---:|---:|---:|---:|---:|',
     ...r.scale.rules.map((p, i) => {
       const o = r.scale.observations[i]!;
-      return `| ${p.n} | ${p.medianMs.toFixed(2)} | ${p.p95Ms.toFixed(2)} | | ${o.n} | ${o.medianMs.toFixed(2)} | ${o.p95Ms.toFixed(2)} |`;
+      const u = r.scale.observationsUnbounded[i]!;
+      return `| ${p.n} | ${p.medianMs.toFixed(2)} | ${p.p95Ms.toFixed(2)} | | ${o.n} | ${o.medianMs.toFixed(2)} | ${o.p95Ms.toFixed(2)} | ${u.medianMs.toFixed(2)} | ${u.p95Ms.toFixed(2)} |`;
     }),
     '',
     '| Target | Goal | Measured | |',
@@ -136,4 +154,36 @@ export function writePerformanceDoc(r: BenchResults, resultFile: string): void {
     END,
   ];
   writeFileSync(file, text.slice(0, start) + lines.join('\n') + text.slice(end + END.length));
+}
+
+const CAPACITY_BEGIN = '<!-- capacity:begin (written by npm run bench) -->';
+const CAPACITY_END = '<!-- capacity:end -->';
+
+/** Rewrites the capacity paragraph of docs/operations.md from this run. */
+export function writeOperationsCapacity(r: BenchResults): void {
+  const file = path.join(ROOT, 'docs/operations.md');
+  const text = readFileSync(file, 'utf8');
+  const start = text.indexOf(CAPACITY_BEGIN);
+  const end = text.indexOf(CAPACITY_END);
+  if (start < 0 || end < start) throw new Error(`docs/operations.md has no ${CAPACITY_BEGIN} … ${CAPACITY_END} block`);
+  const [sign, view, fetch] = (['order-sign-prefetch', 'patient-view', 'order-sign-fhir-fetch'] as const).map(
+    (id) => r.scenarios.find((s) => s.id === id)!,
+  );
+  const plan = Math.floor((sign!.service.reqPerSec * 0.6) / 10) * 10;
+  const deployment = parse(readFileSync(path.join(ROOT, 'deploy/kubernetes/deployment.yaml'), 'utf8')) as {
+    spec: { template: { spec: { containers: { resources: { requests: { memory: string }; limits: { memory: string } } }[] } } };
+  };
+  const { resources } = deployment.spec.template.spec.containers[0]!;
+  const lines = [
+    CAPACITY_BEGIN,
+    `From the latest \`npm run bench\` (${r.date.slice(0, 10)}, ${r.machine.cpus} × ${r.machine.cpuModel}, load average ${r.machine.loadAverageAtStart} at start; docs/performance.md has the details), one replica (one Node.js process, which uses one core for evaluation) at concurrency 10 handled:`,
+    '',
+    `- order-sign with a full prefetch (${(r.inputs.orderSignBytes / 1024).toFixed(0)} KB, ${sign!.cards} cards): **${sign!.service.reqPerSec} req/s**, p50 ${sign!.service.p50} ms, p99 ${sign!.service.p99} ms;`,
+    `- patient-view: **${view!.service.reqPerSec} req/s**, p50 ${view!.service.p50} ms, p99 ${view!.service.p99} ms;`,
+    `- order-sign fetching from a FHIR server that answers in ${r.settings.stubDelayMs} ms: ${fetch!.service.reqPerSec} req/s, p50 ${fetch!.service.p50} ms: bounded by the EHR's latency times the concurrency, not by CPU (requests wait on the network, so a replica carries more of them at once).`,
+    '',
+    `Plan on about 60 % of the prefetch figure per replica, **about ${plan} hook calls per second**, so latency stays near its low-load value; replicas = peak calls per second / ${plan}, plus one for failures and rollouts (never fewer than two). Peak RSS under this load was ${r.service.peakRssMB} MB; the Deployment requests ${resources.requests.memory} and limits ${resources.limits.memory}. Re-run \`npm run bench\` on your hardware before sizing a large site.`,
+    CAPACITY_END,
+  ];
+  writeFileSync(file, text.slice(0, start) + lines.join('\n') + text.slice(end + CAPACITY_END.length));
 }

@@ -10,6 +10,7 @@ import {
   printScenarios,
   printTargets,
   scaleTargets,
+  writeOperationsCapacity,
   writePerformanceDoc,
   type BenchResults,
   type ScenarioResult,
@@ -73,6 +74,10 @@ async function post(url: string, body: unknown): Promise<{ status: number; json:
 }
 
 async function benchmark(): Promise<Omit<BenchResults, 'targets' | 'scale'>> {
+  const loadAverageAtStart = Math.round(os.loadavg()[0]! * 100) / 100;
+  if (loadAverageAtStart > os.cpus().length / 2) {
+    console.warn(`warning: load average ${loadAverageAtStart} on ${os.cpus().length} CPUs: other work will distort the figures`);
+  }
   console.log('Building (npm run build) …');
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
 
@@ -159,7 +164,14 @@ async function benchmark(): Promise<Omit<BenchResults, 'targets' | 'scale'>> {
   const sorted = [...coldRuns].sort((a, b) => a - b);
   return {
     date: new Date().toISOString(),
-    machine: { node: process.versions.node, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown', platform: `${os.platform()} ${os.arch()}` },
+    machine: {
+      node: process.versions.node,
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
+      platform: `${os.platform()} ${os.arch()}`,
+      loadAverageAtStart,
+      loadAverageAtEnd: Math.round(os.loadavg()[0]! * 100) / 100,
+    },
     settings,
     inputs: { orderSignBytes: bodies.orderSign.bytes, orderSignObservations: bodies.orderSign.observations, patientViewBytes: bodies.patientView.bytes },
     coldStartMs: { runs: coldRuns.map((x) => Math.round(x)), median: Math.round(sorted[1]!) },
@@ -190,7 +202,8 @@ async function main(): Promise<void> {
   writeFileSync(file, text);
   writeFileSync(path.join(dir, 'latest.json'), text);
   writePerformanceDoc(results, file);
-  console.log(`\nWrote ${path.relative(ROOT, file)}, bench/results/latest.json and docs/performance.md`);
+  writeOperationsCapacity(results);
+  console.log(`\nWrote ${path.relative(ROOT, file)}, bench/results/latest.json, docs/performance.md and the capacity section of docs/operations.md`);
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
