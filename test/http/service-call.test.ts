@@ -108,7 +108,7 @@ describe('POST /cds-services/{id}: protocol errors', () => {
 
   it('400 for a selection that is not among the draft orders', async () => {
     const { app } = await makeApp();
-    const body = wrap('order-select', 'hook-library-stu1/order-select-context-r4.json') as { context: { selections: string[] } };
+    const body = wrap('order-select', 'hook-library-stu1/order-select-context-r4.json') as unknown as { context: { selections: string[] } };
     body.context.selections = ['MedicationRequest/not-there'];
     const res = await request(app).post('/cds-services/inotrope-order-select').send(body);
     expect(res.status).toBe(400);
