@@ -1,0 +1,105 @@
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import nock from 'nock';
+import request from 'supertest';
+import { logCapture, staticSource } from '../helpers.js';
+import { testConfig } from '../../src/config.js';
+import { createApp } from '../../src/http/app.js';
+import { createLogger } from '../../src/logger.js';
+import { loadRuleset } from '../../src/rules/load.js';
+import { answer, buildRequest } from '../../src/rules/scenarios/build-request.js';
+import { chartSchema, type Scenario } from '../../src/rules/scenarios/scenario-schema.js';
+import type { Hook } from '../../src/cds/request-schema.js';
+
+/**
+ * Done-when of the data issue, with the shipped ruleset: the same clinical request gives the same
+ * cards whether its data arrives as full prefetch, as no prefetch with a fhirServer, or as a mix.
+ * Every chart under rules/tests/patients is answered by a nock FHIR server exactly as the scenario
+ * runner answers prefetch templates.
+ */
+
+const FHIR = 'https://ehr.test/fhir';
+const TOKEN = 'equivalence-test-token';
+const SERVICE: Record<Hook, string> = {
+  'order-select': 'inotrope-order-select',
+  'order-sign': 'inotrope-order-sign',
+  'patient-view': 'inotrope-patient-view',
+};
+const DIR = 'rules/tests/patients';
+const ruleset = await loadRuleset('rules');
+const charts = readdirSync(DIR)
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => ({ file: f, chart: chartSchema.parse(JSON.parse(readFileSync(`${DIR}/${f}`, 'utf8'))) }));
+
+beforeEach(() => {
+  nock.cleanAll();
+  nock.disableNetConnect();
+  nock.enableNetConnect('127.0.0.1');
+});
+afterAll(() => {
+  nock.cleanAll();
+});
+
+/** A fresh app per call, so card uuids restart and equal inputs give byte-equal answers. */
+function freshApp() {
+  let n = 0;
+  return createApp({
+    // Equivalence, not speed, is under test: a generous budget keeps a busy test machine from making gaps.
+    config: testConfig({ FHIR_SERVER_ALLOWLIST: [FHIR], FHIR_BUDGET_MS: 5000, FHIR_REQUEST_TIMEOUT_MS: 5000 }),
+    logger: createLogger({ LOG_LEVEL: 'silent' }, logCapture().stream),
+    rules: staticSource(ruleset),
+    now: () => new Date('2026-11-21T12:00:00Z'),
+    uuid: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
+  });
+}
+
+let withCards = 0;
+
+describe('same cards from prefetch, from the FHIR server, or a mix', () => {
+  it('has charts to compare', () => {
+    expect(charts.length).toBeGreaterThan(3);
+  });
+
+  afterAll(() => {
+    // Equal empty answers would prove little: most charts must yield cards.
+    expect(withCards).toBeGreaterThan(3);
+  });
+
+  for (const { file, chart } of charts) {
+    const hooks: Hook[] = chart.draftOrders?.length ? ['order-sign', 'order-select'] : ['patient-view'];
+    for (const hook of hooks) {
+      it(`${file} (${hook})`, async () => {
+        const full = buildRequest(chart, { name: file, patient: file, hook, expect: {} } as Scenario, ruleset.requirements(hook), new Date('2026-11-21T12:00:00Z'));
+        const prefetch = full.prefetch as Record<string, unknown>;
+        const keys = Object.keys(prefetch);
+        expect(keys.length).toBeGreaterThan(0);
+        const auth = { fhirServer: FHIR, fhirAuthorization: { access_token: TOKEN, token_type: 'Bearer', expires_in: 300, scope: 'user/*.read', subject: 'cds' } };
+        let served = 0;
+        const server = nock('https://ehr.test', { reqheaders: { authorization: `Bearer ${TOKEN}` } })
+          .persist()
+          .get(/^\/fhir\//)
+          .reply((uri) => {
+            served++;
+            const body = answer(decodeURIComponent(uri.replace(/^\/fhir\//, '')), chart.resources as never);
+            return body === null ? [404, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found' }] }] : [200, body];
+          });
+
+        const post = async (body: object) => {
+          const res = await request(freshApp()).post(`/cds-services/${SERVICE[hook]}`).send(body);
+          expect(res.status, JSON.stringify(res.body)).toBe(200);
+          return res.body as { cards: unknown[] };
+        };
+        const fromPrefetch = await post(full);
+        const { prefetch: _p, ...bare } = full;
+        const fromServer = await post({ ...bare, ...auth });
+        const mixed = await post({ ...bare, ...auth, prefetch: Object.fromEntries(keys.filter((_k, i) => i % 2 === 0).map((k) => [k, prefetch[k]])) });
+        expect(server.isDone()).toBe(true);
+        expect(served).toBeGreaterThanOrEqual(keys.length);
+        if (fromPrefetch.cards.length > 0) withCards++;
+
+        expect(fromServer).toEqual(fromPrefetch);
+        expect(mixed).toEqual(fromPrefetch);
+      });
+    }
+  }
+});
