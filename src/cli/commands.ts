@@ -20,7 +20,9 @@ export interface Output {
 const USAGE = `Usage: inotrope-cds <command>
 
   check [dir]                       validate every rules file and scenario (exit 1 listing all errors)
-  test [dir]                        run the scenario tests in <dir>/tests
+  test [dir] [--filter text] [--cards]
+                                    run the scenario tests in <dir>/tests (those whose file or name
+                                    contains the text), printing each scenario's cards with --cards
   evaluate <request.json> [--json] [--rules dir] [--now ISO]
                                     print the cards the service would return for a CDS Hooks request
   schema [dir]                      write <dir>/schema/*.schema.json from the rule-file schemas
@@ -36,7 +38,7 @@ export async function runCli(argv: readonly string[], io: Output): Promise<numbe
       case 'check':
         return await check(rest[0] ?? defaultDir, io);
       case 'test':
-        return await test(rest[0] ?? defaultDir, io);
+        return await test(rest, defaultDir, io);
       case 'evaluate':
         return await evaluate(rest, defaultDir, io);
       case 'schema':
@@ -68,9 +70,17 @@ async function check(dir: string, io: Output): Promise<number> {
   return 0;
 }
 
-async function test(dir: string, io: Output): Promise<number> {
+async function test(args: readonly string[], defaultDir: string, io: Output): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: { filter: { type: 'string' }, cards: { type: 'boolean' } },
+  });
+  const dir = positionals[0] ?? defaultDir;
   const loaded = await readRuleset(dir);
-  const { cases, errors } = await readScenarios(dir);
+  const read = await readScenarios(dir);
+  const { errors } = read;
+  const cases = read.cases.filter((c) => values.filter === undefined || `${c.file} ${c.scenario.name}`.includes(values.filter));
   if (!loaded.ok || errors.length > 0) {
     for (const e of [...(loaded.ok ? [] : loaded.errors), ...errors]) io.err(formatLoadError(e));
     return 1;
@@ -83,6 +93,10 @@ async function test(dir: string, io: Output): Promise<number> {
     } else {
       failed += 1;
       io.out(`✗ ${describeFailure(c, result)}`);
+    }
+    if (values.cards) {
+      for (const card of result.cards) io.out(`\n${readable(card).replace(/^(?=.)/gm, '    ')}`);
+      io.out('');
     }
   }
   io.out(`\n${cases.length - failed} passed, ${failed} failed (${cases.length} scenarios, ruleset ${loaded.ruleset.version})`);

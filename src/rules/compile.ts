@@ -165,7 +165,7 @@ export class RuleCompiler {
     for (const ref of refs) {
       if (!this.knows(ref)) {
         ok = false;
-        if (!this.broken.has(`${ref.kind}:${ref.name}`)) this.error(ctx, paramsAt, `${this.describe(ref)}${didYouMean(ref.name, this.names(ref.kind))}`);
+        if (!this.broken.has(`${ref.kind}:${ref.name}`)) this.error(ctx, paramsAt, `${this.describe(ref)}${didYouMean(ref.name, this.suggestions(ref.kind))}`);
       }
     }
     if (!ok) return undefined;
@@ -177,6 +177,12 @@ export class RuleCompiler {
   private names(kind: KnowledgeRef['kind']): string[] {
     const map = kind === 'valueSet' ? this.knowledge.valueSets : kind === 'threshold' ? this.knowledge.thresholds : this.knowledge.tables;
     return [...map.keys()];
+  }
+
+  /** Names to suggest for a misspelling: the defined ones and those defined with errors of their own. */
+  private suggestions(kind: KnowledgeRef['kind']): string[] {
+    const broken = [...this.broken].filter((b) => b.startsWith(`${kind}:`)).map((b) => b.slice(kind.length + 1));
+    return [...this.names(kind), ...broken];
   }
 
   private knows(ref: KnowledgeRef): boolean {
@@ -243,7 +249,7 @@ export class RuleCompiler {
       if (Object.keys(value).length !== 1 || typeof name !== 'string') {
         this.error(ctx, at, 'a threshold value is written { "threshold": "<name>" } and nothing else');
       } else if (!threshold) {
-        if (!this.broken.has(`threshold:${name}`)) this.error(ctx, at, `unknown threshold "${name}"${didYouMean(name, this.knowledge.thresholds.keys())}`);
+        if (!this.broken.has(`threshold:${name}`)) this.error(ctx, at, `unknown threshold "${name}"${didYouMean(name, this.suggestions('threshold'))}`);
       } else {
         this.checkUnit(ctx, at, leaf, name, threshold.unit);
         return this.value(ctx, at, operator, threshold.value, leaf);
@@ -268,7 +274,7 @@ export class RuleCompiler {
     else if (operator === 'inValueSet') {
       if (typeof value !== 'string') expect(false, 'a value-set name');
       else if (!this.knowledge.valueSets.has(value) && !this.broken.has(`valueSet:${value}`)) {
-        this.error(ctx, at, `unknown value set "${value}"${didYouMean(value, this.knowledge.valueSets.keys())}`);
+        this.error(ctx, at, `unknown value set "${value}"${didYouMean(value, this.suggestions('valueSet'))}`);
       }
     }
     return value;
@@ -302,7 +308,7 @@ export class RuleCompiler {
           const name = ref[1];
           if (name !== undefined && this.broken.has(`${root}:${name}`)) continue;
           if (name === undefined || !names.has(name)) {
-            this.error(ctx, where, `{{${ref.join('.')}}} names no ${root}${name ? didYouMean(name, names.keys()) : ` (write {{${root}.<name>}})`}`);
+            this.error(ctx, where, `{{${ref.join('.')}}} names no ${root}${name ? didYouMean(name, this.suggestions(root === 'threshold' ? 'threshold' : 'table')) : ` (write {{${root}.<name>}})`}`);
           } else if (root === 'threshold' && ref.length > 2 && (ref.length > 3 || !THRESHOLD_FIELDS.includes(ref[2]!))) {
             this.error(ctx, where, `{{${ref.join('.')}}}: a threshold has ${THRESHOLD_FIELDS.map((f) => `.${f}`).join(', ')}`);
           } else {

@@ -132,6 +132,11 @@ describe('inotrope-cds test', () => {
       ].join('\n'),
     );
     expect(out).toContain('2 passed, 1 failed (3 scenarios');
+
+    const one = await cli('test', fixture.dir, '--filter', 'K 3.1', '--cards');
+    expect(one.code).toBe(0);
+    expect(one.out).toContain('✓ tests/potassium.json › K 3.1 fires T-HYPOKALEMIA\n\n    WARNING   Potassium 3.1 mmol/L is below 3.5 mmol/L: correct before milrinone');
+    expect(one.out).toContain('1 passed, 0 failed (1 scenarios');
   });
 });
 

@@ -5,6 +5,7 @@ import { parseHookRequest } from '../../cds/request-schema.js';
 import { testConfig } from '../../config.js';
 import { DataUnavailableError } from '../../data/resolve.js';
 import { zodErrors, type LoadError } from '../load-error.js';
+import type { Card } from '../../cds/response-schema.js';
 import type { EvaluationResult, Ruleset } from '../ruleset.js';
 import { buildRequest } from './build-request.js';
 import { chartSchema, scenariosFileSchema, type Chart, type Scenario } from './scenario-schema.js';
@@ -30,6 +31,8 @@ export interface Firing {
 
 export interface ScenarioResult {
   status: number;
+  /** The cards returned (empty unless the status is 200). */
+  cards: Card[];
   firings: Firing[];
   problems: string[];
 }
@@ -93,6 +96,7 @@ export async function runScenario(ruleset: Ruleset, c: ScenarioCase): Promise<Sc
   const parsed = parseHookRequest(body, scenario.hook);
   let status = 200;
   let firings: Firing[] = [];
+  let cards: Card[] = [];
   if (!parsed.ok) {
     status = 400;
   } else {
@@ -110,13 +114,14 @@ export async function runScenario(ruleset: Ruleset, c: ScenarioCase): Promise<Sc
         now: () => c.now,
         uuid: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
       });
-      firings = toFirings(outcome.response.cards, outcome.fired);
+      cards = outcome.response.cards;
+      firings = toFirings(cards, outcome.fired);
     } catch (err) {
       if (!(err instanceof DataUnavailableError)) throw err;
       status = 412;
     }
   }
-  return { status, firings, problems: compare(scenario.expect, status, firings) };
+  return { status, cards, firings, problems: compare(scenario.expect, status, firings) };
 }
 
 function toFirings(cards: EvaluationResult['cards'], fired: EvaluationResult['fired']): Firing[] {
