@@ -31,9 +31,11 @@ const userId = z
 const patientId = z.string().regex(PLAIN_ID, 'must be a plain FHIR id (no "Patient/" prefix)');
 const encounterId = z.string().regex(PLAIN_ID, 'must be a plain FHIR id').optional();
 
+// A Medication may travel with the draft orders whose medicationReference points to it (the data layer reads it).
+const DRAFT_ENTRY_TYPES = [...ORDER_TYPES, 'Medication'];
 const draftOrders = bundleSchema.refine(
-  (b) => (b.entry ?? []).every((e) => e.resource === undefined || ORDER_TYPES.includes(e.resource.resourceType)),
-  { message: `entries must be order resources (${ORDER_TYPES.join(', ')})` },
+  (b) => (b.entry ?? []).every((e) => e.resource === undefined || DRAFT_ENTRY_TYPES.includes(e.resource.resourceType)),
+  { message: `entries must be order resources (${ORDER_TYPES.join(', ')}) or the Medications they reference` },
 );
 
 const patientViewContext = z.looseObject({ userId, patientId, encounterId });
