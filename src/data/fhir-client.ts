@@ -62,7 +62,7 @@ export class FhirClient {
           const location = res.headers.get('location');
           const next: URL | undefined = location ? safeUrl(location, url) : undefined;
           if (!next || !isUnder(next, this.options.base) || redirects >= MAX_REDIRECTS) {
-            return { ok: false, failure: { reason: 'fetch-failed', why: 'the FHIR server redirected elsewhere (not followed)', status: res.status }, requests };
+            return { ok: false, failure: { reason: 'fetch-failed', why: 'the FHIR server redirected to another address, not followed', status: res.status }, requests };
           }
           redirects++;
           url = next;
@@ -117,11 +117,11 @@ export class FhirClient {
 }
 
 function statusFailure(status: number): Failure {
-  if (status === 401 || status === 403) return { reason: 'unauthorized', why: `the FHIR server refused access (HTTP ${status})`, status };
-  if (status === 404 || status === 410) return { reason: 'not-found', why: `the FHIR server did not find it (HTTP ${status})`, status };
-  if (status === 429 || status === 503) return { reason: 'fetch-failed', why: `the FHIR server was busy (HTTP ${status})`, status };
-  if (status >= 500) return { reason: 'fetch-failed', why: `the FHIR server failed (HTTP ${status})`, status };
-  return { reason: 'fetch-failed', why: `the FHIR server rejected the request (HTTP ${status})`, status };
+  if (status === 401 || status === 403) return { reason: 'unauthorized', why: `the FHIR server refused access, HTTP ${status}`, status };
+  if (status === 404 || status === 410) return { reason: 'not-found', why: `the FHIR server did not find it, HTTP ${status}`, status };
+  if (status === 429 || status === 503) return { reason: 'fetch-failed', why: `the FHIR server was busy, HTTP ${status}`, status };
+  if (status >= 500) return { reason: 'fetch-failed', why: `the FHIR server failed, HTTP ${status}`, status };
+  return { reason: 'fetch-failed', why: `the FHIR server rejected the request, HTTP ${status}`, status };
 }
 
 /** Retry-After as milliseconds from now (seconds or an HTTP date); 0 when absent; undefined when unreadable. */

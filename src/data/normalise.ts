@@ -1,6 +1,7 @@
 import type { MedicationRequest, Observation, Resource } from '@medplum/fhirtypes';
 import type { HookRequest } from '../cds/request-schema.js';
 import type { FhirObject } from './fhir-payload.js';
+import { dataGap } from './gaps.js';
 import { readAll, type Readable, type ReadableType } from './fhir-schemas.js';
 import { drugCodings, type MedicationLookup } from './medications.js';
 import type { DataGap, DataRequirement, MedicationOrder, ObservationValue, PatientData } from './patient-data.js';
@@ -168,21 +169,13 @@ function medicationGaps(orders: readonly OrderInput[]): DataGap[] {
     group.count++;
     groups.set(id, group);
   }
-  return [...groups.values()].map(({ owner, reason, why, count }) => ({
-    key: owner.key,
-    resourceType: 'Medication',
-    reason,
-    message: `${owner.label}: the drug of ${count === 1 ? '1 medication order' : `${count} medication orders`} could not be identified (${why}).`,
-  }));
+  return [...groups.values()].map(({ owner, reason, why, count }) =>
+    dataGap({ ...owner, resourceType: 'Medication' }, reason, `drug of ${count === 1 ? '1 order' : `${count} orders`} not identified: ${why}`),
+  );
 }
 
-function malformedGap(owner: Pick<Owner, 'key' | 'label' | 'resourceType'>, count: number, why = 'malformed'): DataGap {
-  return {
-    key: owner.key,
-    resourceType: owner.resourceType,
-    reason: 'malformed-resource',
-    message: `${owner.label}: ${count === 1 ? '1 record was' : `${count} records were`} left out (${why}).`,
-  };
+function malformedGap(owner: Owner | DataRequirement, count: number, why = 'malformed'): DataGap {
+  return dataGap(owner, 'malformed-resource', `${count === 1 ? '1 record' : `${count} records`} left out: ${why}`);
 }
 
 /** effectiveDateTime, effectivePeriod (end, else start), effectiveInstant, else issued; undefined when none parses. */

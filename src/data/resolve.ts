@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { HookRequest } from '../cds/request-schema.js';
 import { isAllowed, parseBaseUrl } from './allowlist.js';
 import { FhirClient } from './fhir-client.js';
+import { dataGap } from './gaps.js';
 import { classifyPayload, type FhirObject, type Payload } from './fhir-payload.js';
 import { MedicationResolver } from './medications.js';
 import { buildPatientData, DRAFT_OWNER, readActiveOrders, readDraftOrders, type KeyResources, type OrderInput } from './normalise.js';
@@ -177,10 +178,10 @@ async function obtain(plan: KeyPlan, ctx: Context): Promise<KeyOutcome> {
   }
   if (!ctx.client || plan.url === undefined) {
     // Only an OperationOutcome or a non-resource can get here (an absent key without a server is a 412).
-    const gap: DataGap =
+    const gap =
       prefetch.kind === 'operation-outcome'
-        ? failureGap(requirement, 'operation-outcome', 'the EHR sent an error (OperationOutcome) instead of the data')
-        : failureGap(requirement, 'invalid-response', `the EHR sent something that is not FHIR data (${prefetch.kind === 'invalid' ? prefetch.why : 'absent'})`);
+        ? dataGap(requirement, 'operation-outcome', 'the EHR sent an error instead of the data')
+        : dataGap(requirement, 'invalid-response', `the EHR sent unusable data: ${prefetch.kind === 'invalid' ? prefetch.why : 'nothing'}`);
     return { requirement, active: [], gaps: [gap], record: record('prefetch', gap.reason, 0) };
   }
 
@@ -190,7 +191,7 @@ async function obtain(plan: KeyPlan, ctx: Context): Promise<KeyOutcome> {
     return {
       requirement,
       active: [],
-      gaps: [failureGap(requirement, reason, why)],
+      gaps: [dataGap(requirement, reason, why)],
       record: record('fhir-server', reason, answer.requests),
       ...(status !== undefined && { status }),
     };
@@ -199,8 +200,8 @@ async function obtain(plan: KeyPlan, ctx: Context): Promise<KeyOutcome> {
   if (payload.kind !== 'data') {
     const gap =
       payload.kind === 'operation-outcome'
-        ? failureGap(requirement, 'operation-outcome', 'the FHIR server answered with an error (OperationOutcome)')
-        : failureGap(requirement, 'invalid-response', `the FHIR server's answer was unusable (${payload.kind === 'invalid' ? payload.why : 'empty'})`);
+        ? dataGap(requirement, 'operation-outcome', 'the FHIR server answered with an error')
+        : dataGap(requirement, 'invalid-response', `the FHIR server's answer was unusable: ${payload.kind === 'invalid' ? payload.why : 'nothing'}`);
     return { requirement, active: [], gaps: [gap], record: record('fhir-server', gap.reason, answer.requests) };
   }
   const pages = await collectPages(payload, requirement, ctx);
@@ -263,21 +264,8 @@ async function collectPages(
     resources.splice(0, resources.length, ...capped);
     truncated ??= `more than ${maxResources} results`;
   }
-  const gaps: DataGap[] =
-    truncated === undefined
-      ? []
-      : [
-          {
-            key: requirement.key,
-            resourceType: requirement.resourceType,
-            reason: 'truncated',
-            message: `${requirement.label}: only part of the results was read (${truncated}).`,
-          },
-        ];
+  const gaps = truncated === undefined ? [] : [dataGap(requirement, 'truncated', `incomplete, ${truncated}`)];
   return { resources, gaps, requests };
 }
 
-function failureGap(requirement: DataRequirement, reason: DataGap['reason'], why: string): DataGap {
-  return { key: requirement.key, resourceType: requirement.resourceType, reason, message: `${requirement.label} could not be read: ${why}.` };
-}
 

@@ -114,7 +114,7 @@ describe('POST /cds-services/{id}: when data cannot be obtained', () => {
     const started = performance.now();
     const res = await request(app().app).post(URL_PATH).send(orderSign({ fhirServer: FHIR })).expect(412);
     expect(performance.now() - started).toBeLessThan(700);
-    expect(res.body.details).toContain('Conditions could not be read: the FHIR server did not answer in time.');
+    expect(res.body.details).toContain('Conditions (the FHIR server did not answer in time)');
   });
 
   it('answers 412 when the FHIR server refuses every key (401)', async () => {
@@ -129,7 +129,7 @@ describe('POST /cds-services/{id}: when data cannot be obtained', () => {
     const res = await request(app().app).post(URL_PATH).send(orderSign({ fhirServer: FHIR })).expect(200);
     expect(res.body.cards.map((c: { summary: string }) => c.summary)).toEqual([
       'female; 0 conditions; 6298-4=3.1/3.9; draft:52769; active:1812167+3616',
-      'Data could not be checked: Conditions could not be read: the FHIR server failed (HTTP 500).',
+      'Data could not be checked: Conditions (the FHIR server failed, HTTP 500)',
     ]);
   });
 

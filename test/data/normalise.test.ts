@@ -110,7 +110,7 @@ describe('observations', () => {
     const { data } = await resolve(patientView({ prefetch: prefetch({ 'obs-potassium': searchset(obs) }) }));
     expect(data.observationsByCode.get(`${LOINC}|6298-4`)?.map((v) => v.observation.id)).toEqual(['k-instant', 'k-period', 'k-issued']);
     expect(data.gaps).toEqual([
-      { key: 'obs-potassium', resourceType: 'Observation', reason: 'malformed-resource', message: 'Potassium observations: 1 record was left out (no date).' },
+      { key: 'obs-potassium', resourceType: 'Observation', reason: 'malformed-resource', message: 'Potassium observations (1 record left out: no date)' },
     ]);
   });
 });
@@ -120,7 +120,7 @@ describe('defensive reading', () => {
     const broken = { resourceType: 'Condition', id: 'c-bad', code: { coding: { system: 'http://snomed.info/sct', code: '88805009' } } };
     const { data } = await resolve(patientView({ prefetch: prefetch({ conditions: searchset([broken, ...entries(CHART.conditions)]) }) }));
     expect(data.conditions.map((c) => c.id)).toEqual(['cond-hf']);
-    expect(data.gaps).toEqual([{ key: 'conditions', resourceType: 'Condition', reason: 'malformed-resource', message: 'Conditions: 1 record was left out (malformed).' }]);
+    expect(data.gaps).toEqual([{ key: 'conditions', resourceType: 'Condition', reason: 'malformed-resource', message: 'Conditions (1 record left out: malformed)' }]);
   });
 
   it('skips an observation whose value is a string and a draft order whose drug is a string', async () => {
@@ -229,7 +229,7 @@ describe('medication orders', () => {
         key: 'draftOrders',
         resourceType: 'Medication',
         reason: 'malformed-resource',
-        message: 'Draft orders: the drug of 1 medication order could not be identified (the medication it points to is not contained in the order).',
+        message: 'Draft orders (drug of 1 order not identified: the medication it points to is not contained in the order)',
       },
     ]);
   });

@@ -121,7 +121,7 @@ describe('prefetch resolution (cds-hooks.md §5 F1–F8)', () => {
       key: 'conditions',
       resourceType: 'Condition',
       reason: 'operation-outcome',
-      message: 'Conditions could not be read: the EHR sent an error (OperationOutcome) instead of the data.',
+      message: 'Conditions (the EHR sent an error instead of the data)',
     });
     expect(gap(r, 'obs-potassium')).toMatchObject({ reason: 'invalid-response', message: expect.stringContaining('Potassium observations') });
   });
@@ -205,7 +205,7 @@ describe('fetching from the FHIR server', () => {
       key: 'conditions',
       resourceType: 'Condition',
       reason: 'truncated',
-      message: 'Conditions: only part of the results was read (more than 2 pages of results).',
+      message: 'Conditions (incomplete, more than 2 pages of results)',
     });
     expect(record(r, 'conditions')).toMatchObject({ outcome: 'truncated', requests: 2 });
   });
@@ -258,7 +258,7 @@ describe('fetching from the FHIR server', () => {
       key: 'obs-potassium',
       resourceType: 'Observation',
       reason: 'timeout',
-      message: 'Potassium observations could not be read: the FHIR server did not answer in time.',
+      message: 'Potassium observations (the FHIR server did not answer in time)',
     });
   });
 
@@ -291,15 +291,15 @@ describe('fetching from the FHIR server', () => {
     const err = await resolvePatientData(patientView({ fhirServer: FHIR }), REQUIREMENTS, options({ budgetMs: 200 })).catch((e: unknown) => e);
     expect(performance.now() - started).toBeLessThan(400);
     expect(err).toBeInstanceOf(DataUnavailableError);
-    expect((err as DataUnavailableError).details).toContain('Patient record could not be read: the FHIR server did not answer in time.');
+    expect((err as DataUnavailableError).details).toContain('Patient record (the FHIR server did not answer in time)');
   });
 
   it.each([
-    [401, 'unauthorized', 'the FHIR server refused access (HTTP 401)'],
-    [403, 'unauthorized', 'the FHIR server refused access (HTTP 403)'],
-    [404, 'not-found', 'the FHIR server did not find it (HTTP 404)'],
-    [400, 'fetch-failed', 'the FHIR server rejected the request (HTTP 400)'],
-    [500, 'fetch-failed', 'the FHIR server failed (HTTP 500)'],
+    [401, 'unauthorized', 'the FHIR server refused access, HTTP 401'],
+    [403, 'unauthorized', 'the FHIR server refused access, HTTP 403'],
+    [404, 'not-found', 'the FHIR server did not find it, HTTP 404'],
+    [400, 'fetch-failed', 'the FHIR server rejected the request, HTTP 400'],
+    [500, 'fetch-failed', 'the FHIR server failed, HTTP 500'],
   ])('turns HTTP %i into a %s gap, sent once and not retried', async (status, reason, why) => {
     const failing = nock(ORIGIN).get('/fhir/Condition').query(true).once().reply(status, OO);
     const r = await resolvePatientData(
@@ -308,7 +308,7 @@ describe('fetching from the FHIR server', () => {
       options(),
     );
     expect(failing.isDone()).toBe(true);
-    expect(gap(r, 'conditions')).toEqual({ key: 'conditions', resourceType: 'Condition', reason, message: `Conditions could not be read: ${why}.` });
+    expect(gap(r, 'conditions')).toEqual({ key: 'conditions', resourceType: 'Condition', reason, message: `Conditions (${why})` });
     expect(record(r, 'conditions')).toMatchObject({ source: 'fhir-server', outcome: reason, requests: 1 });
   });
 
@@ -336,18 +336,18 @@ describe('fetching from the FHIR server', () => {
     const once = nock(ORIGIN).get('/fhir/Condition').query(true).once().reply(429, '', { 'retry-after': '30' });
     const r2 = await resolvePatientData(patientView({ fhirServer: FHIR, prefetch: without(CHART, 'conditions') }), REQUIREMENTS, options());
     expect(once.isDone()).toBe(true);
-    expect(gap(r2, 'conditions')).toMatchObject({ reason: 'fetch-failed', message: 'Conditions could not be read: the FHIR server was busy (HTTP 429).' });
+    expect(gap(r2, 'conditions')).toMatchObject({ reason: 'fetch-failed', message: 'Conditions (the FHIR server was busy, HTTP 429)' });
     expect(record(r2, 'conditions')).toMatchObject({ requests: 1 });
   });
 
   it.each([
     ['a body that is not JSON', '<html>Service Unavailable</html>', 'invalid-response', "the FHIR server's answer was not JSON"],
     ['JSON that is not a resource', '[1,2]', 'invalid-response', "the FHIR server's answer was not a FHIR resource"],
-    ['an OperationOutcome with 200', JSON.stringify(OO), 'operation-outcome', 'the FHIR server answered with an error (OperationOutcome)'],
+    ['an OperationOutcome with 200', JSON.stringify(OO), 'operation-outcome', 'the FHIR server answered with an error'],
   ])('reports %s as a gap', async (_name, body, reason, why) => {
     nock(ORIGIN).get('/fhir/Condition').query(true).reply(200, body, { 'content-type': 'application/fhir+json' });
     const r = await resolvePatientData(patientView({ fhirServer: FHIR, prefetch: without(CHART, 'conditions') }), REQUIREMENTS, options());
-    expect(gap(r, 'conditions')).toEqual({ key: 'conditions', resourceType: 'Condition', reason, message: `Conditions could not be read: ${why}.` });
+    expect(gap(r, 'conditions')).toEqual({ key: 'conditions', resourceType: 'Condition', reason, message: `Conditions (${why})` });
   });
 
   it('never follows a redirect to another host (the token is not sent there)', async () => {
@@ -355,7 +355,7 @@ describe('fetching from the FHIR server', () => {
     const attacker = nock('https://attacker.test').get(/.*/).reply(200, CHART.conditions!);
     const r = await resolvePatientData(patientView({ fhirServer: FHIR, prefetch: without(CHART, 'conditions') }), REQUIREMENTS, options());
     expect(attacker.isDone()).toBe(false);
-    expect(gap(r, 'conditions')).toMatchObject({ reason: 'fetch-failed', message: expect.stringContaining('redirected elsewhere') });
+    expect(gap(r, 'conditions')).toMatchObject({ reason: 'fetch-failed', message: expect.stringContaining('redirected to another address, not followed') });
   });
 
   it('follows a redirect within the FHIR server, with the token', async () => {
@@ -370,7 +370,7 @@ describe('fetching from the FHIR server', () => {
   it('reports a server that cannot be reached', async () => {
     nock(ORIGIN).get('/fhir/Condition').query(true).replyWithError({ code: 'ECONNREFUSED' });
     const r = await resolvePatientData(patientView({ fhirServer: FHIR, prefetch: without(CHART, 'conditions') }), REQUIREMENTS, options());
-    expect(gap(r, 'conditions')).toMatchObject({ reason: 'fetch-failed', message: 'Conditions could not be read: the FHIR server could not be reached.' });
+    expect(gap(r, 'conditions')).toMatchObject({ reason: 'fetch-failed', message: 'Conditions (the FHIR server could not be reached)' });
   });
 });
 
@@ -423,7 +423,7 @@ describe('medicationReference', () => {
       key: 'medications',
       resourceType: 'Medication',
       reason: 'not-found',
-      message: 'Active medication orders: the drug of 1 medication order could not be identified (the FHIR server did not find it (HTTP 404)).',
+      message: 'Active medication orders (drug of 1 order not identified: the FHIR server did not find it, HTTP 404)',
     });
   });
 
