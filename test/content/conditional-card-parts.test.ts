@@ -43,7 +43,7 @@ describe('DOSE-MIL-MAX offers the rate cap only when the rate is too high', () =
   it('offers to set an over-maximum infusion to 0.75 ug/kg/min', async () => {
     const card = (await cards(patientData({ medicationOrders: [order('m1', MILRINONE, { rate: 0.9 })], observationsByCode: new Map([weight]) }))).get('DOSE-MIL-MAX');
     expect(card?.suggestions?.map((s) => s.actions?.[0]?.type)).toEqual(['update']);
-    const resource = card?.suggestions?.[0]?.actions?.[0]?.resource as { dosageInstruction: { doseAndRate: { rateQuantity: { value: number } }[] }[] };
+    const resource = card?.suggestions?.[0]?.actions?.[0]?.resource as unknown as { dosageInstruction: { doseAndRate: { rateQuantity: { value: number } }[] }[] };
     expect(resource.dosageInstruction[0]!.doseAndRate[0]!.rateQuantity.value).toBe(0.75);
   });
 
@@ -61,7 +61,7 @@ describe('MON-BASELINE-LABS proposes only the missing baseline orders', () => {
   it('proposes magnesium and a CBC when only those are missing for milrinone', async () => {
     const labs = new Map([observation('2823-3', 4.1, 'mmol/L', RECENT), observation('2160-0', 1.1, 'mg/dL', RECENT)]);
     const card = (await cards(patientData({ medicationOrders: [order('m1', MILRINONE, { rate: 0.5 })], observationsByCode: labs }))).get('MON-BASELINE-LABS');
-    const codes = card?.suggestions?.map((s) => (s.actions?.[0]?.resource as { code: { coding: { code: string }[] } }).code.coding[0]!.code);
+    const codes = card?.suggestions?.map((s) => (s.actions?.[0]?.resource as unknown as { code: { coding: { code: string }[] } }).code.coding[0]!.code);
     expect(codes).toEqual(['19123-9', '58410-2']);
     expect(card?.selectionBehavior).toBe('any');
   });

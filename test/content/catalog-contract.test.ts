@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { readContent } from '../../scripts/gen-clinical-rules.js';
+
+/**
+ * The rule catalog's contract (one rule per row: id, category, indicator, suggestion), as the shipped
+ * rule files must keep it. Clients group and count cards by category, so a drift here is a breaking change.
+ */
+
+type Action = 'create:ServiceRequest' | 'create:NutritionOrder' | 'update-draft-rate' | 'delete-draft';
+
+const CATALOG: Record<string, { category: string; indicator: string; escalate?: string; actions: Action[] }> = {
+  'ELIG-HF': { category: 'eligibility', indicator: 'warning', actions: [] },
+  'ELIG-ADV': { category: 'eligibility', indicator: 'warning', actions: [] },
+  'DUR-48H': { category: 'dosing', indicator: 'warning', actions: [] },
+  'CI-ALLERGY': { category: 'contraindication', indicator: 'critical', actions: ['delete-draft'] },
+  'CI-HOCM': { category: 'contraindication', indicator: 'critical', actions: ['delete-draft'] },
+  'CI-OBSTRUCT': { category: 'contraindication', indicator: 'warning', actions: [] },
+  'CI-SULFITE': { category: 'contraindication', indicator: 'warning', actions: [] },
+  'CI-HYPOTENSION': { category: 'contraindication', indicator: 'warning', actions: [] },
+  'CI-VENT-ARRHYTHMIA': { category: 'contraindication', indicator: 'warning', actions: [] },
+  'CI-AF': { category: 'contraindication', indicator: 'warning', actions: [] },
+  'CI-HYPOKALEMIA': { category: 'contraindication', indicator: 'warning', actions: ['create:ServiceRequest'] },
+  'CI-HYPOMAGNESEMIA': { category: 'contraindication', indicator: 'warning', actions: ['create:ServiceRequest'] },
+  'CI-HYPONATREMIA': { category: 'contraindication', indicator: 'info', actions: ['create:NutritionOrder'] },
+  'CI-THROMBOCYTOPENIA': { category: 'contraindication', indicator: 'warning', actions: ['create:ServiceRequest'] },
+  'DOSE-MIL-MAX': { category: 'dosing', indicator: 'warning', actions: ['update-draft-rate'] },
+  'DOSE-MIL-RENAL': { category: 'dosing', indicator: 'warning', actions: ['update-draft-rate'] },
+  'DOSE-DOB-HIGH': { category: 'dosing', indicator: 'info', escalate: 'warning', actions: [] },
+  'ALC-USE': { category: 'alcohol', indicator: 'warning', actions: [] },
+  'IV-SHARED-LINE': { category: 'iv-line', indicator: 'info', actions: [] },
+  'IV-INCOMPATIBLE': { category: 'iv-line', indicator: 'warning', actions: [] },
+  'DUP-SAME': { category: 'duplicate-therapy', indicator: 'warning', actions: ['delete-draft'] },
+  'DUP-COMBINED': { category: 'duplicate-therapy', indicator: 'info', actions: [] },
+  'MON-TACHYCARDIA': { category: 'monitoring', indicator: 'warning', actions: [] },
+  'MON-FEVER': { category: 'monitoring', indicator: 'warning', actions: [] },
+  'MON-BASELINE-LABS': { category: 'monitoring', indicator: 'info', actions: ['create:ServiceRequest', 'create:ServiceRequest', 'create:ServiceRequest'] },
+  'MON-TELEMETRY': { category: 'monitoring', indicator: 'info', actions: ['create:ServiceRequest'] },
+  'DQ-WEIGHT': { category: 'data-quality', indicator: 'info', actions: [] },
+  'DQ-FETCH': { category: 'data-quality', indicator: 'warning', actions: [] },
+};
+
+const { rules } = readContent();
+const byId = new Map(rules.map(({ rule }) => [rule.id, rule]));
+
+describe('the shipped rules keep the rule catalog', () => {
+  it('has exactly one rule per catalog row', () => {
+    expect(rules.map(({ rule }) => rule.id).sort()).toEqual(Object.keys(CATALOG).sort());
+  });
+
+  for (const [id, row] of Object.entries(CATALOG)) {
+    it(`${id}: ${row.category}, ${row.indicator}${row.escalate ? `/${row.escalate}` : ''}, ${row.actions.join(' + ') || 'no suggestion'}`, () => {
+      const rule = byId.get(id);
+      expect(rule?.status).toBe('active');
+      expect(rule?.category).toBe(row.category);
+      expect(rule?.card.indicator).toBe(row.indicator);
+      expect(rule?.card.escalate?.indicator).toBe(row.escalate);
+      const actions = (rule?.card.suggestions ?? []).flatMap((s) =>
+        s.actions.map((a) => (a.type === 'create' ? `create:${a.resource?.resourceType}` : a.type)),
+      );
+      expect(actions).toEqual(row.actions);
+      expect(rule?.references.some((r) => r.url !== undefined)).toBe(true);
+    });
+  }
+
+  it('proposes every created resource as a draft proposal for the patient', () => {
+    for (const { rule } of rules) {
+      for (const action of (rule.card.suggestions ?? []).flatMap((s) => s.actions)) {
+        if (action.type !== 'create') continue;
+        const resource = action.resource as Record<string, unknown>;
+        expect(resource, rule.id).toMatchObject({ status: 'draft', intent: 'proposal' });
+        const patient = resource.resourceType === 'NutritionOrder' ? resource.patient : resource.subject;
+        expect(patient, rule.id).toEqual({ reference: 'Patient/{{patient.id}}' });
+      }
+    }
+  });
+});
