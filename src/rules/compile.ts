@@ -165,7 +165,10 @@ export class RuleCompiler {
     for (const ref of refs) {
       if (!this.knows(ref)) {
         ok = false;
-        if (!this.broken.has(`${ref.kind}:${ref.name}`)) this.error(ctx, paramsAt, `${this.describe(ref)}${didYouMean(ref.name, this.suggestions(ref.kind))}`);
+        if (!this.broken.has(`${ref.kind}:${ref.name}`)) {
+          const at = [...paramsAt, ...(pathTo(params, ref.name) ?? [])];
+          this.error(ctx, at, `${this.describe(ref)}${didYouMean(ref.name, this.suggestions(ref.kind))}`);
+        }
       }
     }
     if (!ok) return undefined;
@@ -371,6 +374,17 @@ export function deepStrings(value: unknown, at: PropertyKey[]): [string, Propert
   if (Array.isArray(value)) return value.flatMap((v, i) => deepStrings(v, [...at, i]));
   if (isObject(value)) return Object.entries(value).flatMap(([k, v]) => deepStrings(v, [...at, k]));
   return [];
+}
+
+/** Where in `value` the string `wanted` is written, to point at it exactly. */
+function pathTo(value: unknown, wanted: string): PropertyKey[] | undefined {
+  if (value === wanted) return [];
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [key, child] of Object.entries(value)) {
+    const rest = pathTo(child, wanted);
+    if (rest) return [Array.isArray(value) ? Number(key) : key, ...rest];
+  }
+  return undefined;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
