@@ -103,3 +103,45 @@ describe('same cards from prefetch, from the FHIR server, or a mix', () => {
     }
   }
 });
+
+describe('a failing or hanging FHIR server with the shipped ruleset', () => {
+  const { chart } = charts.find((c) => c.file === 'clean-milrinone.json')!;
+  const bare = () => {
+    const { prefetch: _p, ...rest } = buildRequest(chart, { hook: 'order-sign' } as Scenario, ruleset.requirements('order-sign'), new Date());
+    return { ...rest, fhirServer: FHIR, fhirAuthorization: { access_token: TOKEN, token_type: 'Bearer', expires_in: 300, scope: 'user/*.read', subject: 'cds' } };
+  };
+  /** The app with the default FHIR budget (400 ms) and per-request timeout (300 ms). */
+  const appWithDefaults = () =>
+    createApp({
+      config: testConfig({ FHIR_SERVER_ALLOWLIST: [FHIR] }),
+      logger: createLogger({ LOG_LEVEL: 'silent' }, logCapture().stream),
+      rules: staticSource(ruleset),
+    });
+
+  it('answers 200 with a DQ-FETCH card naming the key that hung, within the budget', async () => {
+    nock('https://ehr.test')
+      .persist()
+      .get(/^\/fhir\/Condition/)
+      .delay(3000)
+      .reply(200, {})
+      .get(/^\/fhir\//)
+      .reply((uri) => [200, answer(decodeURIComponent(uri.slice('/fhir/'.length)), chart.resources as never) ?? {}]);
+    const started = performance.now();
+    const res = await request(appWithDefaults()).post('/cds-services/inotrope-order-sign').send(bare()).expect(200);
+    expect(performance.now() - started).toBeLessThan(1000);
+    const dq = (res.body.cards as { summary: string; extension?: Record<string, { id: string }> }[]).filter(
+      (c) => c.extension?.['org.inotrope-cds.rule']?.id === 'DQ-FETCH',
+    );
+    expect(dq).toHaveLength(1);
+    // On a busy machine other keys may time out too; the hung one must be named either way.
+    expect(dq[0]!.summary).toMatch(/^Inotrope checks incomplete — could not read: .*Active conditions \(the FHIR server did not answer in time\)/);
+  });
+
+  it('answers 412 within the budget when every key fails', async () => {
+    nock('https://ehr.test').persist().get(/.*/).reply(503);
+    const started = performance.now();
+    const res = await request(appWithDefaults()).post('/cds-services/inotrope-order-sign').send(bare()).expect(412);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(res.body.error).toBe('precondition-failed');
+  });
+});
