@@ -164,8 +164,9 @@ function cell(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|');
 }
 
+/** A value with its UCUM unit in code style (units such as 10*3/uL would otherwise turn into emphasis). */
 function quantity(value: number, unit: string): string {
-  return `${value} ${unit}`;
+  return `${value} \`${unit}\``;
 }
 
 function thresholdText(name: string, content: Content): string {

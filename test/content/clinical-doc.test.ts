@@ -46,7 +46,7 @@ describe('docs/clinical-rules.md', () => {
     content.thresholds['potassium-low']!.value = 3.3;
     writeFileSync(file, JSON.stringify(content));
     expect(isCurrent(DOC_PATH, rulesDir)).toBe(false);
-    expect(renderClinicalRules(rulesDir)).toContain('`potassium-low`: 3.3 mmol/L, within 72h');
+    expect(renderClinicalRules(rulesDir)).toContain('`potassium-low`: 3.3 `mmol/L`, within 72h');
   });
 
   it('goes stale when a rule changes', () => {
