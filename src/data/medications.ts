@@ -15,7 +15,8 @@ export interface MedicationLookup {
   failure?: Failure;
 }
 
-const MEDICATION_REF = /^(?:.*\/)?Medication\/([A-Za-z0-9\-.]{1,64})$/;
+// `Medication/id`, optionally absolute or versioned (`.../_history/2`).
+const MEDICATION_REF = /^(?:.*\/)?Medication\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
 
 export class MedicationResolver {
   private readonly known = new Map<string, unknown>();

@@ -207,13 +207,13 @@ describe('medication orders', () => {
     expect(data.medicationOrders[0]?.codings.map((c) => c.code)).toEqual(['1812167', '3616']);
   });
 
-  it('resolves a Medication carried in the draftOrders bundle, which is not itself an order', async () => {
+  it('resolves a versioned reference to a Medication carried in the draftOrders bundle, which is not itself an order', async () => {
     const premix = {
       resourceType: 'Medication',
       id: 'milrinone-premix-100',
       code: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '1791840' }] },
     };
-    const byRef = { ...draftMilrinone, id: 'mr-ref', medicationCodeableConcept: undefined, medicationReference: { reference: 'Medication/milrinone-premix-100' } };
+    const byRef = { ...draftMilrinone, id: 'mr-ref', medicationCodeableConcept: undefined, medicationReference: { reference: 'Medication/milrinone-premix-100/_history/3' } };
     const { data } = await resolve(orderSign({ prefetch: prefetch() }, [premix, byRef]));
     expect(data.medicationOrders[0]).toMatchObject({ origin: 'draft', medication: { id: 'milrinone-premix-100' } });
     expect(data.medicationOrders[0]?.codings.map((c) => c.code)).toEqual(['1791840']);
