@@ -54,6 +54,8 @@ export const configSchema = z.object({
   JTI_CACHE_MAX: z.coerce.number().int().min(100).default(100_000),
   /** Deepest JSON nesting accepted in a request body. */
   MAX_JSON_DEPTH: z.coerce.number().int().min(8).default(64),
+  /** Most items accepted in any one JSON array of a request body. */
+  MAX_ARRAY_ITEMS: z.coerce.number().int().min(10).default(1_000),
   /** Most prefetch keys accepted in one request. */
   MAX_PREFETCH_KEYS: z.coerce.number().int().min(1).default(50),
   /** Most entries accepted in one Bundle (context.draftOrders or a prefetch Bundle). */

@@ -30,11 +30,12 @@ export function rateLimiter(config: Pick<Config, 'RATE_LIMIT_PER_MINUTE'>): Requ
   });
 }
 
-type JsonLimits = Pick<Config, 'MAX_JSON_DEPTH' | 'MAX_PREFETCH_KEYS' | 'MAX_BUNDLE_ENTRIES'>;
+type JsonLimits = Pick<Config, 'MAX_JSON_DEPTH' | 'MAX_ARRAY_ITEMS' | 'MAX_PREFETCH_KEYS' | 'MAX_BUNDLE_ENTRIES'>;
 
 /**
  * Shape limits on a parsed body, checked before schema validation so that no later layer walks an
- * unbounded structure: nesting depth, number of prefetch keys, entries per Bundle.
+ * unbounded structure: nesting depth, items per array (a long array of wrong-typed items would
+ * otherwise cost one validation issue each), number of prefetch keys, entries per Bundle.
  */
 export function jsonLimits(config: JsonLimits): RequestHandler {
   return function jsonLimits(req, _res, next) {
@@ -44,8 +45,9 @@ export function jsonLimits(config: JsonLimits): RequestHandler {
 
 export function checkJsonLimits(body: unknown, config: JsonLimits): HttpError | undefined {
   const tooLarge = (message: string, pointer: string) => new HttpError(413, 'payload-too-large', message, { pointer });
-  if (depthExceeds(body, config.MAX_JSON_DEPTH)) {
-    return tooLarge(`The request body is nested deeper than ${config.MAX_JSON_DEPTH} levels`, '');
+  const shape = shapeViolation(body, config.MAX_JSON_DEPTH, config.MAX_ARRAY_ITEMS);
+  if (shape?.kind === 'depth') {
+    return tooLarge(`The request body is nested deeper than ${config.MAX_JSON_DEPTH} levels`, shape.pointer);
   }
   if (!isObject(body)) return undefined;
   const { context, prefetch } = body;
@@ -62,21 +64,49 @@ export function checkJsonLimits(body: unknown, config: JsonLimits): HttpError | 
       return tooLarge(`a prefetch Bundle has more than ${config.MAX_BUNDLE_ENTRIES} entries`, jsonPointer(['prefetch', big, 'entry']));
     }
   }
+  if (shape?.kind === 'array') {
+    return tooLarge(`An array in the request body has more than ${config.MAX_ARRAY_ITEMS} items`, shape.pointer);
+  }
   return undefined;
 }
 
-/** Iterative (an explicit stack), so a hostile nesting cannot overflow the call stack here. */
-function depthExceeds(root: unknown, max: number): boolean {
-  const stack: [unknown, number][] = [[root, 1]];
+interface Node {
+  value: unknown;
+  depth: number;
+  parent?: Node;
+  key?: string;
+}
+
+/**
+ * The first node nested too deep or array too long. Iterative (an explicit stack), so a hostile
+ * nesting cannot overflow the call stack here; a node's path is rebuilt only for the answer.
+ */
+function shapeViolation(root: unknown, maxDepth: number, maxItems: number): { kind: 'depth' | 'array'; pointer: string } | undefined {
+  if (typeof root !== 'object' || root === null) return undefined;
+  const stack: Node[] = [{ value: root, depth: 1 }];
+  let longArray: Node | undefined;
   while (stack.length > 0) {
-    const [value, depth] = stack.pop()!;
-    if (typeof value !== 'object' || value === null) continue;
-    if (depth > max) return true;
-    for (const child of Object.values(value)) {
-      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    const node = stack.pop()!;
+    const { value, depth } = node;
+    if (depth > maxDepth) return { kind: 'depth', pointer: pointerOf(node) };
+    const isArray = Array.isArray(value);
+    if (isArray && value.length > maxItems) {
+      // Bundle entry counts get their own, more specific answer; any other long array is refused as is.
+      longArray ??= node;
+      continue;
+    }
+    const children = isArray ? value.entries() : Object.entries(value as object);
+    for (const [key, child] of children) {
+      if (typeof child === 'object' && child !== null) stack.push({ value: child, depth: depth + 1, parent: node, key: String(key) });
     }
   }
-  return false;
+  return longArray && { kind: 'array', pointer: pointerOf(longArray) };
+}
+
+function pointerOf(node: Node): string {
+  const keys: string[] = [];
+  for (let n: Node | undefined = node; n?.key !== undefined; n = n.parent) keys.unshift(n.key);
+  return jsonPointer(keys);
 }
 
 function entryCount(bundle: unknown): number {

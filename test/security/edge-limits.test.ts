@@ -122,8 +122,8 @@ describe('request limits', () => {
     expect([400, 413]).toContain(hostile.status);
   });
 
-  it('prefetch keys and Bundle entries: 413 beyond the configured counts', async () => {
-    const { app, ruleset } = await makeApp({ MAX_PREFETCH_KEYS: 30, MAX_BUNDLE_ENTRIES: 20 });
+  it('prefetch keys, Bundle entries and array items: 413 beyond the configured counts', async () => {
+    const { app, ruleset } = await makeApp({ MAX_PREFETCH_KEYS: 30, MAX_BUNDLE_ENTRIES: 20, MAX_ARRAY_ITEMS: 1000 });
     const base = validRequest('order-sign', ruleset);
     const prefetch = base.prefetch as Record<string, unknown>;
     const manyKeys = { ...prefetch, ...Object.fromEntries(Array.from({ length: 31 }, (_, i) => [`extra-${i}`, null])) };
@@ -139,6 +139,10 @@ describe('request limits', () => {
       status: 413,
       body: { pointer: '/context/draftOrders/entry' },
     });
+    const selections = Array.from({ length: 1001 }, () => 'MedicationRequest/draft-1');
+    const select = validRequest('order-select', ruleset);
+    const longArray = await request(app).post('/cds-services/inotrope-order-select').send({ ...select, context: { ...(select.context as object), selections } });
+    expect(longArray).toMatchObject({ status: 413, body: { error: 'payload-too-large', pointer: '/context/selections' } });
     // at the limit is fine
     const atLimit = { ...prefetch, 'obs-potassium': { resourceType: 'Bundle', type: 'searchset', entry: entries(20) } };
     expect((await post(app, { ...base, prefetch: atLimit })).status).not.toBe(413);
