@@ -1,3 +1,4 @@
+import type { ServiceRequest } from '@medplum/fhirtypes';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Card } from '../../src/cds/response-schema.js';
 import { loadRuleset } from '../../src/rules/load.js';
@@ -70,5 +71,27 @@ describe('MON-BASELINE-LABS proposes only the missing baseline orders', () => {
     const labs = new Map([observation('2823-3', 4.1, 'mmol/L', RECENT), observation('19123-9', 2.0, 'mg/dL', RECENT), observation('2160-0', 1.1, 'mg/dL', RECENT)]);
     const result = await cards(patientData({ medicationOrders: [order('d1', DOBUTAMINE, { rate: 5 })], observationsByCode: labs }));
     expect(result.has('MON-BASELINE-LABS')).toBe(false);
+  });
+});
+
+describe('MON-BASELINE-LABS counts a lab already ordered as on its way', () => {
+  it('stays silent when the missing labs were ordered in this session', async () => {
+    const subject = { reference: 'Patient/p1' };
+    const lab = (system: string, code: string): ServiceRequest => ({ resourceType: 'ServiceRequest', status: 'draft', intent: 'order', subject, code: { coding: [{ system, code }] } });
+    const data = patientData({
+      medicationOrders: [order('m1', MILRINONE, { rate: 0.5 })],
+      otherDraftOrders: [lab('http://loinc.org', '24320-4'), lab('http://snomed.info/sct', '38151008'), lab('http://loinc.org', '58410-2')],
+    });
+    expect((await cards(data)).has('MON-BASELINE-LABS')).toBe(false);
+  });
+
+  it('still asks for what no pending order covers', async () => {
+    const subject = { reference: 'Patient/p1' };
+    const data = patientData({
+      medicationOrders: [order('m1', MILRINONE, { rate: 0.5 })],
+      serviceRequests: [{ resourceType: 'ServiceRequest', status: 'active', intent: 'order', subject, code: { coding: [{ system: 'http://loinc.org', code: '24320-4' }] } }],
+    });
+    const card = (await cards(data)).get('MON-BASELINE-LABS');
+    expect(card?.suggestions?.map((s) => s.label)).toEqual(['Order serum magnesium', 'Order a CBC (platelets, for milrinone)']);
   });
 });
