@@ -18,7 +18,7 @@ import { fillTemplate, tokenValues } from './tokens.js';
  */
 
 export interface DataOptions {
-  /** Base URLs the EHR's token may be sent to (FHIR_SERVER_ALLOWLIST, plus the calling client's own list). */
+  /** Base URLs the EHR's token may be sent to: the authenticated client's own list, else FHIR_SERVER_ALLOWLIST. */
   fhirServerAllowlist: readonly string[];
   /** All FHIR fetching of one hook call ends within this many milliseconds. */
   budgetMs: number;
