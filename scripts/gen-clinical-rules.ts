@@ -373,6 +373,10 @@ export function renderClinicalRules(rulesDir: string = RULES_DIR): string {
     'Every rule the service ships, as its files in `rules/` define it: trigger, indicator, suggestions, thresholds,',
     'value sets and sources. Thresholds are site defaults; values older than a threshold\'s max age count as missing.',
     '',
+    'Reading the conditions: `inotropes $.draft` is an inotrope being ordered in this call; `order-entry` is true when the',
+    'call carries draft orders (order-select, order-sign) and false in patient-view; `order` is the inotrope order a',
+    'dosing rule checks, with its rate normalised to ug/kg/min; "is empty or absent" means no usable value within the max age.',
+    '',
     '| Rule | Category | Indicator | Hooks | Scope | Title |',
     '|---|---|---|---|---|---|',
     ...byCategory.flatMap((c) =>
