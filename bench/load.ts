@@ -8,6 +8,8 @@ export interface LoadFigures {
   requests: number;
   non2xx: number;
   errors: number;
+  /** CPU the server process used per request (robust to other load on the machine, unlike latency). */
+  cpuMsPerRequest?: number;
 }
 
 export interface LoadOptions {
@@ -47,5 +49,6 @@ export function combine(runs: LoadFigures[]): LoadFigures {
     requests: sum((r) => r.requests),
     non2xx: sum((r) => r.non2xx),
     errors: sum((r) => r.errors),
+    cpuMsPerRequest: Math.round(mean((r) => r.cpuMsPerRequest ?? NaN) * 1000) / 1000,
   };
 }

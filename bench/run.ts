@@ -1,10 +1,11 @@
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parse } from 'yaml';
 import { hookBodies, ROOT } from './chart.js';
 import { combine, load, type LoadFigures } from './load.js';
-import { drain, exited, freePort, launch, rss, stop, stopAll, until200, waitForLine } from './processes.js';
+import { cpuMs, drain, exited, freePort, launch, rss, stop, stopAll, until200, waitForLine } from './processes.js';
 import {
   loadTargets,
   printScenarios,
@@ -36,11 +37,20 @@ const settings = {
 };
 const TSX = ['--import', 'tsx'];
 
+/** The V8 options production runs with (deploy/kubernetes/deployment.yaml), so the bench measures the deployed process. */
+function productionNodeOptions(): string {
+  const deployment = parse(readFileSync(path.join(ROOT, 'deploy/kubernetes/deployment.yaml'), 'utf8')) as {
+    spec: { template: { spec: { containers: { env: { name: string; value: string }[] }[] } } };
+  };
+  return deployment.spec.template.spec.containers[0]!.env.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '';
+}
+
 async function startService(port: number, stubPort: number, profile: boolean): Promise<{ child: ChildProcess; readyMs: number }> {
   const args = profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(ROOT, 'bench/results/profiles')}`] : [];
   const spawnedAt = performance.now();
   const child = launch(process.execPath, [...args, 'dist/src/main.js'], {
     NODE_ENV: 'production',
+    NODE_OPTIONS: productionNodeOptions(),
     HOST: '127.0.0.1',
     PORT: String(port),
     LOG_LEVEL: 'info',
@@ -144,15 +154,28 @@ async function benchmark(): Promise<Omit<BenchResults, 'targets' | 'scale'>> {
         // Alternate which goes first, so neither always runs on a warmer (or hotter) machine.
         const order = round % 2 === 0 ? (['service', 'baseline'] as const) : (['baseline', 'service'] as const);
         for (const who of order) {
-          const figures = await load({ ...target(who === 'service' ? base : baselineBase), durationS: settings.durationS });
+          const pid = (who === 'service' ? service! : baseline.child).pid!;
+          const cpuBefore = cpuMs(pid);
+          const measured = await load({ ...target(who === 'service' ? base : baselineBase), durationS: settings.durationS });
+          const figures = { ...measured, cpuMsPerRequest: Math.round(((cpuMs(pid) - cpuBefore) / measured.requests) * 1000) / 1000 };
           runs[who].push(figures);
-          console.log(`  ${who.padEnd(8)} ${String(figures.reqPerSec).padStart(6)} req/s  p50 ${figures.p50} ms  p99 ${figures.p99} ms${figures.non2xx + figures.errors > 0 ? `  (${figures.non2xx} non-2xx, ${figures.errors} errors)` : ''}`);
+          console.log(
+            `  ${who.padEnd(8)} ${String(figures.reqPerSec).padStart(6)} req/s  p50 ${figures.p50} ms  p99 ${figures.p99} ms  ${figures.cpuMsPerRequest.toFixed(2)} CPU ms/request${figures.non2xx + figures.errors > 0 ? `  (${figures.non2xx} non-2xx, ${figures.errors} errors)` : ''}`,
+          );
         }
       }
       const svc = combine(runs.service);
       const bl = combine(runs.baseline);
       if (svc.non2xx + svc.errors > 0) console.warn(`  warning: ${svc.non2xx} non-2xx answers and ${svc.errors} errors from the service under load`);
-      results.push({ id: s.id, title: s.title, cards: cards[s.id]!, service: svc, baseline: bl, throughputRatio: Math.round((svc.reqPerSec / bl.reqPerSec) * 100) / 100 });
+      results.push({
+        id: s.id,
+        title: s.title,
+        cards: cards[s.id]!,
+        service: svc,
+        baseline: bl,
+        throughputRatio: Math.round((svc.reqPerSec / bl.reqPerSec) * 100) / 100,
+        cpuRatio: Math.round((bl.cpuMsPerRequest! / svc.cpuMsPerRequest!) * 100) / 100,
+      });
     }
   } finally {
     clearInterval(sampler);
