@@ -43,7 +43,7 @@ export function jsonLimits(config: JsonLimits): RequestHandler {
   };
 }
 
-export function checkJsonLimits(body: unknown, config: JsonLimits): HttpError | undefined {
+function checkJsonLimits(body: unknown, config: JsonLimits): HttpError | undefined {
   const tooLarge = (message: string, pointer: string) => new HttpError(413, 'payload-too-large', message, { pointer });
   const shape = shapeViolation(body, config.MAX_JSON_DEPTH, config.MAX_ARRAY_ITEMS);
   if (shape?.kind === 'depth') {

@@ -14,7 +14,7 @@ const httpsUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }
 
 const jwkSchema = z.looseObject({ kty: z.string().min(1), kid: z.string().min(1) });
 
-export const clientSchema = z
+const clientSchema = z
   .strictObject({
     iss: z.string().min(1),
     jwksUrl: httpsUrl.optional(),
@@ -31,7 +31,7 @@ export const clientSchema = z
     path: ['jwks'],
   });
 
-export const clientsFileSchema = z
+const clientsFileSchema = z
   .strictObject({ clients: z.array(clientSchema).min(1) })
   .refine((f) => new Set(f.clients.map((c) => c.iss)).size === f.clients.length, {
     message: 'each iss may appear only once',

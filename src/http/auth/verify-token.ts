@@ -17,7 +17,7 @@ import { ReplayCache } from './replay-cache.js';
  * algorithms only, `aud` = the endpoint called, `exp`/`iat` within bounds, `jti` never seen.
  */
 
-export const ALLOWED_ALGORITHMS = ['ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
+const ALLOWED_ALGORITHMS = ['ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
 
 export const AUTH_FAILURE_REASONS = [
   'missing-token',
