@@ -46,15 +46,22 @@ export function createRuleset(parts: RulesetParts): Ruleset {
     );
     for (const op of customOperators(knowledge, input.now)) engine.addOperator(op);
     const ctx: FactContext = { data: input.data, now: input.now, knowledge, ...(subject && { subject }) };
+    const runMemo = new Map<string, unknown>();
     for (const id of new Set(rules.flatMap((r) => r.uses.map((u) => u.fact)))) {
       const def = facts[id]!;
-      engine.addFact(id, (params) => {
-        if (def.scope === 'order') return def.compute(params, ctx);
-        // Facts that do not depend on the subject order are shared by every run of one evaluation.
-        const key = `${id} ${JSON.stringify(params)}`;
-        if (!memo.has(key)) memo.set(key, def.compute(params, ctx));
-        return memo.get(key);
-      });
+      // Facts that do not depend on the subject order are shared by every run of one evaluation. Values
+      // are memoised here, so json-rules-engine's own fact cache (it hashes every params object, a
+      // visible cost in the CPU profile) is off.
+      const cache = def.scope === 'order' ? runMemo : memo;
+      engine.addFact(
+        id,
+        (params) => {
+          const key = `${id} ${JSON.stringify(params)}`;
+          if (!cache.has(key)) cache.set(key, def.compute(params, ctx));
+          return cache.get(key);
+        },
+        { cache: false },
+      );
     }
     const { results, almanac } = await engine.run();
     const byId = new Map(rules.map((r) => [r.id, r]));
