@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import nock from 'nock';
@@ -314,6 +316,13 @@ describe('start-up configuration', () => {
     expect(() => loadConfig({})).toThrow(/PUBLIC_BASE_URL: required when CDS_AUTH=on[\s\S]*CDS_CLIENTS_FILE: required/);
     expect(loadConfig({ CDS_AUTH: 'off' }).CDS_AUTH).toBe('off');
     expect(loadConfig({ PUBLIC_BASE_URL: BASE, CDS_CLIENTS_FILE: '/x.json' }).CDS_AUTH).toBe('on');
+  });
+
+  it('the Kubernetes example clients file is valid', () => {
+    const manifest = parse(readFileSync(path.resolve(import.meta.dirname, '../../deploy/kubernetes/clients-configmap.yaml'), 'utf8')) as {
+      data: { 'clients.json': string };
+    };
+    expect(parseClients(manifest.data['clients.json'], 'configmap').length).toBeGreaterThan(0);
   });
 
   it('refuses a missing, unparsable or invalid clients file with a clear message', async () => {
