@@ -1,3 +1,6 @@
+import { cp, mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import request from 'supertest';
 import { testConfig } from '../../src/config.js';
@@ -81,10 +84,32 @@ describe('hot reload', () => {
 
   it('a scenario file or schema change does not reload the ruleset', async () => {
     const { fixture, events } = await startSource(true);
-    const { mkdir } = await import('node:fs/promises');
     await mkdir(`${fixture.dir}/tests`, { recursive: true });
     await fixture.write('tests/new.json', '{}');
     await new Promise((r) => setTimeout(r, 400));
     expect(events).toEqual([]);
+  });
+
+  it('picks up a Kubernetes ConfigMap update (the ..data symlink swapped atomically)', async () => {
+    const mount = await mkdtemp(path.join(tmpdir(), 'inotrope-configmap-'));
+    cleanups.push(() => rm(mount, { recursive: true, force: true }));
+    await cp('test/fixtures/rules', path.join(mount, '..v1'), { recursive: true });
+    await symlink('..v1', path.join(mount, '..data'));
+    for (const entry of ['settings.json', 'rules', 'value-sets', 'thresholds']) await symlink(`..data/${entry}`, path.join(mount, entry));
+    const events: ReloadEvent[] = [];
+    const created = await ReloadingRulesetSource.create({ dir: mount, logger: createLogger({ LOG_LEVEL: 'silent' }), watch: true, debounceMs: 50, onReload: (e) => events.push(e) });
+    if (!created.ok) throw new Error('fixture should load');
+    cleanups.push(() => created.source.close());
+    const before = created.source.current().version;
+
+    await cp(path.join(mount, '..v1'), path.join(mount, '..v2'), { recursive: true });
+    const file = path.join(mount, '..v2/rules/rules.json');
+    await writeFile(file, (await readFile(file, 'utf8')).replace('No heart failure documented', 'No HF documented'));
+    await symlink('..v2', path.join(mount, '..data_tmp'));
+    await rename(path.join(mount, '..data_tmp'), path.join(mount, '..data'));
+    await rm(path.join(mount, '..v1'), { recursive: true });
+
+    await vi.waitFor(() => expect(created.source.current().version).not.toBe(before), { timeout: 5_000, interval: 50 });
+    expect(events.at(-1)).toMatchObject({ ok: true, changed: true });
   });
 });
