@@ -368,7 +368,10 @@ describe('fetching from the FHIR server', () => {
   });
 
   it('reports a server that cannot be reached', async () => {
-    nock(ORIGIN).get('/fhir/Condition').query(true).replyWithError({ code: 'ECONNREFUSED' });
+    nock(ORIGIN)
+      .get('/fhir/Condition')
+      .query(true)
+      .replyWithError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
     const r = await resolvePatientData(patientView({ fhirServer: FHIR, prefetch: without(CHART, 'conditions') }), REQUIREMENTS, options());
     expect(gap(r, 'conditions')).toMatchObject({ reason: 'fetch-failed', message: 'Conditions (the FHIR server could not be reached)' });
   });
