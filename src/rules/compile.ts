@@ -5,7 +5,7 @@ import { durationMs } from '../facts/params.js';
 import { parseTemplate, placeholders, type ParsedTemplate } from '../cards/template.js';
 import type { Category, ConditionNode, RuleCard, RuleDefinition } from './file-schemas.js';
 import { didYouMean, pointer, zodErrors, type LoadError } from './load-error.js';
-import { CUSTOM_OPERATORS, customOperators } from './operators.js';
+import { customOperators, KNOWN_OPERATORS } from './operators.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- facts differ in their params type */
 export type FactRegistry = Readonly<Record<string, FactDefinition<any>>>;
@@ -48,19 +48,6 @@ export interface CompiledRule {
   templates: ReadonlyMap<string, ParsedTemplate>;
 }
 
-const BUILT_IN_OPERATORS = [
-  'equal',
-  'notEqual',
-  'lessThan',
-  'lessThanInclusive',
-  'greaterThan',
-  'greaterThanInclusive',
-  'in',
-  'notIn',
-  'contains',
-  'doesNotContain',
-];
-const KNOWN_OPERATORS = [...BUILT_IN_OPERATORS, ...CUSTOM_OPERATORS];
 const NUMERIC_OPERATORS = new Set(['lessThan', 'lessThanInclusive', 'greaterThan', 'greaterThanInclusive']);
 const THRESHOLD_FIELDS = ['value', 'unit', 'maxAge', 'source'];
 const RESERVED = new Set(['threshold', 'table']);
@@ -222,7 +209,7 @@ export class RuleCompiler {
     const operator = node.operator!;
     if (this.operatorKnown(operator) === false) {
       const base = operator.split(':').pop()!;
-      const known = KNOWN_OPERATORS.includes(base);
+      const known = (KNOWN_OPERATORS as readonly string[]).includes(base);
       this.error(
         ctx,
         [...at, 'operator'],

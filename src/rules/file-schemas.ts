@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { HOOKS } from '../cds/request-schema.js';
+import { FACTS } from '../facts/index.js';
 import { durationSchema, ucumSchema } from '../facts/params.js';
+import { KNOWN_OPERATORS } from './operators.js';
 
 /**
  * The shape of every JSON file under rules/ (docs/rule-format.md). These zod schemas are the single
@@ -152,12 +154,15 @@ export const conditionSchema: z.ZodType<ConditionNode> = z
     get not() {
       return conditionSchema.optional().describe('The sub-condition must not hold.');
     },
-    fact: text.optional().describe('A fact id (e.g. "latestObservation") or a rule-local fact name.'),
+    fact: text
+      .optional()
+      .meta({ description: 'A fact id (e.g. "latestObservation") or a rule-local fact name.', examples: Object.keys(FACTS) }),
     params: z.record(z.string(), z.unknown()).optional().describe('The fact\'s params (not with a rule-local fact).'),
     path: z.string().startsWith('$', 'must be a JSONPath starting with "$", e.g. "$.value"').optional(),
-    operator: text
-      .optional()
-      .describe('equal, notEqual, lessThan, lessThanInclusive, greaterThan, greaterThanInclusive, in, notIn, contains, doesNotContain, exists, inValueSet, olderThan (decorators such as "someFact:" allowed).'),
+    operator: text.optional().meta({
+      description: `One of ${KNOWN_OPERATORS.join(', ')}; decorators such as "someFact:" may prefix it.`,
+      examples: [...KNOWN_OPERATORS],
+    }),
     value: z
       .unknown()
       .optional()
@@ -275,7 +280,13 @@ export const ruleSchema = z
     priority: z.number().int().min(1).optional().describe('Evaluation order only (higher first); results do not depend on it.'),
     references: z.array(z.strictObject({ label: text, url: httpUrl.optional() })).min(1),
     facts: z
-      .record(name, z.strictObject({ fact: text, params: z.record(z.string(), z.unknown()).optional() }))
+      .record(
+        name,
+        z.strictObject({
+          fact: text.meta({ description: 'The fact id.', examples: Object.keys(FACTS) }),
+          params: z.record(z.string(), z.unknown()).optional().describe('The fact\'s params (docs/rule-format.md "Facts").'),
+        }),
+      )
       .optional()
       .describe('Rule-local names for a fact with its params; conditions and templates use the name.'),
     conditions: topCondition,

@@ -9,6 +9,21 @@ import { inValueSet } from '../facts/value-sets.js';
  */
 export const CUSTOM_OPERATORS = ['exists', 'inValueSet', 'olderThan'] as const;
 
+/** json-rules-engine's own operators plus ours: what rule files may name (before any decorator such as `someFact:`). */
+export const KNOWN_OPERATORS = [
+  'equal',
+  'notEqual',
+  'lessThan',
+  'lessThanInclusive',
+  'greaterThan',
+  'greaterThanInclusive',
+  'in',
+  'notIn',
+  'contains',
+  'doesNotContain',
+  ...CUSTOM_OPERATORS,
+] as const;
+
 export function customOperators(knowledge: Knowledge, now: Date): Operator[] {
   return [
     new Operator<unknown, boolean>('exists', (fact, expected) => isPresent(fact) === expected),

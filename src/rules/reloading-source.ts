@@ -4,6 +4,9 @@ import { formatLoadError, type LoadError } from './load-error.js';
 import { readRuleset, type LoadResult } from './load.js';
 import type { Ruleset, RulesetSource } from './ruleset.js';
 
+/** /readyz shows this many of a refused reload's errors; the log has them all. */
+const MAX_ERRORS_SHOWN = 10;
+
 /** What one reload attempt did, for metrics. */
 export type ReloadEvent =
   | { ok: true; version: string; changed: boolean; counts: Ruleset['counts'] }
@@ -75,7 +78,9 @@ export class ReloadingRulesetSource implements RulesetSource {
       result = { ok: false, errors: [{ file: '.', pointer: '', message: `could not be read: ${(err as Error).message}` }] };
     }
     if (!result.ok) {
-      this.lastError = `${result.errors.length} error${result.errors.length === 1 ? '' : 's'}; still serving ${this.ruleset.version}: ${result.errors.map(formatLoadError).join('; ')}`;
+      const shown = result.errors.slice(0, MAX_ERRORS_SHOWN).map(formatLoadError);
+      const more = result.errors.length - shown.length;
+      this.lastError = `${result.errors.length} error${result.errors.length === 1 ? '' : 's'}; still serving ${this.ruleset.version}: ${shown.join('; ')}${more > 0 ? `; and ${more} more (see the log)` : ''}`;
       logger.error(
         { reason, serving: this.ruleset.version, errorCount: result.errors.length, errors: result.errors.map(formatLoadError) },
         'ruleset reload refused: the new ruleset has errors, the previous one keeps serving',
