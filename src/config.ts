@@ -68,6 +68,8 @@ export const configSchema = z.object({
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   /** Serve Prometheus metrics at `GET /metrics` (unauthenticated: restrict it at the network level). */
   METRICS_ENABLED: onOff.default('on'),
+  /** Cards remembered (for 24 h, oldest dropped first) so feedback can be attributed to the rule that raised them. */
+  FEEDBACK_MAX_CARDS: z.coerce.number().int().min(0).default(20_000),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -91,6 +93,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         `Invalid configuration:\n${missing.map((k) => `  ${k}: required when CDS_AUTH=on (set CDS_AUTH=off for local use only)`).join('\n')}`,
       );
     }
+  }
+  if (config.FHIR_BUDGET_MS >= config.REQUEST_TIMEOUT_MS) {
+    // Otherwise a slow FHIR server would hit the whole-request timeout (503) before the data layer could
+    // answer with what it has (200 + data-quality card, or 412).
+    throw new ConfigError(
+      `Invalid configuration:\n  FHIR_BUDGET_MS (${config.FHIR_BUDGET_MS}) must be below REQUEST_TIMEOUT_MS (${config.REQUEST_TIMEOUT_MS})`,
+    );
   }
   config.RULES_DIR = path.resolve(config.RULES_DIR);
   if (config.FHIR_REQUEST_TIMEOUT_MS > config.FHIR_BUDGET_MS) {

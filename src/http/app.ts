@@ -13,6 +13,8 @@ import { metricsRouter } from './metrics-routes.js';
 import { authenticate } from './auth/authenticate.js';
 import { loadClients } from './auth/clients.js';
 import { rateLimiter } from './limits.js';
+import { FeedbackLedger } from '../cds/feedback.js';
+import { feedbackSummaryRouter } from './feedback-routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -50,9 +52,11 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
 
-  app.use(healthRouter(deps));
-  if (config.METRICS_ENABLED === 'on') app.use(metricsRouter(metrics));
   const now = deps.now ?? (() => new Date());
+  const feedback = new FeedbackLedger({ maxCards: config.FEEDBACK_MAX_CARDS, ttlMs: 24 * 3600_000, now });
+  app.use(healthRouter(deps));
+  app.use(feedbackSummaryRouter(feedback));
+  if (config.METRICS_ENABLED === 'on') app.use(metricsRouter(metrics));
   // Everything under /cds-services (discovery, services, feedback) needs a client JWT unless CDS_AUTH=off;
   // the clients file is read here so a bad one stops start-up.
   if (config.CDS_AUTH === 'on') {
@@ -60,7 +64,7 @@ export function createApp(deps: AppDeps): Express {
     app.use('/cds-services', authenticate({ config, clients, now, onFailure: (reason) => metrics.authFailure(reason) }));
   }
   app.use('/cds-services', rateLimiter(config));
-  app.use('/cds-services', cdsRouter({ ...deps, metrics, now, uuid: deps.uuid ?? randomUUID }));
+  app.use('/cds-services', cdsRouter({ ...deps, metrics, feedback, now, uuid: deps.uuid ?? randomUUID }));
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
   return app;

@@ -11,17 +11,20 @@ import { badRequest, HttpError, jsonPointer, notFound, preconditionFailed } from
 import { authenticatedClient } from './auth/authenticate.js';
 import { clientMayUseServer } from './auth/clients.js';
 import { jsonLimits } from './limits.js';
+import type { FeedbackLedger } from '../cds/feedback.js';
+import { feedbackHandler } from './feedback-routes.js';
 
 export interface CdsRouterDeps {
   config: Config;
   logger: Logger;
   rules: RulesetSource;
   metrics: Metrics;
+  feedback: FeedbackLedger;
   now: () => Date;
   uuid: () => string;
 }
 
-/** `GET /cds-services` (discovery) and `POST /cds-services/{id}` (service calls). */
+/** `GET /cds-services` (discovery), `POST /cds-services/{id}` (service calls) and `POST /cds-services/{id}/feedback`. */
 export function cdsRouter(deps: CdsRouterDeps): Router {
   const { config } = deps;
   const router = Router();
@@ -76,6 +79,7 @@ export function cdsRouter(deps: CdsRouterDeps): Router {
       deps.metrics.recordFetches(outcome.fetches);
       deps.metrics.recordFirings(service.id, outcome.fired);
       Object.assign(res.locals.logFields as object, outcome.stats);
+      deps.feedback.issued(outcome.response.cards);
       res.json(outcome.response);
     } catch (err) {
       if (err instanceof DataUnavailableError) {
@@ -88,6 +92,8 @@ export function cdsRouter(deps: CdsRouterDeps): Router {
       deps.metrics.observeHook(service.id, hookOutcome, Number(process.hrtime.bigint() - start) / 1e9);
     }
   });
+
+  router.post('/:id/feedback', requireService, requireJson, json, jsonLimits(config), feedbackHandler(deps));
 
   // A known service answers only POST; anything else under it is not a route (spec: 404).
   router.all('/:id', (req, _res, next) => {

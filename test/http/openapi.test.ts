@@ -89,25 +89,38 @@ describe('openapi.yaml', () => {
   });
 
   it('describes the real responses', async () => {
-    const { app } = await makeApp({ BODY_LIMIT_BYTES: 4096 });
+    const { app } = await makeApp();
+    const { app: small } = await makeApp({ BODY_LIMIT_BYTES: 4096 });
     const body = {
       hook: 'patient-view',
       hookInstance: 'b4f2a7c0-6d1e-4f55-9a0b-2c3d4e5f6a7b',
       context: { userId: 'Practitioner/abc', patientId: '1288992' },
       prefetch: {},
     };
-    const cases: [request.Test, string, string][] = [
-      [request(app).get('/cds-services'), 'get', '/cds-services'],
-      [request(app).post('/cds-services/inotrope-patient-view').send(body), 'post', '/cds-services/{id}'],
-      [request(app).post('/cds-services/inotrope-patient-view').send({ ...body, hookInstance: 'x' }), 'post', '/cds-services/{id}'],
-      [request(app).post('/cds-services/nope').send(body), 'post', '/cds-services/{id}'],
-      [request(app).post('/cds-services/inotrope-patient-view').set('content-type', 'text/plain').send('x'), 'post', '/cds-services/{id}'],
-      [request(app).post('/cds-services/inotrope-patient-view').send({ ...body, extension: { pad: 'x'.repeat(8000) } }), 'post', '/cds-services/{id}'],
-      [request(app).post('/cds-services/inotrope-patient-view').set('content-type', 'application/json').send('{'), 'post', '/cds-services/{id}'],
-      [request(app).get('/healthz'), 'get', '/healthz'],
-      [request(app).get('/readyz'), 'get', '/readyz'],
-      [request(app).get('/metrics'), 'get', '/metrics'],
+    const example = (file: string): object => JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../examples', file), 'utf8')) as object;
+    const feedback = { feedback: [{ card: 'b4f2a7c0-6d1e-4f55-9a0b-2c3d4e5f6a7b', outcome: 'overridden', outcomeTimestamp: '2026-11-21T12:00:00Z' }] };
+    const big = 'x'.repeat(8000);
+    const cases: [request.Test, string, string, number][] = [
+      [request(app).get('/cds-services'), 'get', '/cds-services', 200],
+      [request(app).post('/cds-services/inotrope-patient-view').send(example('patient-view-active-milrinone.json')), 'post', '/cds-services/{id}', 200],
+      [request(app).post('/cds-services/inotrope-order-sign').send(example('order-sign-milrinone.json')), 'post', '/cds-services/{id}', 200],
+      [request(app).post('/cds-services/inotrope-patient-view').send({ ...body, hookInstance: 'x' }), 'post', '/cds-services/{id}', 400],
+      [request(app).post('/cds-services/inotrope-patient-view').set('content-type', 'application/json').send('{'), 'post', '/cds-services/{id}', 400],
+      [request(app).post('/cds-services/nope').send(body), 'post', '/cds-services/{id}', 404],
+      [request(app).post('/cds-services/inotrope-patient-view').send({ ...body, prefetch: undefined }), 'post', '/cds-services/{id}', 412],
+      [request(small).post('/cds-services/inotrope-patient-view').send({ ...body, extension: { pad: big } }), 'post', '/cds-services/{id}', 413],
+      [request(app).post('/cds-services/inotrope-patient-view').set('content-type', 'text/plain').send('x'), 'post', '/cds-services/{id}', 415],
+      [request(app).post('/cds-services/inotrope-order-sign/feedback').send(feedback), 'post', '/cds-services/{id}/feedback', 200],
+      [request(app).post('/cds-services/inotrope-order-sign/feedback').send({ feedback: [] }), 'post', '/cds-services/{id}/feedback', 400],
+      [request(app).get('/feedback'), 'get', '/feedback', 200],
+      [request(app).get('/healthz'), 'get', '/healthz', 200],
+      [request(app).get('/readyz'), 'get', '/readyz', 200],
+      [request(app).get('/metrics'), 'get', '/metrics', 200],
     ];
-    for (const [req, method, docPath] of cases) expectDocumented(await req, method, docPath);
+    for (const [req, method, docPath, status] of cases) {
+      const res = await req;
+      expect(res.status, `${method} ${docPath}`).toBe(status);
+      expectDocumented(res, method, docPath);
+    }
   });
 });

@@ -1,0 +1,45 @@
+import { Router, type RequestHandler } from 'express';
+import type { Logger } from '../logger.js';
+import { feedbackRequestSchema, type FeedbackLedger } from '../cds/feedback.js';
+import { badRequest, jsonPointer } from './errors.js';
+
+/**
+ * `POST /cds-services/{id}/feedback` (CDS Hooks §Feedback): what the clinician did with our cards.
+ * Mounted inside the CDS router, so the same client authentication and body limits apply.
+ */
+export function feedbackHandler(deps: { feedback: FeedbackLedger; logger: Logger }): RequestHandler {
+  return function feedbackHandler(req, res) {
+    const parsed = feedbackRequestSchema.safeParse(req.body);
+    if (!parsed.success) {
+      const first = parsed.error.issues[0]!;
+      const pointer = jsonPointer(first.path);
+      throw badRequest(`Invalid feedback: ${pointer || '/'} ${first.message}`, pointer);
+    }
+    const outcome = deps.feedback.record(parsed.data.feedback);
+    // One line per feedback item with the rule it concerns; the clinician's free-text comment is never logged.
+    for (const item of parsed.data.feedback) {
+      const rule = deps.feedback.ruleFor(item.card);
+      deps.logger.info(
+        {
+          service: String(req.params.id),
+          rule: rule?.ruleId ?? 'unknown',
+          ruleVersion: rule?.ruleVersion,
+          outcome: item.outcome,
+          overrideReason: item.overrideReason?.reason?.code,
+        },
+        'card feedback',
+      );
+    }
+    Object.assign(res.locals.logFields as object, outcome);
+    res.json(outcome);
+  };
+}
+
+/** `GET /feedback`: per-rule counts of cards shown, accepted and overridden, with override reasons. */
+export function feedbackSummaryRouter(feedback: FeedbackLedger): Router {
+  const router = Router();
+  router.get('/feedback', (_req, res) => {
+    res.json(feedback.summary());
+  });
+  return router;
+}

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+describe('loadConfig', () => {
+  it('gives the documented defaults', () => {
+    const config = loadConfig({ CDS_AUTH: 'off' });
+    expect(config).toMatchObject({ PORT: 8080, HOST: '127.0.0.1', LOG_LEVEL: 'info', CDS_AUTH: 'off', FHIR_BUDGET_MS: 400, FHIR_SERVER_ALLOWLIST: [] });
+  });
+
+  it('names every bad variable', () => {
+    expect(() => loadConfig({ CDS_AUTH: 'off', PORT: 'eighty', LOG_LEVEL: 'loud' })).toThrow(/PORT[\s\S]*LOG_LEVEL|LOG_LEVEL[\s\S]*PORT/);
+  });
+
+  it('requires PUBLIC_BASE_URL and CDS_CLIENTS_FILE when authentication is on (the default)', () => {
+    expect(() => loadConfig({})).toThrow(ConfigError);
+    expect(() => loadConfig({})).toThrow(/PUBLIC_BASE_URL[\s\S]*CDS_CLIENTS_FILE/);
+  });
+
+  it('refuses a FHIR budget that the request timeout would cut short', () => {
+    expect(() => loadConfig({ CDS_AUTH: 'off', FHIR_BUDGET_MS: '2500', REQUEST_TIMEOUT_MS: '2000' })).toThrow(/FHIR_BUDGET_MS/);
+  });
+
+  it('splits comma lists', () => {
+    expect(loadConfig({ CDS_AUTH: 'off', FHIR_SERVER_ALLOWLIST: 'https://a.example/fhir, https://b.example/r4 ' }).FHIR_SERVER_ALLOWLIST).toEqual([
+      'https://a.example/fhir',
+      'https://b.example/r4',
+    ]);
+  });
+});
