@@ -173,7 +173,9 @@ export function writeOperationsCapacity(r: BenchResults): void {
   const [sign, view, fetch] = (['order-sign-prefetch', 'patient-view', 'order-sign-fhir-fetch'] as const).map(
     (id) => r.scenarios.find((s) => s.id === id)!,
   );
-  const plan = Math.floor((sign!.service.reqPerSec * 0.6) / 10) * 10;
+  // At 60 % of one core (the HPA's target) a call waits on average about 1.5 × its own CPU time.
+  const plan = Math.floor((0.6 * 1000) / sign!.service.cpuMsPerRequest! / 5) * 5;
+  const fetchPlan = Math.floor((0.6 * 1000) / fetch!.service.cpuMsPerRequest! / 5) * 5;
   const deployment = parse(readFileSync(path.join(ROOT, 'deploy/kubernetes/deployment.yaml'), 'utf8')) as {
     spec: { template: { spec: { containers: { resources: { requests: { memory: string }; limits: { memory: string } } }[] } } };
   };
@@ -184,9 +186,9 @@ export function writeOperationsCapacity(r: BenchResults): void {
     '',
     `- order-sign with a full prefetch (${(r.inputs.orderSignBytes / 1024).toFixed(0)} KB, ${sign!.cards} cards): **${sign!.service.reqPerSec} req/s**, p50 ${sign!.service.p50} ms, p99 ${sign!.service.p99} ms;`,
     `- patient-view: **${view!.service.reqPerSec} req/s**, p50 ${view!.service.p50} ms, p99 ${view!.service.p99} ms;`,
-    `- order-sign fetching from a FHIR server that answers in ${r.settings.stubDelayMs} ms: ${fetch!.service.reqPerSec} req/s, p50 ${fetch!.service.p50} ms: bounded by the EHR's latency times the concurrency, not by CPU (requests wait on the network, so a replica carries more of them at once).`,
+    `- order-sign fetching everything from a FHIR server that answers in ${r.settings.stubDelayMs} ms: ${fetch!.service.reqPerSec} req/s, p50 ${fetch!.service.p50} ms (the searches add CPU: ${fetch!.service.cpuMsPerRequest!.toFixed(1)} ms per call against ${sign!.service.cpuMsPerRequest!.toFixed(1)} ms with prefetch).`,
     '',
-    `Plan on about 60 % of the prefetch figure per replica, **about ${plan} hook calls per second**, so latency stays near its low-load value; replicas = peak calls per second / ${plan}, plus one for failures and rollouts (never fewer than two). Peak RSS under this load was ${r.service.peakRssMB} MB; the Deployment requests ${resources.requests.memory} and limits ${resources.limits.memory}. Re-run \`npm run bench\` on your hardware before sizing a large site.`,
+    `A call is CPU-bound: ${sign!.service.cpuMsPerRequest!.toFixed(1)} ms of CPU with full prefetch. Plan a replica at 60 % of one core (the HPA's target), **about ${plan} hook calls per second with prefetch, ${fetchPlan} when the EHR sends none**; there a call waits on average about 1.5 × its own CPU time. Replicas = peak calls per second / that figure, plus one for failures and rollouts (never fewer than two). Peak RSS under this load was ${r.service.peakRssMB} MB; the Deployment requests ${resources.requests.memory} and limits ${resources.limits.memory}. Re-run \`npm run bench\` on your hardware before sizing a large site.`,
     CAPACITY_END,
   ];
   writeFileSync(file, text.slice(0, start) + lines.join('\n') + text.slice(end + CAPACITY_END.length));
