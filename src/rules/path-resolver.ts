@@ -31,11 +31,11 @@ export function pathResolver(value: unknown, path: string): unknown {
   return JSONPath({ path, json: value as object, wrap: false });
 }
 
-/** Own properties only, of any non-null value (a string's `length` too), as JSONPath reads them. */
+/** Own properties only, of any truthy value (a string's `length` too), as JSONPath reads them. */
 function walk(value: unknown, keys: readonly string[]): unknown {
   let current = value;
   for (const key of keys) {
-    if (current === null || current === undefined || !Object.hasOwn(current, key)) return undefined;
+    if (!current || !Object.hasOwn(current, key)) return undefined;
     current = (current as Record<string, unknown>)[key];
   }
   return current;

@@ -13,23 +13,23 @@ describe('pathResolver', () => {
         const path = `$${keys.join('')}`;
         expect(pathResolver(value, path)).toEqual(jsonPath(value, path));
       }),
-      { numRuns: 2000 },
+      { numRuns: 5000 },
     );
     const fact = { value: 3.1, rate: { value: 0.5 }, draft: [{ drug: 'milrinone' }], none: null };
     for (const path of ['$.value', '$.rate.value', '$.draft', '$.draft[0].drug', '$[0]', '$.none', '$.none.value', '$.missing.value']) {
       expect(pathResolver(fact, path)).toEqual(jsonPath(fact, path));
     }
-    const list = [{ drug: 'milrinone' }, 'x'];
-    for (const path of ['$[0]', '$[0].drug', '$[1]', '$[1].length', '$[2]']) expect(pathResolver(list, path)).toEqual(jsonPath(list, path));
+    const list = [{ drug: 'milrinone' }, 'x', ''];
+    for (const path of ['$[0]', '$[0].drug', '$[1]', '$[1].length', '$[2]', '$[2].length', '$[3]']) expect(pathResolver(list, path)).toEqual(jsonPath(list, path));
     expect(pathResolver(list, '$[0].drug')).toBe('milrinone');
   });
 
   it('answers exactly as JSONPath for lists filtered on one property', () => {
     const item = fc.oneof(
-      fc.record({ key: fc.constantFrom('conditions', 'medications', '1', 1, true), drug: fc.constantFrom('milrinone', 'dobutamine') }, { requiredKeys: [] }),
-      fc.constantFrom(5, 's', [], {}),
+      fc.record({ key: fc.constantFrom('conditions', 'medications', '1', 1, true, '', 0), drug: fc.constantFrom('milrinone', 'dobutamine') }, { requiredKeys: [] }),
+      fc.constantFrom(5, 's', [], {}, '', 0, false),
     );
-    const doc = fc.oneof(fc.array(item), fc.record({ draft: fc.array(item) }), fc.record({ key: fc.constant('conditions') }));
+    const doc = fc.oneof(fc.array(item), fc.record({ draft: fc.oneof(fc.array(item), item) }), fc.record({ key: fc.constant('conditions') }));
     const path = fc.constantFrom(
       "$[?(@.key == 'conditions')]",
       "$[?(@.key == 'conditions' || @.key == 'medications')]",
