@@ -172,7 +172,11 @@ function statedDoses(request: MedicationRequest | undefined): Stated[] {
   return entriesOf(request).flatMap((entry): Stated[] => {
     const raw = entry.doseQuantity ?? entry.doseRange?.high ?? entry.doseRange?.low;
     const q = quantity(raw);
-    return q ? [{ ...q, from: statedText(q.value, q.unit, raw), preference: preference(entry, q.unit) }] : [];
+    if (!q) return [];
+    // Beside a rate, a dose that is not per kg is the amount being infused (a 20 mg bag), not a bolus.
+    const besideRate = entry.rateQuantity !== undefined || entry.rateRatio !== undefined || entry.rateRange !== undefined;
+    if (besideRate && (q.unit === null || perBodyMass(q.unit) === null)) return [];
+    return [{ ...q, from: statedText(q.value, q.unit, raw), preference: preference(entry, q.unit) }];
   });
 }
 

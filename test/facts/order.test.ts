@@ -239,6 +239,13 @@ describe('order: loading dose in ug/kg', () => {
     expect(evaluate(milrinone(quantity(17.5, 'mL')), { weights: [weight(70)] }).loadingDose?.value).toBe(50);
   });
 
+  it('does not read the amount infused beside a rate (a 20 mg bag) as a bolus, but does read a per-kg dose there', () => {
+    const bag = medicationOrder({ code: '1791840', doseAndRate: [{ doseQuantity: quantity(20, 'mg'), rateQuantity: quantity(0.5, 'ug/kg/min') }] });
+    expect(evaluate(bag, { weights: [weight(80)] })).toMatchObject({ loadingDose: null, loadingDoseStatus: 'no-dose', rate: { value: 0.5 } });
+    const perKg = medicationOrder({ code: '1791840', doseAndRate: [{ doseQuantity: quantity(50, 'ug/kg'), rateQuantity: quantity(0.5, 'ug/kg/min') }] });
+    expect(evaluate(perKg, { weights: [weight(80)] }).loadingDose?.value).toBe(50);
+  });
+
   it('says why there is none', () => {
     expect(evaluate(milrinone(quantity(3.5, 'mg')), { weights: [] }).loadingDoseStatus).toBe('no-weight');
     expect(evaluate(medicationOrder({ code: '52769' })).loadingDoseStatus).toBe('no-dose');

@@ -173,6 +173,7 @@ function applyAdditions(chart: Chart, scenario: Scenario, now: Date): { resource
           },
     );
   }
+  const route = (code: string | undefined) => ({ coding: [{ system: SNOMED, code: code ?? IV_ROUTE }] });
   const medication = (m: NonNullable<NonNullable<Scenario['add']>['medications']>[number], draft: boolean): Resource => {
     if ('resourceType' in m) return m as Resource;
     return {
@@ -183,18 +184,16 @@ function applyAdditions(chart: Chart, scenario: Scenario, now: Date): { resource
       medicationCodeableConcept: { coding: [{ system: m.system ?? RXNORM, code: m.code }] },
       subject,
       authoredOn: before(m.authoredAgo ?? '0h'),
+      // A loading dose is its own dosage instruction (sequence 1), as EHRs write a bolus before the infusion.
       dosageInstruction: [
+        ...(m.dose
+          ? [{ sequence: 1, text: 'Loading dose', route: route(m.route), doseAndRate: [{ doseQuantity: quantity(m.dose.value, m.dose.unit) }] }]
+          : []),
         {
-          route: { coding: [{ system: SNOMED, code: m.route ?? IV_ROUTE }] },
+          ...(m.dose && { sequence: 2 }),
+          route: route(m.route),
           ...(m.durationHours !== undefined && { timing: { repeat: { boundsDuration: { ...quantity(m.durationHours, 'h') } } } }),
-          ...((m.rate ?? m.dose) && {
-            doseAndRate: [
-              {
-                ...(m.rate && { rateQuantity: quantity(m.rate.value, m.rate.unit) }),
-                ...(m.dose && { doseQuantity: quantity(m.dose.value, m.dose.unit) }),
-              },
-            ],
-          }),
+          ...(m.rate && { doseAndRate: [{ rateQuantity: quantity(m.rate.value, m.rate.unit) }] }),
         },
       ],
     };
