@@ -1,13 +1,14 @@
 import { Router, type RequestHandler } from 'express';
 import type { Logger } from '../logger.js';
-import { feedbackRequestSchema, type FeedbackLedger } from '../cds/feedback.js';
+import { feedbackRequestSchema, type FeedbackLedger, type FeedbackOutcome } from '../cds/feedback.js';
+import type { Metrics } from '../observability/metrics.js';
 import { badRequest, jsonPointer } from './errors.js';
 
 /**
  * `POST /cds-services/{id}/feedback` (CDS Hooks §Feedback): what the clinician did with our cards.
  * Mounted inside the CDS router, so the same client authentication and body limits apply.
  */
-export function feedbackHandler(deps: { feedback: FeedbackLedger; logger: Logger }): RequestHandler {
+export function feedbackHandler(deps: { feedback: FeedbackLedger; logger: Logger; metrics: Metrics }): RequestHandler {
   return function feedbackHandler(req, res) {
     const parsed = feedbackRequestSchema.safeParse(req.body);
     if (!parsed.success) {
@@ -15,10 +16,16 @@ export function feedbackHandler(deps: { feedback: FeedbackLedger; logger: Logger
       const pointer = jsonPointer(first.path);
       throw badRequest(`Invalid feedback: ${pointer || '/'} ${first.message}`, pointer);
     }
-    const outcome = deps.feedback.record(parsed.data.feedback);
-    // One line per feedback item with the rule it concerns; the clinician's free-text comment is never logged.
+    const outcome: FeedbackOutcome = { recorded: 0, duplicates: 0, unknownCards: 0 };
+    // One line and one metric sample per feedback item with the rule it concerns; the clinician's
+    // free-text comment is never logged. Items are recorded one by one to know what became of each.
     for (const item of parsed.data.feedback) {
       const rule = deps.feedback.ruleFor(item.card);
+      const one = deps.feedback.record([item]);
+      outcome.recorded += one.recorded;
+      outcome.duplicates += one.duplicates;
+      outcome.unknownCards += one.unknownCards;
+      deps.metrics.cardFeedback(rule?.ruleId ?? 'unknown', item.outcome, one.recorded > 0 ? 'recorded' : one.duplicates > 0 ? 'duplicate' : 'unknown-card');
       deps.logger.info(
         {
           service: String(req.params.id),

@@ -36,6 +36,7 @@ export class Metrics {
   private readonly silentFirings: Counter<'rule'>;
   private readonly ruleLoadErrors: Counter;
   private readonly authFailures: Counter<'reason'>;
+  private readonly feedback: Counter<'rule' | 'outcome' | 'result'>;
   private rulesetVersion: () => string | undefined;
 
   constructor(options: MetricsOptions = {}) {
@@ -87,6 +88,12 @@ export class Metrics {
       labelNames: ['reason'],
       registers,
     });
+    this.feedback = new Counter({
+      name: 'cds_card_feedback_total',
+      help: 'CDS Hooks feedback items, by rule, outcome (accepted, overridden) and result (recorded, duplicate, unknown-card: issued by another replica or forgotten)',
+      labelNames: ['rule', 'outcome', 'result'],
+      registers,
+    });
     const version = () => this.rulesetVersion();
     new Gauge({
       name: 'cds_ruleset_info',
@@ -136,6 +143,10 @@ export class Metrics {
 
   authFailure(reason: string): void {
     this.authFailures.inc({ reason: safe(reason) });
+  }
+
+  cardFeedback(rule: string, outcome: 'accepted' | 'overridden', result: 'recorded' | 'duplicate' | 'unknown-card'): void {
+    this.feedback.inc({ rule: safe(rule), outcome, result });
   }
 
   /** Text exposition for `GET /metrics`. */

@@ -35,11 +35,11 @@ const ruleset: Ruleset = {
   }),
 };
 
-function build(overrides: Parameters<typeof testConfig>[0] = {}) {
+function build(overrides: Parameters<typeof testConfig>[0] = {}, rules: Ruleset = ruleset) {
   const config = testConfig({ FHIR_SERVER_ALLOWLIST: [FHIR], ...overrides });
   const metrics = new Metrics();
   const capture = logCapture();
-  const app = createApp({ config, logger: createLogger({ LOG_LEVEL: 'info' }, capture.stream), rules: staticSource(ruleset), metrics });
+  const app = createApp({ config, logger: createLogger({ LOG_LEVEL: 'info' }, capture.stream), rules: staticSource(rules), metrics });
   return { app, metrics, logs: capture.lines };
 }
 
@@ -75,6 +75,7 @@ describe('GET /metrics', () => {
       'cds_rule_load_errors_total',
       'cds_auth_failures_total',
       'cds_ruleset_info',
+      'cds_card_feedback_total',
     ]) {
       expect(text).toContain(`# TYPE ${name} `);
     }
@@ -169,6 +170,43 @@ describe('GET /metrics', () => {
     expect(text).toContain('cds_rule_load_errors_total 2');
     // The previous ruleset keeps serving, and the info metric says which.
     expect(text).toContain('cds_ruleset_info{version="sha256-0123abcd"} 1');
+  });
+});
+
+describe('card feedback', () => {
+  it('counts feedback per rule, outcome and whether this replica could attribute it', async () => {
+    const CARD = '3f1a9c2e-7b4d-4e8f-9a01-23456789abcd';
+    const withCard: Ruleset = {
+      ...ruleset,
+      evaluate: async () => ({
+        cards: [
+          {
+            uuid: CARD,
+            summary: 'Potassium low',
+            indicator: 'warning',
+            source: { label: 'inotrope-cds' },
+            extension: { 'org.inotrope-cds.rule': { id: 'CI-HYPOKALEMIA', version: '1.0.0' } },
+          },
+        ],
+        fired: [{ id: 'CI-HYPOKALEMIA', version: '1.0.0', status: 'active', category: 'contraindication', indicator: 'warning' }],
+      }),
+    };
+    nock(FHIR).get(`/Patient/${PATIENT_ID}`).reply(200, { resourceType: 'Patient', id: PATIENT_ID });
+    const { app } = build({}, withCard);
+    await request(app).post('/cds-services/inotrope-patient-view').send(hookCall).expect(200);
+    const item = (card: string) => ({
+      card,
+      outcome: 'overridden',
+      overrideReason: { reason: { system: 'urn:inotrope-cds:override-reason', code: 'benefit-outweighs-risk' }, userComment: PATIENT_NAME },
+      outcomeTimestamp: '2026-11-21T12:01:00Z',
+    });
+    const feedback = { feedback: [item(CARD), item(CARD), item('00000000-0000-4000-8000-00000000ffff')] };
+    await request(app).post('/cds-services/inotrope-patient-view/feedback').send(feedback).expect(200);
+    const { text } = await request(app).get('/metrics').expect(200);
+    expect(text).toContain('cds_card_feedback_total{rule="CI-HYPOKALEMIA",outcome="overridden",result="recorded"} 1');
+    expect(text).toContain('cds_card_feedback_total{rule="CI-HYPOKALEMIA",outcome="overridden",result="duplicate"} 1');
+    expect(text).toContain('cds_card_feedback_total{rule="unknown",outcome="overridden",result="unknown-card"} 1');
+    expect(text).not.toContain(PATIENT_NAME);
   });
 });
 
