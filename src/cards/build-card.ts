@@ -85,6 +85,8 @@ export function buildCard(input: CardInput): Card {
   };
 }
 
+type DoseAndRate = NonNullable<NonNullable<MedicationRequest['dosageInstruction']>[number]['doseAndRate']>[number];
+
 function action(a: RuleAction, input: CardInput, text: (s: string) => string): Action[] {
   const description = text(a.description);
   const draft = input.subject?.origin === 'draft' ? input.subject.request : undefined;
@@ -108,15 +110,26 @@ function numberFrom(template: ParsedTemplate, values: TemplateValues): number | 
   return typeof raw === 'number' && Number.isFinite(raw) && raw > 0 ? raw : undefined;
 }
 
-/** The whole draft with its infusion rate replaced (the client updates the resource as given). */
+/**
+ * The whole draft with its infusion rate replaced (the client updates the resource as given). The rate goes
+ * into the dosage instruction that carries one (not a loading-dose instruction before it); every other rate
+ * there (a calculated pump rate in mL/h) is removed, since it would contradict the new rate.
+ */
 function withRate(draft: MedicationRequest, rate: number): MedicationRequest {
   const updated = structuredClone(draft);
-  const dosage = (updated.dosageInstruction ??= [{}])[0] ?? {};
-  updated.dosageInstruction[0] = dosage;
-  const entries = (dosage.doseAndRate ??= []);
-  const index = Math.max(0, entries.findIndex((e) => e.rateQuantity ?? e.rateRatio ?? e.rateRange));
-  const { rateQuantity: _q, rateRatio: _r, rateRange: _g, ...rest } = entries[index] ?? {};
-  entries[index] = { ...rest, rateQuantity: { value: rate, unit: 'ug/kg/min', system: UCUM, code: 'ug/kg/min' } };
+  const dosages = (updated.dosageInstruction ??= [{}]);
+  const hasRate = (e: DoseAndRate) => e.rateQuantity !== undefined || e.rateRatio !== undefined || e.rateRange !== undefined;
+  const at = dosages.findIndex((d) => (d.doseAndRate ?? []).some(hasRate));
+  const dosage = dosages[at < 0 ? dosages.length - 1 : at]!;
+  const entries = dosage.doseAndRate ?? [];
+  const first = Math.max(0, entries.findIndex(hasRate));
+  const newRate: DoseAndRate = { rateQuantity: { value: rate, unit: 'ug/kg/min', system: UCUM, code: 'ug/kg/min' } };
+  const kept = entries.flatMap((entry, i): DoseAndRate[] => {
+    const { rateQuantity: _q, rateRatio: _r, rateRange: _g, ...rest } = entry;
+    if (i === first) return [{ ...rest, ...newRate }];
+    return hasRate(entry) ? (rest.doseQuantity !== undefined || rest.doseRange !== undefined ? [rest] : []) : [entry];
+  });
+  dosage.doseAndRate = kept.length > 0 ? kept : [newRate];
   return updated;
 }
 

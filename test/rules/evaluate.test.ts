@@ -105,6 +105,27 @@ describe('evaluating a ruleset', () => {
     expect(draft.request.dosageInstruction![0]!.doseAndRate![0]!.rateQuantity!.value).toBe(0.9);
   });
 
+  it('updates the rate in the infusion instruction, not a loading-dose instruction before it, and drops a contradicting pump rate', async () => {
+    const draft = order('m1', MILRINONE);
+    const ucum = (value: number, code: string) => ({ value, unit: code, system: 'http://unitsofmeasure.org', code });
+    draft.request.dosageInstruction = [
+      { sequence: 1, text: 'Loading dose', doseAndRate: [{ doseQuantity: ucum(50, 'ug/kg') }] },
+      {
+        sequence: 2,
+        doseAndRate: [
+          { type: { coding: [{ code: 'ordered' }] }, rateQuantity: ucum(0.9, 'ug/kg/min') },
+          { type: { coding: [{ code: 'calculated' }] }, rateQuantity: ucum(18.9, 'mL/h') },
+        ],
+      },
+    ];
+    const result = await ruleset.evaluate(input(patientData({ medicationOrders: [draft], conditions: [HEART_FAILURE] })));
+    const card = result.cards.find((c) => ruleOf(c) === 'T-MIL-MAX')!;
+    const update = card.suggestions![0]!.actions![0]!;
+    const dosages = (update.resource as { dosageInstruction: unknown[] }).dosageInstruction;
+    expect(dosages[0]).toEqual(draft.request.dosageInstruction[0]);
+    expect(dosages[1]).toEqual({ sequence: 2, doseAndRate: [{ type: { coding: [{ code: 'ordered' }] }, rateQuantity: ucum(0.75, 'ug/kg/min') }] });
+  });
+
   it('drops suggestions that cannot act on the subject (an active order, or a draft without id)', async () => {
     const active = await ruleset.evaluate(
       input(patientData({ hook: 'patient-view', medicationOrders: [order('a1', MILRINONE, { origin: 'active', rate: 0.9 })] })),
