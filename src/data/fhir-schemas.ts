@@ -33,6 +33,7 @@ const id = z.string().optional();
 const observationValue = {
   valueQuantity: quantity.optional(),
   valueCodeableConcept: codeableConcept.optional(),
+  valueInteger: z.number().int().optional(),
 };
 
 const observation = z.looseObject({

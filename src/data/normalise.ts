@@ -186,8 +186,8 @@ export function effectiveTime(o: Observation): string | undefined {
 
 /** One entry per coding of the observation and of each component (a component is indexed by its own code). */
 function observationValues(o: Observation, effective: string): ObservationValue[] {
-  type Valued = Pick<Observation, 'code' | 'valueQuantity' | 'valueCodeableConcept'>;
-  const entries = ({ code, valueQuantity, valueCodeableConcept }: Valued, fromComponent: boolean): ObservationValue[] =>
+  type Valued = Pick<Observation, 'code' | 'valueQuantity' | 'valueCodeableConcept' | 'valueInteger'>;
+  const entries = ({ code, valueQuantity, valueCodeableConcept, valueInteger }: Valued, fromComponent: boolean): ObservationValue[] =>
     (code?.coding ?? []).flatMap((c) =>
       c.system !== undefined && c.code !== undefined
         ? [
@@ -196,6 +196,7 @@ function observationValues(o: Observation, effective: string): ObservationValue[
               code: `${c.system}|${c.code}`,
               ...(valueQuantity && { valueQuantity }),
               ...(valueCodeableConcept && { valueCodeableConcept }),
+              ...(valueInteger !== undefined && { valueInteger }),
               effective,
               fromComponent,
             },

@@ -72,6 +72,8 @@ export interface ObservationValue {
   /** The component's or the observation's value. */
   valueQuantity?: Quantity;
   valueCodeableConcept?: Observation['valueCodeableConcept'];
+  /** A count or score recorded without a unit (AUDIT-C total as valueInteger). */
+  valueInteger?: number;
   /** effectiveDateTime, effectivePeriod.end/start, effectiveInstant or issued, as an ISO string. */
   effective: string;
   fromComponent: boolean;

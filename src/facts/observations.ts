@@ -54,6 +54,9 @@ export function latestValue(ctx: FactContext, valueSetName: string, options: Lat
   return null;
 }
 
+/** UCUM units without dimension: `1` or an annotation alone (`{score}`). */
+const DIMENSIONLESS = /^(1|\{[^{}]*\})$/;
+
 function usableValue(entry: ObservationValue, unit: string | undefined, conversion: ConversionOptions): ObservedValue | null {
   const date = entry.effective;
   const day = date.slice(0, 10);
@@ -74,6 +77,11 @@ function usableValue(entry: ObservationValue, unit: string | undefined, conversi
     const asRecorded = recorded === unit ? '' : `, recorded as ${formatQuantity(q.value, recorded)}`;
     const display = `${prefix}${formatQuantity(value, unit)} (${day}${asRecorded})`;
     return { value, unit, comparator, date, code: entry.code, reference, display };
+  }
+  // A unitless integer (an AUDIT-C total as valueInteger) is a count in whatever dimensionless unit is asked for.
+  if (typeof entry.valueInteger === 'number' && Number.isFinite(entry.valueInteger) && (unit === undefined || DIMENSIONLESS.test(unit))) {
+    const shown = unit === undefined || unit === '1' ? null : unit;
+    return { value: entry.valueInteger, unit: unit ?? null, comparator: null, date, code: entry.code, reference, display: `${formatQuantity(entry.valueInteger, shown)} (${day})` };
   }
   const coding = codingsOf(entry.valueCodeableConcept).find((c) => codingKey(c) !== null);
   if (unit === undefined && coding) {

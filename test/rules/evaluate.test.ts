@@ -121,7 +121,7 @@ describe('evaluating a ruleset', () => {
     const result = await ruleset.evaluate(input(patientData({ medicationOrders: [draft], conditions: [HEART_FAILURE] })));
     const card = result.cards.find((c) => ruleOf(c) === 'T-MIL-MAX')!;
     const update = card.suggestions![0]!.actions![0]!;
-    const dosages = (update.resource as { dosageInstruction: unknown[] }).dosageInstruction;
+    const dosages = (update.resource as unknown as { dosageInstruction: unknown[] }).dosageInstruction;
     expect(dosages[0]).toEqual(draft.request.dosageInstruction[0]);
     expect(dosages[1]).toEqual({ sequence: 2, doseAndRate: [{ type: { coding: [{ code: 'ordered' }] }, rateQuantity: ucum(0.75, 'ug/kg/min') }] });
   });
