@@ -84,11 +84,10 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Resident set size now and at its peak (VmRSS, VmHWM), in MiB. */
-export function rss(pid: number): { rssMiB: number; peakMiB: number } {
+/** Peak resident set size of a process since it started (VmHWM), in MiB. */
+export function peakRssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { rssMiB: Math.round(kb('VmRSS') / 102.4) / 10, peakMiB: Math.round(kb('VmHWM') / 102.4) / 10 };
+  return Math.round(Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN) / 102.4) / 10;
 }
 
 /** Polls `url` until it answers 200; returns the milliseconds since `since`. */
