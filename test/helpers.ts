@@ -1,3 +1,5 @@
+import { afterEach, beforeEach } from 'vitest';
+import nock from 'nock';
 import { Writable } from 'node:stream';
 import { testConfig, type Config } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
@@ -36,4 +38,20 @@ export async function makeApp(overrides: Partial<Config> = {}, options: { logLev
     uuid: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
   });
   return { app, config, logs: capture.lines, ruleset };
+}
+
+/**
+ * For suites whose FHIR servers are nock interceptors set up per test: nothing leaves the machine (only
+ * loopback, where supertest's app listens), and no interceptor outlives its test.
+ */
+export function useNockPerTest(): void {
+  beforeEach(() => {
+    nock.cleanAll();
+    nock.disableNetConnect();
+    nock.enableNetConnect('127.0.0.1');
+  });
+  afterEach(() => {
+    nock.cleanAll();
+    nock.enableNetConnect();
+  });
 }

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import nock from 'nock';
 import request from 'supertest';
-import { makeApp } from '../helpers.js';
+import { makeApp, useNockPerTest } from '../helpers.js';
 import { hookResponseSchema } from '../../src/cds/response-schema.js';
 import { SERVICES } from '../../src/cds/services.js';
 import type { Hook } from '../../src/cds/request-schema.js';
@@ -39,15 +39,7 @@ const servicePath = (hook: Hook) => `/cds-services/${SERVICES.find((s) => s.hook
 const ruleIds = (body: { cards: { extension?: Record<string, { id?: string }> }[] }) =>
   body.cards.map((c) => c.extension?.['org.inotrope-cds.rule']?.id).sort();
 
-beforeEach(() => {
-  nock.cleanAll();
-  nock.disableNetConnect();
-  nock.enableNetConnect('127.0.0.1');
-});
-afterEach(() => {
-  nock.cleanAll();
-  nock.enableNetConnect();
-});
+useNockPerTest();
 
 describe('examples/*.json', () => {
   it('has an expectation for every example file, and a file for every expectation', () => {

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import nock from 'nock';
 import request from 'supertest';
 import { testConfig, type Config } from '../../src/config.js';
@@ -6,7 +6,7 @@ import { createApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/logger.js';
 import type { Ruleset } from '../../src/rules/ruleset.js';
 import type { PatientData } from '../../src/data/patient-data.js';
-import { logCapture, staticSource } from '../helpers.js';
+import { logCapture, staticSource, useNockPerTest } from '../helpers.js';
 import { CHART, FHIR, orderSign, PATHS, PATIENT_ID, REQUIREMENTS, TOKEN } from './fixtures.js';
 
 /**
@@ -61,14 +61,7 @@ function serve(keys: readonly string[], delayMs = 0) {
   return scope;
 }
 
-beforeEach(() => {
-  nock.cleanAll();
-  nock.disableNetConnect();
-  nock.enableNetConnect('127.0.0.1');
-});
-afterEach(() => {
-  nock.cleanAll();
-});
+useNockPerTest();
 
 describe('POST /cds-services/{id}: where the data comes from does not change the cards', () => {
   it('gives the same cards for full prefetch, no prefetch with a fhirServer, and a mix', async () => {

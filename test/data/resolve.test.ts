@@ -1,11 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import nock from 'nock';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DataUnavailableError, resolvePatientData } from '../../src/data/resolve.js';
 import type { DataGap, ResolvedData } from '../../src/data/patient-data.js';
 import { createLogger } from '../../src/logger.js';
-import { logCapture } from '../helpers.js';
+import { logCapture, useNockPerTest } from '../helpers.js';
 import {
   activeDobutamine,
   CHART,
@@ -26,14 +26,7 @@ import {
 const ORIGIN = 'https://ehr.test';
 const OO = { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception', diagnostics: 'timeout upstream' }] };
 
-beforeEach(() => {
-  nock.cleanAll();
-  nock.disableNetConnect();
-  nock.enableNetConnect('127.0.0.1');
-});
-afterEach(() => {
-  nock.cleanAll();
-});
+useNockPerTest();
 
 /** An EHR FHIR server that expects our bearer token and answers the given keys from the chart. */
 function server(keys: readonly string[], opts: { delayMs?: number; auth?: boolean } = {}) {
