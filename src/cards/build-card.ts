@@ -1,6 +1,6 @@
 import type { MedicationRequest } from '@medplum/fhirtypes';
 import type { Action, Card, Suggestion } from '../cds/response-schema.js';
-import type { MedicationOrder } from '../data/patient-data.js';
+import type { MedicationOrder } from '../patient-data/patient-data.js';
 import type { Settings } from '../facts/types.js';
 import type { Category, RuleAction, RuleCard } from '../rules/file-schemas.js';
 import { cutSummary, lookup, render, type ParsedTemplate, type TemplateValues } from './template.js';

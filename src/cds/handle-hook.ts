@@ -1,8 +1,8 @@
 import type { HookRequest } from './request-schema.js';
 import type { HookResponse } from './response-schema.js';
 import type { EvaluationResult, Ruleset } from '../rules/ruleset.js';
-import type { FetchRecord } from '../data/patient-data.js';
-import { resolvePatientData, type DataOptions } from '../data/resolve.js';
+import type { FetchRecord } from '../patient-data/patient-data.js';
+import { resolvePatientData, type DataOptions } from '../patient-data/resolve.js';
 
 export interface HookDeps {
   data: DataOptions;

@@ -5,7 +5,7 @@ import { handleHook } from '../cds/handle-hook.js';
 import { HOOKS, parseHookRequest, type Hook } from '../cds/request-schema.js';
 import type { Card } from '../cds/response-schema.js';
 import { loadConfig } from '../config.js';
-import { DataUnavailableError } from '../data/resolve.js';
+import { DataUnavailableError } from '../patient-data/resolve.js';
 import { jsonSchemaFiles } from '../rules/json-schemas.js';
 import { formatLoadError } from '../rules/load-error.js';
 import { readRuleset } from '../rules/load.js';

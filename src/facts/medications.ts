@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { MedicationOrder } from '../data/patient-data.js';
+import type { MedicationOrder } from '../patient-data/patient-data.js';
 import { nameSchema, noParams, type NoParams } from './params.js';
 import { MEDICATIONS_REQUIREMENT } from './requirements.js';
 import type { FactDefinition, Knowledge, KnowledgeRef, Settings } from './types.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ObservationValue } from '../data/patient-data.js';
+import type { ObservationValue } from '../patient-data/patient-data.js';
 import { durationMs, durationSchema, nameSchema, ucumSchema } from './params.js';
 import { observationRequirement } from './requirements.js';
 import type { FactContext, FactDefinition, ValueSet } from './types.js';

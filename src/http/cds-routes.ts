@@ -6,7 +6,7 @@ import type { HookOutcomeLabel, Metrics } from '../observability/metrics.js';
 import { parseHookRequest } from '../cds/request-schema.js';
 import { discoveryServices, findService } from '../cds/services.js';
 import { handleHook } from '../cds/handle-hook.js';
-import { DataUnavailableError } from '../data/resolve.js';
+import { DataUnavailableError } from '../patient-data/resolve.js';
 import { badRequest, HttpError, jsonPointer, notFound, preconditionFailed } from './errors.js';
 import { authenticatedClient } from './auth/authenticate.js';
 import { clientMayUseServer } from './auth/clients.js';

@@ -1,7 +1,7 @@
 import { Engine, type Almanac } from 'json-rules-engine';
 import type { Hook } from '../cds/request-schema.js';
 import type { Card } from '../cds/response-schema.js';
-import type { DataRequirement, MedicationOrder } from '../data/patient-data.js';
+import type { DataRequirement, MedicationOrder } from '../patient-data/patient-data.js';
 import type { FactContext, Knowledge } from '../facts/types.js';
 import { isInotrope } from '../facts/medications.js';
 import { buildCard, indicatorOf, orderCards } from '../cards/build-card.js';

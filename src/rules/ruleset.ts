@@ -1,6 +1,6 @@
 import type { Card } from '../cds/response-schema.js';
 import type { Hook } from '../cds/request-schema.js';
-import type { DataRequirement, PatientData } from '../data/patient-data.js';
+import type { DataRequirement, PatientData } from '../patient-data/patient-data.js';
 
 /**
  * The loaded, validated ruleset as the rest of the service uses it. The rules layer builds it from

@@ -11,7 +11,7 @@ import type {
   Resource,
   ServiceRequest,
 } from '@medplum/fhirtypes';
-import type { DataGap, MedicationOrder, ObservationValue, PatientData } from '../../src/data/patient-data.js';
+import type { DataGap, MedicationOrder, ObservationValue, PatientData } from '../../src/patient-data/patient-data.js';
 import type { CodeEntry, FactContext, Knowledge, LookupTable, Settings, Threshold, ValueSet } from '../../src/facts/types.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { Condition, MedicationRequest } from '@medplum/fhirtypes';
-import type { MedicationOrder, ObservationValue, PatientData } from '../../src/data/patient-data.js';
+import type { MedicationOrder, ObservationValue, PatientData } from '../../src/patient-data/patient-data.js';
 
 /** Small builders for PatientData, so evaluation tests state only what matters to them. */
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from '../../config.js';
-import { isAllowed } from '../../data/allowlist.js';
+import { isAllowed } from '../../patient-data/allowlist.js';
 
 /**
  * The CDS clients (EHRs) this service trusts, read from CDS_CLIENTS_FILE. Each client is known by
@@ -69,7 +69,7 @@ export function loadClients(file: string): readonly CdsClient[] {
 
 /**
  * Whether a request's fhirServer is one of the client's FHIR servers, by the data layer's own rule
- * (src/data/allowlist.ts), so the edge check and the fetch check can never disagree.
+ * (src/patient-data/allowlist.ts), so the edge check and the fetch check can never disagree.
  */
 export function clientMayUseServer(client: CdsClient, fhirServer: string): boolean {
   return isAllowed(fhirServer, client.fhirServers);

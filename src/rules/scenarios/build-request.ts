@@ -1,5 +1,5 @@
-import type { DataRequirement } from '../../data/patient-data.js';
-import { fillTemplate, tokenValues } from '../../data/tokens.js';
+import type { DataRequirement } from '../../patient-data/patient-data.js';
+import { fillTemplate, tokenValues } from '../../patient-data/tokens.js';
 import type { HookRequest } from '../../cds/request-schema.js';
 import { durationMs } from '../../facts/params.js';
 import type { Chart, Scenario } from './scenario-schema.js';

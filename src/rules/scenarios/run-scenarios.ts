@@ -3,7 +3,7 @@ import path from 'node:path';
 import { handleHook } from '../../cds/handle-hook.js';
 import { parseHookRequest } from '../../cds/request-schema.js';
 import { testConfig } from '../../config.js';
-import { DataUnavailableError } from '../../data/resolve.js';
+import { DataUnavailableError } from '../../patient-data/resolve.js';
 import { zodErrors, type LoadError } from '../load-error.js';
 import type { Card } from '../../cds/response-schema.js';
 import type { EvaluationResult, Ruleset } from '../ruleset.js';

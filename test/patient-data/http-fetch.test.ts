@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { httpFetch } from '../../src/data/http-fetch.js';
+import { httpFetch } from '../../src/patient-data/http-fetch.js';
 
 /** A real server on loopback: the client is tested against real sockets, not an interceptor. */
 let server: http.Server;

@@ -1,7 +1,7 @@
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type { HookRequest } from '../../src/cds/request-schema.js';
-import type { DataRequirement } from '../../src/data/patient-data.js';
-import type { DataOptions } from '../../src/data/resolve.js';
+import type { DataRequirement } from '../../src/patient-data/patient-data.js';
+import type { DataOptions } from '../../src/patient-data/resolve.js';
 
 /** A small synthetic chart and the requirements a ruleset like ours would declare, for data-layer tests. */
 

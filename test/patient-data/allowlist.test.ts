@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isAllowed } from '../../src/data/allowlist.js';
+import { isAllowed } from '../../src/patient-data/allowlist.js';
 
 describe('FHIR server allowlist', () => {
   const list = ['https://ehr.example.org/fhir/', 'http://localhost:8080'];

@@ -5,7 +5,7 @@ import { testConfig, type Config } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/logger.js';
 import type { Ruleset } from '../../src/rules/ruleset.js';
-import type { PatientData } from '../../src/data/patient-data.js';
+import type { PatientData } from '../../src/patient-data/patient-data.js';
 import { logCapture, staticSource, useNockPerTest } from '../helpers.js';
 import { CHART, FHIR, orderSign, PATHS, PATIENT_ID, REQUIREMENTS, TOKEN } from './fixtures.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { resolvePatientData } from '../../src/data/resolve.js';
-import type { DataRequirement } from '../../src/data/patient-data.js';
+import { resolvePatientData } from '../../src/patient-data/resolve.js';
+import type { DataRequirement } from '../../src/patient-data/patient-data.js';
 import type { HookRequest } from '../../src/cds/request-schema.js';
 import { activeDobutamine, CHART, draftMilrinone, options, orderSign, PATIENT_ID, patient, patientView, potassium, REQUIREMENTS, searchset } from './fixtures.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { DataUnavailableError, resolvePatientData } from '../../src/data/resolve.js';
+import { DataUnavailableError, resolvePatientData } from '../../src/patient-data/resolve.js';
 import { options, orderSign, REQUIREMENTS } from './fixtures.js';
 
 /**

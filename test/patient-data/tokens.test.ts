@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fillTemplate, tokenValues } from '../../src/data/tokens.js';
+import { fillTemplate, tokenValues } from '../../src/patient-data/tokens.js';
 import type { HookRequest } from '../../src/cds/request-schema.js';
 
 const context = (userId: string, extra: Record<string, unknown> = {}) =>

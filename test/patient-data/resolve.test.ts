@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import nock from 'nock';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DataUnavailableError, resolvePatientData } from '../../src/data/resolve.js';
-import type { DataGap, ResolvedData } from '../../src/data/patient-data.js';
+import { DataUnavailableError, resolvePatientData } from '../../src/patient-data/resolve.js';
+import type { DataGap, ResolvedData } from '../../src/patient-data/patient-data.js';
 import { createLogger } from '../../src/logger.js';
 import { logCapture, useNockPerTest } from '../helpers.js';
 import {
