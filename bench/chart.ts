@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { HookRequest } from '../src/cds/request-schema.js';
+import { fillTemplate, tokenValues } from '../src/patient-data/tokens.js';
+import { answer } from '../src/rules/scenarios/build-request.js';
 
 /**
  * Benchmark inputs built from the content's synthetic charts (rules/tests/patients), so the benchmark
@@ -87,71 +90,6 @@ export function chartWithObservations(n: number): Chart {
   return { ...chart, resources: [...others, ...observations] };
 }
 
-/** Reads a prefetch template's tokens from the hook context (STU2 context tokens only). */
-export function fillTemplate(template: string, context: Record<string, unknown>): string {
-  return template.replace(/{{\s*context\.(\w+)\s*}}/g, (_m, field: string) => String(context[field]));
-}
-
-const codingsOf = (value: unknown): { system?: string; code?: string }[] =>
-  value && typeof value === 'object' && Array.isArray((value as { coding?: unknown }).coding)
-    ? ((value as { coding: { system?: string; code?: string }[] }).coding)
-    : [];
-
-const tokenMatches = (codings: { system?: string; code?: string }[], tokens: string[]) =>
-  tokens.some((token) => {
-    const [system, code] = token.includes('|') ? token.split('|') : [undefined, token];
-    return codings.some((c) => c.code === code && (system === undefined || system === '' || c.system === system));
-  });
-
-/** What each searchable resource type's `code` and status parameters read. */
-function matchesParam(resource: Resource, name: string, value: string): boolean {
-  const tokens = value.split(',');
-  switch (name) {
-    case 'patient':
-    case 'subject':
-    case '_count':
-    case '_sort':
-      return true;
-    case 'code':
-      return tokenMatches(
-        [resource.code, ...((resource.component as { code: unknown }[] | undefined) ?? []).map((c) => c.code)].flatMap(codingsOf),
-        tokens,
-      );
-    case 'status':
-      return tokens.includes(String(resource.status));
-    case 'clinical-status':
-      return tokenMatches(codingsOf(resource.clinicalStatus), tokens);
-    case 'category':
-      return tokenMatches(((resource.category as unknown[] | undefined) ?? []).flatMap(codingsOf), tokens);
-    default:
-      return true;
-  }
-}
-
-const effectiveOf = (r: Resource) => String(r.effectiveDateTime ?? r.issued ?? r.authoredOn ?? '');
-
-/**
- * Answers a relative FHIR read or search against the chart: a resource, a searchset Bundle (newest
- * first when `_sort=-date`, at most `_count` entries unless `ignoreCount`), or undefined for an
- * unknown read.
- */
-export function answer(chart: Chart, relative: string, options: { ignoreCount?: boolean } = {}): Resource | undefined {
-  const [pathPart, query = ''] = relative.replace(/^\//, '').split('?');
-  const [type, id] = pathPart!.split('/');
-  if (id !== undefined) return chart.resources.find((r) => r.resourceType === type && r.id === id);
-  const params = [...new URLSearchParams(query)];
-  let matches = chart.resources.filter((r) => r.resourceType === type && params.every(([k, v]) => matchesParam(r, k, v)));
-  if (params.some(([k, v]) => k === '_sort' && v === '-date')) matches = matches.sort((a, b) => effectiveOf(b).localeCompare(effectiveOf(a)));
-  const count = Number(params.find(([k]) => k === '_count')?.[1] ?? Infinity);
-  if (!options.ignoreCount) matches = matches.slice(0, count);
-  return {
-    resourceType: 'Bundle',
-    type: 'searchset',
-    total: matches.length,
-    entry: matches.map((resource) => ({ fullUrl: `urn:uuid:${resource.resourceType}-${resource.id}`, resource, search: { mode: 'match' } })),
-  };
-}
-
 /** The prefetch an EHR would send for the service's templates. */
 export function buildPrefetch(
   templates: Record<string, string>,
@@ -159,8 +97,12 @@ export function buildPrefetch(
   context: Record<string, unknown>,
   options: { ignoreCount?: boolean } = {},
 ): Record<string, unknown> {
+  const tokens = tokenValues(context as HookRequest['context']);
   return Object.fromEntries(
-    Object.entries(templates).map(([key, template]) => [key, answer(chart, fillTemplate(template, context), options) ?? null]),
+    Object.entries(templates).map(([key, template]) => {
+      const url = fillTemplate(template, tokens);
+      return [key, url === undefined ? null : answer(url, chart.resources, options)];
+    }),
   );
 }
 

@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
-import { answer, orderSignChart } from './chart.js';
+import { answer } from '../src/rules/scenarios/build-request.js';
+import { orderSignChart } from './chart.js';
 
 /**
  * A FHIR server on loopback that answers every read and search from the benchmark's order-sign chart
@@ -14,7 +15,12 @@ let unmatched = 0;
 const server = createServer((req, res) => {
   requests++;
   const relative = (req.url ?? '').replace(/^\/fhir\/?/, '');
-  const body = answer(chart, relative);
+  let body: unknown;
+  try {
+    body = answer(relative, chart.resources) ?? undefined;
+  } catch {
+    body = undefined; // a search parameter the chart cannot answer
+  }
   if (!body) unmatched++;
   setTimeout(() => {
     res.writeHead(body ? 200 : 404, { 'content-type': 'application/fhir+json' });

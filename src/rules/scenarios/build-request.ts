@@ -47,8 +47,11 @@ export function buildRequest(chart: Chart, scenario: Scenario, requirements: rea
   return { hook: scenario.hook, hookInstance: HOOK_INSTANCE, context, prefetch };
 }
 
-/** A FHIR read (`Patient/id`) or search (`Type?param=value&...`) answered from the chart's resources. */
-export function answer(url: string, resources: readonly Resource[]): unknown {
+/**
+ * A FHIR read (`Patient/id`) or search (`Type?param=value&...`) answered from the chart's resources.
+ * `ignoreCount` answers as an EHR that ignores `_count` (the benchmark's stress case).
+ */
+export function answer(url: string, resources: readonly Resource[], options: { ignoreCount?: boolean } = {}): unknown {
   const [target = '', query = ''] = url.split('?');
   const [type, id] = target.split('/');
   if (id !== undefined) return resources.find((r) => r.resourceType === type && r.id === id) ?? null;
@@ -83,7 +86,7 @@ export function answer(url: string, resources: readonly Resource[]): unknown {
     }
   }
   if (type === 'Observation') matches = [...matches].sort((a, b) => effective(b).localeCompare(effective(a)));
-  if (count !== undefined) matches = matches.slice(0, count);
+  if (count !== undefined && !options.ignoreCount) matches = matches.slice(0, count);
   const entry: Record<string, unknown>[] = matches.map((resource) => ({ resource, search: { mode: 'match' } }));
   if (includeMedications) {
     const refs = new Set(matches.map((m) => (m.medicationReference as { reference?: string } | undefined)?.reference));
