@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { makeApp } from '../helpers.js';
 import { hookResponseSchema } from '../../src/cds/response-schema.js';
+import { buildRequest } from '../../src/rules/scenarios/build-request.js';
+import { chartSchema } from '../../src/rules/scenarios/scenario-schema.js';
 
 const EXAMPLES = path.resolve(import.meta.dirname, '../fixtures/cds-hooks-examples');
 const readExample = (rel: string): Record<string, unknown> =>
@@ -66,11 +68,18 @@ describe('POST /cds-services/{id}: protocol errors', () => {
     prefetch: {},
   });
 
-  it('answers {"cards": []} when there is nothing to say', async () => {
-    const { app } = await makeApp();
-    const res = await request(app).post('/cds-services/inotrope-patient-view').send(minimal());
-    if (res.status === 200) expect(hookResponseSchema.parse(res.body)).toEqual({ cards: [] });
-    else expect(res.status).toBe(412);
+  /** A full patient-view request for the synthetic patient with no inotrope, prefetch answered from the chart. */
+  const noInotrope = (ruleset: Awaited<ReturnType<typeof makeApp>>['ruleset']) => {
+    const chart = chartSchema.parse(JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../rules/tests/patients/no-inotrope.json'), 'utf8')));
+    const scenario = { name: 'no inotrope', patient: 'no-inotrope', hook: 'patient-view' as const, expect: {} };
+    return buildRequest(chart, scenario, ruleset.requirements('patient-view'), new Date('2026-11-21T12:00:00Z'));
+  };
+
+  it('answers exactly {"cards": []} when there is nothing to say', async () => {
+    const { app, ruleset } = await makeApp();
+    const res = await request(app).post('/cds-services/inotrope-patient-view').send(noInotrope(ruleset));
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ cards: [] });
   });
 
   it('404 for an unknown service and for GET on a service', async () => {
@@ -140,11 +149,12 @@ describe('POST /cds-services/{id}: protocol errors', () => {
   });
 
   it('tolerates unknown fields and extensions', async () => {
-    const { app } = await makeApp();
+    const { app, ruleset } = await makeApp();
     const res = await request(app)
       .post('/cds-services/inotrope-patient-view')
-      .send({ ...minimal(), extension: { 'com.example.x': { a: 1 } }, somethingNew: true });
-    expect([200, 412]).toContain(res.status);
+      .send({ ...noInotrope(ruleset), extension: { 'com.example.x': { a: 1 } }, somethingNew: true });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ cards: [] });
   });
 
   it('never logs the request body, patient id or token', async () => {
