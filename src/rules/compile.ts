@@ -1,26 +1,29 @@
-import { Engine, type RuleProperties, type TopLevelCondition } from 'json-rules-engine';
 import type { Hook } from '../cds/request-schema.js';
 import type { FactDefinition, Knowledge, KnowledgeRef } from '../facts/types.js';
 import { durationMs } from '../facts/params.js';
 import { parseTemplate, placeholders, type ParsedTemplate } from '../cards/template.js';
 import type { Category, ConditionNode, RuleCard, RuleDefinition } from './file-schemas.js';
 import { didYouMean, pointer, zodErrors, type LoadError } from './load-error.js';
-import { customOperators, KNOWN_OPERATORS } from './operators.js';
+import { KNOWN_OPERATORS, operatorsAt } from './operators.js';
+import { compileCondition, type FactUse, type Predicate } from './conditions.js';
+
+export type { FactUse } from './conditions.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- facts differ in their params type */
 export type FactRegistry = Readonly<Record<string, FactDefinition<any>>>;
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
-/** A fact with validated params, as the engine will call it. */
-export interface FactUse {
-  fact: string;
-  params: unknown;
-}
-
 /** Where a template placeholder's root name gets its value. */
 export type TemplateSource = { kind: 'fact'; use: FactUse } | { kind: 'threshold' } | { kind: 'table' };
 
-/** A rule checked against the facts, operators and knowledge, ready to hand to a new Engine. */
+/** A checked condition tree and the function that evaluates it. */
+export interface CompiledCondition {
+  /** json-rules-engine's form: aliases rewritten, thresholds substituted, params parsed. */
+  tree: ConditionNode;
+  holds: Predicate;
+}
+
+/** A rule checked against the facts, operators and knowledge, its conditions compiled. */
 export interface CompiledRule {
   file: string;
   id: string;
@@ -33,14 +36,15 @@ export interface CompiledRule {
   requiresInotrope: boolean;
   references: RuleDefinition['references'];
   card: RuleCard;
-  /** json-rules-engine rule properties: aliases rewritten, thresholds substituted, params parsed. */
-  properties: RuleProperties;
+  /** json-rules-engine's `priority`: rules with a higher one are evaluated (and their cards listed) first. */
+  priority: number;
+  conditions: CompiledCondition;
   /**
-   * The card's `escalate.when` and suggestions' `when`, each as a rule of its own named
-   * `<id>#escalate` / `<id>#suggestion-<i>` (the rule's conditions and the `when`), run alongside it.
+   * The card's `escalate.when` and suggestions' `when`, named `<id>#escalate` / `<id>#suggestion-<i>`;
+   * each is evaluated once the rule's own conditions held.
    */
-  variants: readonly RuleProperties[];
-  /** Every fact (with params) the conditions and templates read: the engine registers these. */
+  parts: readonly ({ name: string } & CompiledCondition)[];
+  /** Every fact (with params) the conditions and templates read: discovery's prefetch comes from these. */
   uses: readonly FactUse[];
   /** Placeholder root names and where their values come from. */
   templateSources: ReadonlyMap<string, TemplateSource>;
@@ -67,7 +71,9 @@ interface RuleContext {
  * compiled rule, or undefined with the errors appended.
  */
 export class RuleCompiler {
-  private readonly operatorProbe: Engine;
+  private readonly operator: ReturnType<typeof operatorsAt>;
+  /** One FactUse per distinct fact and params across the ruleset, so an evaluation computes each once. */
+  private readonly interned = new Map<string, FactUse>();
 
   constructor(
     private readonly facts: FactRegistry,
@@ -75,8 +81,7 @@ export class RuleCompiler {
     /** `kind:name` of knowledge entries that had errors of their own: references to them are not reported again. */
     private readonly broken: ReadonlySet<string> = new Set(),
   ) {
-    this.operatorProbe = new Engine();
-    for (const op of customOperators(knowledge, new Date(0))) this.operatorProbe.addOperator(op);
+    this.operator = operatorsAt(knowledge, new Date(0));
   }
 
   compile(file: string, base: readonly PropertyKey[], rule: RuleDefinition, errors: LoadError[]): CompiledRule | undefined {
@@ -91,17 +96,12 @@ export class RuleCompiler {
       const use = this.factUse(ctx, [...at, 'fact'], def.fact, def.params, [...at, 'params']);
       if (use) ctx.aliases.set(alias, use);
     }
-    const conditions = this.condition(ctx, ['conditions'], rule.conditions) as TopLevelCondition;
-    const variant = (name: string, at: PropertyKey[], when: ConditionNode): RuleProperties => ({
-      name,
-      priority: rule.priority ?? 1,
-      conditions: { all: [conditions, this.condition(ctx, at, when)] } as TopLevelCondition,
-      event: { type: name },
-    });
-    const variants = [
-      ...(rule.card.escalate ? [variant(`${rule.id}#escalate`, ['card', 'escalate', 'when'], rule.card.escalate.when)] : []),
+    const conditions = this.condition(ctx, ['conditions'], rule.conditions);
+    const part = (name: string, at: PropertyKey[], when: ConditionNode) => ({ name, tree: this.condition(ctx, at, when) });
+    const parts = [
+      ...(rule.card.escalate ? [part(`${rule.id}#escalate`, ['card', 'escalate', 'when'], rule.card.escalate.when)] : []),
       ...(rule.card.suggestions ?? []).flatMap((s, i) =>
-        s.when ? [variant(`${rule.id}#suggestion-${i}`, ['card', 'suggestions', i, 'when'], s.when)] : [],
+        s.when ? [part(`${rule.id}#suggestion-${i}`, ['card', 'suggestions', i, 'when'], s.when)] : [],
       ),
     ];
     const { sources, templates } = this.cardTemplates(ctx);
@@ -119,12 +119,27 @@ export class RuleCompiler {
       requiresInotrope: rule.requiresInotrope,
       references: rule.references,
       card: rule.card,
-      properties: { name: rule.id, priority: rule.priority ?? 1, conditions, event: { type: rule.id } },
-      variants,
+      priority: rule.priority ?? 1,
+      conditions: this.compiled(conditions),
+      parts: parts.map((p) => ({ name: p.name, ...this.compiled(p.tree) })),
       uses: [...ctx.uses.values()],
       templateSources: sources,
       templates,
     };
+  }
+
+  private compiled(tree: ConditionNode): CompiledCondition {
+    return { tree, holds: compileCondition(tree, (fact, params) => this.intern(fact, params)) };
+  }
+
+  private intern(fact: string, params: unknown): FactUse {
+    const key = `${fact} ${JSON.stringify(params)}`;
+    let use = this.interned.get(key);
+    if (!use) {
+      use = { fact, params, key };
+      this.interned.set(key, use);
+    }
+    return use;
   }
 
   private error(ctx: RuleContext, at: readonly PropertyKey[], message: string): void {
@@ -159,8 +174,8 @@ export class RuleCompiler {
       }
     }
     if (!ok) return undefined;
-    const use = { fact: id, params: parsed.data };
-    ctx.uses.set(`${id} ${JSON.stringify(parsed.data)}`, use);
+    const use = this.intern(id, parsed.data);
+    ctx.uses.set(use.key, use);
     return use;
   }
 
@@ -228,8 +243,7 @@ export class RuleCompiler {
   }
 
   private operatorKnown(name: string): boolean {
-    const map = (this.operatorProbe as unknown as { operators: { get(n: string): unknown } }).operators;
-    return map.get(name) !== null;
+    return this.operator(name) !== null;
   }
 
   private value(ctx: RuleContext, at: PropertyKey[], operator: string, value: unknown, leaf: FactUse | undefined): unknown {

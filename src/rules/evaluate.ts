@@ -1,4 +1,3 @@
-import { Engine, type Almanac } from 'json-rules-engine';
 import type { Hook } from '../cds/request-schema.js';
 import type { Card } from '../cds/response-schema.js';
 import type { DataRequirement, MedicationOrder } from '../patient-data/patient-data.js';
@@ -6,9 +5,9 @@ import type { FactContext, Knowledge } from '../facts/types.js';
 import { isInotrope } from '../facts/medications.js';
 import { buildCard, indicatorOf, orderCards } from '../cards/build-card.js';
 import { formatQuantity } from '../facts/units.js';
-import type { CompiledRule, FactRegistry, FactUse } from './compile.js';
-import { customOperators } from './operators.js';
-import { pathResolver } from './path-resolver.js';
+import type { CompiledRule, FactRegistry } from './compile.js';
+import type { ConditionScope, FactUse } from './conditions.js';
+import { operatorsAt } from './operators.js';
 import type { EvaluationInput, EvaluationResult, Ruleset } from './ruleset.js';
 
 export interface RulesetParts {
@@ -24,13 +23,13 @@ export interface RulesetParts {
 type Fired = EvaluationResult['fired'][number];
 
 /**
- * The ruleset as the service runs it. json-rules-engine keeps run state on the Engine, so a shared
- * Engine loses results under concurrent calls (shared/style.md §1B): every run gets a new Engine
- * built from the precompiled rule properties, which costs well under a millisecond.
+ * The ruleset as the service runs it: rules compiled at load time (src/rules/conditions.ts), evaluated
+ * in priority order against facts computed at most once per evaluation (order facts once per order).
  */
 export function createRuleset(parts: RulesetParts): Ruleset {
   const byHook = new Map<Hook, CompiledRule[]>();
-  for (const rule of parts.rules) {
+  // Stable: equal priorities keep their order in the rule files.
+  for (const rule of [...parts.rules].sort((a, b) => b.priority - a.priority)) {
     for (const hook of rule.hooks) byHook.set(hook, [...(byHook.get(hook) ?? []), rule]);
   }
   const { knowledge, facts } = parts;
@@ -39,44 +38,37 @@ export function createRuleset(parts: RulesetParts): Ruleset {
   );
   const tableValues = Object.fromEntries([...knowledge.tables.values()].map((t) => [t.name, { ...t, display: t.name }]));
 
-  async function run(rules: readonly CompiledRule[], input: EvaluationInput, subject: MedicationOrder | undefined, memo: Map<string, unknown>) {
-    const engine = new Engine(
-      rules.flatMap((r) => [r.properties, ...r.variants]),
-      { allowUndefinedFacts: false, pathResolver },
-    );
-    for (const op of customOperators(knowledge, input.now)) engine.addOperator(op);
-    const ctx: FactContext = { data: input.data, now: input.now, knowledge, ...(subject && { subject }) };
-    const runMemo = new Map<string, unknown>();
-    for (const id of new Set(rules.flatMap((r) => r.uses.map((u) => u.fact)))) {
-      const def = facts[id]!;
-      // Facts that do not depend on the subject order are shared by every run of one evaluation. Values
-      // are memoised here, so json-rules-engine's own fact cache (it hashes every params object, a
-      // visible cost in the CPU profile) is off.
-      const cache = def.scope === 'order' ? runMemo : memo;
-      engine.addFact(
-        id,
-        (params) => {
-          const key = `${id} ${JSON.stringify(params)}`;
-          if (!cache.has(key)) cache.set(key, def.compute(params, ctx));
-          return cache.get(key);
-        },
-        { cache: false },
-      );
-    }
-    const { results, almanac } = await engine.run();
-    const byId = new Map(rules.map((r) => [r.id, r]));
-    // Variants (`<id>#escalate`, `<id>#suggestion-<i>`) only say which optional parts of a fired rule's card hold.
-    const holds = new Set(results.filter((r) => !byId.has(r.name)).map((r) => r.name));
-    const fired = results.filter((r) => byId.has(r.name)).map((r) => byId.get(r.name)!);
-    return Promise.all(fired.map(async (rule) => ({ rule, subject, holds, values: await templateValues(rule, almanac) })));
+  /** Facts of one evaluation: patient facts shared by every subject order, order facts per order. */
+  function scopeFor(ctx: FactContext, shared: Map<string, unknown>, operator: ConditionScope['operator']): ConditionScope {
+    const own = new Map<string, unknown>();
+    return {
+      operator,
+      fact(use: FactUse) {
+        const def = facts[use.fact]!;
+        const memo = def.scope === 'order' ? own : shared;
+        if (memo.has(use.key)) return memo.get(use.key);
+        const value = def.compute(use.params, ctx);
+        memo.set(use.key, value);
+        return value;
+      },
+    };
   }
 
-  async function templateValues(rule: CompiledRule, almanac: Almanac): Promise<Map<string, unknown>> {
+  function run(rules: readonly CompiledRule[], scope: ConditionScope, subject: MedicationOrder | undefined) {
+    return rules
+      .filter((rule) => rule.conditions.holds(scope))
+      .map((rule) => {
+        const holds = new Set(rule.parts.filter((p) => p.holds(scope)).map((p) => p.name));
+        return { rule, subject, holds, values: templateValues(rule, scope) };
+      });
+  }
+
+  function templateValues(rule: CompiledRule, scope: ConditionScope): Map<string, unknown> {
     const values = new Map<string, unknown>();
     for (const [name, source] of rule.templateSources) {
       if (source.kind === 'threshold') values.set(name, thresholdValues);
       else if (source.kind === 'table') values.set(name, tableValues);
-      else values.set(name, await factValue(almanac, source.use));
+      else values.set(name, scope.fact(source.use));
     }
     return values;
   }
@@ -95,14 +87,17 @@ export function createRuleset(parts: RulesetParts): Ruleset {
       );
       const patientRules = rules.filter((r) => r.scope === 'patient');
       const orderRules = rules.filter((r) => r.scope === 'order');
-      const memo = new Map<string, unknown>();
-      const runs = await Promise.all([
-        ...(patientRules.length > 0 ? [run(patientRules, input, undefined, memo)] : []),
-        ...(orderRules.length > 0 ? subjects.map((s) => run(orderRules, input, s, memo)) : []),
-      ]);
+      const shared = new Map<string, unknown>();
+      const lookup = operatorsAt(knowledge, input.now);
+      const operator = (name: string) => lookup(name)!; // the compiler refused unknown operators
+      const base: FactContext = { data: input.data, now: input.now, knowledge };
+      const runs = [
+        ...run(patientRules, scopeFor(base, shared, operator), undefined),
+        ...(orderRules.length > 0 ? subjects.flatMap((s) => run(orderRules, scopeFor({ ...base, subject: s }, shared, operator), s)) : []),
+      ];
       const cards: Card[] = [];
       const fired: Fired[] = [];
-      for (const { rule, subject, values, holds } of runs.flat()) {
+      for (const { rule, subject, values, holds } of runs) {
         fired.push({ id: rule.id, version: rule.version, status: rule.status, category: rule.category, indicator: indicatorOf(rule, holds) });
         if (rule.status === 'active') {
           cards.push(buildCard({ rule, values, subject, holds, settings: knowledge.settings, rulesetVersion: parts.version, uuid: input.uuid }));
@@ -111,8 +106,4 @@ export function createRuleset(parts: RulesetParts): Ruleset {
       return { cards: orderCards(cards), fired };
     },
   };
-}
-
-function factValue(almanac: Almanac, use: FactUse): Promise<unknown> {
-  return almanac.factValue(use.fact, use.params as Record<string, unknown>);
 }

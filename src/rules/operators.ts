@@ -1,4 +1,4 @@
-import { Operator } from 'json-rules-engine';
+import { Engine, Operator } from 'json-rules-engine';
 import type { Knowledge } from '../facts/types.js';
 import { durationMs } from '../facts/params.js';
 import { inValueSet } from '../facts/value-sets.js';
@@ -39,4 +39,22 @@ export function customOperators(knowledge: Knowledge, now: Date): Operator[] {
 function isPresent(value: unknown): boolean {
   if (value === null || value === undefined) return false;
   return !Array.isArray(value) || value.length > 0;
+}
+
+/**
+ * Looks operators up by the name a condition gives, decorators included (`not:someFact:equal`), as
+ * json-rules-engine's own operator map does; null for a name it does not know. One per evaluation time.
+ */
+export function operatorsAt(knowledge: Knowledge, now: Date): (name: string) => Comparison | null {
+  const engine = new Engine();
+  for (const op of customOperators(knowledge, now)) engine.addOperator(op);
+  // The map and Operator#evaluate (the fact-value validator, then the comparison) are not in the typed
+  // API, but they are where json-rules-engine builds decorated operators and applies its validators.
+  const map = (engine as unknown as { operators: { get(name: string): Comparison | null } }).operators;
+  return (name) => map.get(name);
+}
+
+/** An operator as conditions apply it: json-rules-engine's Operator. */
+export interface Comparison {
+  evaluate(factValue: unknown, value: unknown): boolean;
 }
