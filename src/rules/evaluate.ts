@@ -8,7 +8,7 @@ import { formatQuantity } from '../facts/units.js';
 import type { CompiledRule, FactRegistry } from './compile.js';
 import type { ConditionScope, FactUse } from './conditions.js';
 import { operatorsAt } from './operators.js';
-import type { EvaluationInput, EvaluationResult, Ruleset } from './ruleset.js';
+import type { EvaluationResult, Ruleset } from './ruleset.js';
 
 export interface RulesetParts {
   version: string;
