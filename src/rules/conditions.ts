@@ -1,5 +1,5 @@
 import type { ConditionNode } from './file-schemas.js';
-import { pathResolver } from './path-resolver.js';
+import { compilePath } from './path-resolver.js';
 import type { Comparison } from './operators.js';
 
 /** A fact with validated params, as a condition or template reads it. */
@@ -61,9 +61,10 @@ export function compileCondition(node: ConditionNode, useOf: (fact: string, para
 /** json-rules-engine's Almanac.factValue: a path applies to object values only; other values pass as they are. */
 function reader(use: FactUse, path: string | undefined): (scope: ConditionScope) => unknown {
   if (!path) return (scope) => scope.fact(use);
+  const resolve = compilePath(path);
   return (scope) => {
     const value = scope.fact(use);
-    return value !== null && typeof value === 'object' ? pathResolver(value, path) : value;
+    return value !== null && typeof value === 'object' ? resolve(value) : value;
   };
 }
 

@@ -6,32 +6,34 @@ const SEGMENT = /\.([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]/g;
 const EQUALS_FILTER = /^\$((?:\.[A-Za-z_][A-Za-z0-9_-]*)*)\[\?\(@\.([A-Za-z_]\w*) == '[^'\\]*'(?: \|\| @\.\2 == '[^'\\]*')*\)\]$/;
 
 /**
- * json-rules-engine's condition `path` resolver. Rule paths are almost all plain property chains
+ * A condition's `path`, compiled once at load time into a function giving JSONPath's answer (what
+ * json-rules-engine's default resolver gives). Rule paths are almost all plain property chains
  * (`$.value`, `$.rate.value`, `$[0]`) or a list filtered on one property (`$[?(@.key == 'conditions')]`);
- * answering those directly gives JSONPath's answer without its cost, which profiling showed as the
- * largest single item of a hook call (docs/performance.md). Anything else goes to JSONPath, as
- * json-rules-engine does by default.
+ * answering those directly avoids JSONPath's cost, which profiling showed as the largest single item
+ * of a hook call (docs/performance.md). Anything else goes to JSONPath.
  */
-export function pathResolver(value: unknown, path: string): unknown {
-  // JSONPath answers nothing for a falsy document (null, 0, '', false).
-  if (!value) return undefined;
-  if (SIMPLE_PATH.test(path)) return walk(value, [...path.matchAll(SEGMENT)].map((m) => m[1] ?? m[2]!));
-  const filter = EQUALS_FILTER.exec(path);
-  if (filter) {
-    const list = walk(value, filter[1]!.split('.').slice(1));
-    // Only lists of values a filter can read; JSONPath itself throws on a null entry and filters objects by their values.
-    if (Array.isArray(list) && list.every((item) => item !== null && item !== undefined)) {
-      const key = filter[2]!;
-      const wanted = [...path.matchAll(/== '([^'\\]*)'/g)].map((m) => m[1]!);
-      // Loose equality, as the filter expression itself compares (`1 == '1'`).
-      const matches = list.filter((item) => wanted.some((w) => (item as Record<string, unknown>)[key] == w));
-      return matches.length > 0 ? matches : undefined;
-    }
+export function compilePath(path: string): (value: unknown) => unknown {
+  if (SIMPLE_PATH.test(path)) {
+    const keys = [...path.matchAll(SEGMENT)].map((m) => m[1] ?? m[2]!);
+    return (value) => walk(value, keys);
   }
-  return JSONPath({ path, json: value as object, wrap: false });
+  const filter = EQUALS_FILTER.exec(path);
+  const json = (value: unknown) => (value ? JSONPath({ path, json: value as object, wrap: false }) : undefined);
+  if (!filter) return json;
+  const chain = filter[1]!.split('.').slice(1);
+  const key = filter[2]!;
+  const wanted = [...path.matchAll(/== '([^'\\]*)'/g)].map((m) => m[1]!);
+  return (value) => {
+    const list = walk(value, chain);
+    // Only lists of values a filter can read; JSONPath itself throws on a null entry and filters objects by their values.
+    if (!Array.isArray(list) || list.some((item) => item === null || item === undefined)) return json(value);
+    // Loose equality, as the filter expression itself compares (`1 == '1'`).
+    const matches = list.filter((item) => wanted.some((w) => (item as Record<string, unknown>)[key] == w));
+    return matches.length > 0 ? matches : undefined;
+  };
 }
 
-/** Own properties only, of any truthy value (a string's `length` too), as JSONPath reads them. */
+/** Own properties only, of any truthy value (a string's `length` too), as JSONPath reads them; nothing for a falsy document. */
 function walk(value: unknown, keys: readonly string[]): unknown {
   let current = value;
   for (const key of keys) {

@@ -5,7 +5,6 @@ import type { Knowledge } from '../../src/facts/types.js';
 import type { ConditionNode } from '../../src/rules/file-schemas.js';
 import { compileCondition, type FactUse } from '../../src/rules/conditions.js';
 import { customOperators, operatorsAt } from '../../src/rules/operators.js';
-import { pathResolver } from '../../src/rules/path-resolver.js';
 
 /**
  * Compiled conditions must answer as json-rules-engine answers for the same tree: the rule files are
@@ -75,7 +74,7 @@ const { tree } = fc.letrec<{ tree: ConditionNode }>((tie) => ({
 /** json-rules-engine's answer; undefined when it throws (an operator applied to a value it cannot take). */
 async function engineAnswer(condition: ConditionNode, facts: Record<string, unknown>): Promise<boolean | undefined> {
   const top = (condition.all || condition.any || condition.not ? condition : { all: [condition] }) as TopLevelCondition;
-  const engine = new Engine([{ conditions: top, event: { type: 'hit' } }], { allowUndefinedFacts: false, pathResolver });
+  const engine = new Engine([{ conditions: top, event: { type: 'hit' } }], { allowUndefinedFacts: false });
   for (const op of customOperators(knowledge, NOW)) engine.addOperator(op);
   for (const id of FACT_IDS) engine.addFact(id, () => facts[id]);
   try {
