@@ -1,10 +1,11 @@
 import { isUnder, type BaseUrl } from './allowlist.js';
 import { isFhirObject, type FhirObject } from './fhir-payload.js';
+import type { HttpGet } from './http-get.js';
 import type { DataGap } from './patient-data.js';
 
 /**
- * GETs against the EHR's FHIR server on behalf of one hook call. Plain `fetch` rather than
- * MedplumClient: we need every request bounded by the hook's budget (AbortSignal), exactly one retry
+ * GETs against the EHR's FHIR server on behalf of one hook call. A plain HTTP GET rather than
+ * MedplumClient: we need every request bounded by the hook's budget, exactly one retry
  * and only on 429/503, and redirects handled by hand so the token never leaves the allowlisted base
  * (MedplumClient retries 5xx on its own schedule and lets fetch follow redirects).
  */
@@ -22,7 +23,7 @@ export interface FhirClientOptions {
   base: BaseUrl;
   /** `fhirAuthorization.access_token`; absent for an open server (cds-hooks.md §4 A5). */
   accessToken?: string;
-  fetch: typeof fetch;
+  get: HttpGet;
   /** Monotonic milliseconds. */
   clock: () => number;
   /** Clock value by which every request of this hook call must be done. */
@@ -55,11 +56,9 @@ export class FhirClient {
       if (remaining <= 0) return { ok: false, failure: { reason: 'timeout', why: 'the time allowed for the FHIR server ran out' }, requests };
       requests++;
       try {
-        const signal = AbortSignal.timeout(Math.ceil(Math.min(this.options.requestTimeoutMs, remaining)));
-        const res = await this.options.fetch(url, { method: 'GET', headers: this.headers(), redirect: 'manual', signal });
+        const res = await this.options.get(url, { headers: this.headers(), timeoutMs: Math.ceil(Math.min(this.options.requestTimeoutMs, remaining)) });
         if (res.status >= 300 && res.status < 400) {
-          await discard(res);
-          const location = res.headers.get('location');
+          const location = res.header('location');
           const next: URL | undefined = location ? safeUrl(location, url) : undefined;
           if (!next || !isUnder(next, this.options.base) || redirects >= MAX_REDIRECTS) {
             return { ok: false, failure: { reason: 'fetch-failed', why: 'the FHIR server redirected to another address, not followed', status: res.status }, requests };
@@ -69,8 +68,7 @@ export class FhirClient {
           continue;
         }
         if ((res.status === 429 || res.status === 503) && !retried) {
-          const wait = retryAfterMs(res.headers.get('retry-after'));
-          await discard(res);
+          const wait = retryAfterMs(res.header('retry-after'));
           if (wait !== undefined && wait + MIN_RETRY_WINDOW_MS < this.remaining()) {
             retried = true;
             if (wait > 0) await sleep(wait);
@@ -78,14 +76,12 @@ export class FhirClient {
           }
           return { ok: false, failure: statusFailure(res.status), requests };
         }
-        if (!res.ok) {
-          await discard(res);
+        if (res.status < 200 || res.status >= 300) {
           return { ok: false, failure: statusFailure(res.status), requests };
         }
-        const text = await res.text();
         let body: unknown;
         try {
-          body = JSON.parse(text);
+          body = JSON.parse(res.body);
         } catch {
           return { ok: false, failure: { reason: 'invalid-response', why: "the FHIR server's answer was not JSON", status: res.status }, requests };
         }
@@ -95,7 +91,7 @@ export class FhirClient {
         return { ok: true, body, requests };
       } catch (err) {
         const name = err instanceof Error ? err.name : '';
-        if (name === 'TimeoutError' || name === 'AbortError') {
+        if (name === 'TimeoutError') {
           return { ok: false, failure: { reason: 'timeout', why: 'the FHIR server did not answer in time' }, requests };
         }
         return { ok: false, failure: { reason: 'fetch-failed', why: 'the FHIR server could not be reached' }, requests };
@@ -125,8 +121,8 @@ function statusFailure(status: number): Failure {
 }
 
 /** Retry-After as milliseconds from now (seconds or an HTTP date); 0 when absent; undefined when unreadable. */
-function retryAfterMs(header: string | null): number | undefined {
-  if (header === null || header.trim() === '') return 0;
+function retryAfterMs(header: string | undefined): number | undefined {
+  if (header === undefined || header.trim() === '') return 0;
   if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
   const date = Date.parse(header);
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
@@ -139,11 +135,6 @@ function safeUrl(raw: string, base?: URL): URL | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Releases a response body we will not read, so the connection is not held open. */
-async function discard(res: Response): Promise<void> {
-  await res.body?.cancel().catch(() => undefined);
 }
 
 function sleep(ms: number): Promise<void> {

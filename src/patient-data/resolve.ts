@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { HookRequest } from '../cds/request-schema.js';
 import { isAllowed, parseBaseUrl } from './allowlist.js';
 import { FhirClient } from './fhir-client.js';
-import { httpFetch } from './http-fetch.js';
+import { httpGet, type HttpGet } from './http-get.js';
 import { dataGap } from './gaps.js';
 import { classifyPayload, type FhirObject, type Payload } from './fhir-payload.js';
 import { MedicationResolver } from './medications.js';
@@ -29,8 +29,8 @@ export interface DataOptions {
   maxPages: number;
   /** Resources kept per search key. */
   maxResources: number;
-  /** HTTP client; defaults to httpFetch (node:http keep-alive: cheaper than the global fetch). */
-  fetch?: typeof fetch;
+  /** HTTP GET; defaults to httpGet (node:http keep-alive). */
+  httpGet?: HttpGet;
   /** Receives one line per key and per gap: key names, resource types, statuses, durations only. */
   logger?: Pick<Logger, 'debug' | 'warn'>;
   /** Monotonic milliseconds for the budget and durations; defaults to performance.now. */
@@ -111,7 +111,7 @@ export async function resolvePatientData(
     ? new FhirClient({
         base: parseBaseUrl(request.fhirServer!)!,
         ...(request.fhirAuthorization && { accessToken: request.fhirAuthorization.access_token }),
-        fetch: options.fetch ?? httpFetch,
+        get: options.httpGet ?? httpGet,
         clock,
         deadline,
         requestTimeoutMs: options.requestTimeoutMs,

@@ -1,0 +1,79 @@
+import http from 'node:http';
+import https from 'node:https';
+
+/**
+ * The one HTTP operation the FHIR client needs: a GET with headers and a time limit, answering the
+ * status, the headers and the body as text, over node:http keep-alive agents. Deliberately not
+ * `fetch`: a hook call sends a dozen or more searches at once, and fetch's machinery (Response,
+ * Headers, WHATWG body streams, an AbortSignal per request) costs several times the CPU of the
+ * exchange itself, which the clinician waits for (docs/performance.md). Redirects are never
+ * followed here: the caller decides, so the token never leaves its server.
+ */
+
+export interface HttpAnswer {
+  status: number;
+  /** A response header by lower-case name (the first value when repeated). */
+  header(name: string): string | undefined;
+  body: string;
+}
+
+export interface HttpGetOptions {
+  headers: Readonly<Record<string, string>>;
+  /** The whole exchange (connect, headers, body) must end within this; else it is cut and rejects with a TimeoutError. */
+  timeoutMs: number;
+}
+
+export type HttpGet = (url: URL, options: HttpGetOptions) => Promise<HttpAnswer>;
+
+// No maxSockets: the default (Infinity) lets every search of every concurrent hook call go out at
+// once; a connection limit would queue them behind each other and add whole round trips.
+const agents = {
+  'http:': new http.Agent({ keepAlive: true }),
+  'https:': new https.Agent({ keepAlive: true }),
+};
+
+export class HttpTimeoutError extends Error {
+  override name = 'TimeoutError';
+}
+
+export const httpGet: HttpGet = (url, { headers, timeoutMs }) =>
+  new Promise<HttpAnswer>((resolve, reject) => {
+    const transport = url.protocol === 'https:' ? https : url.protocol === 'http:' ? http : undefined;
+    if (!transport) {
+      reject(new TypeError(`unsupported protocol ${url.protocol}`));
+      return;
+    }
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    const fail = (err: unknown) => {
+      clearTimeout(timer);
+      reject(timedOut ? new HttpTimeoutError('the request timed out') : err);
+    };
+    const req = transport.request(url, { method: 'GET', headers, agent: agents[url.protocol as keyof typeof agents] }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('error', fail);
+      res.on('close', () => {
+        if (!res.complete) fail(new Error('the response ended early'));
+      });
+      res.on('end', () => {
+        clearTimeout(timer);
+        const responseHeaders = res.headers;
+        resolve({
+          status: res.statusCode ?? 502,
+          header: (name) => {
+            const value = responseHeaders[name];
+            return Array.isArray(value) ? value[0] : value;
+          },
+          body,
+        });
+      });
+    });
+    timer = setTimeout(() => {
+      timedOut = true;
+      req.destroy(new HttpTimeoutError('the request timed out'));
+    }, timeoutMs);
+    req.on('error', fail);
+    req.end();
+  });

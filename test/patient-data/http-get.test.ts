@@ -1,0 +1,97 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpGet } from '../../src/patient-data/http-get.js';
+
+/** A real server on loopback: the client is tested against real sockets, not an interceptor. */
+let server: http.Server;
+let base = '';
+const sockets = new Set<unknown>();
+/** Requests of /held/* waiting for an answer; all are answered once `release` of them are waiting. */
+const held: http.ServerResponse[] = [];
+let release = Infinity;
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    sockets.add(req.socket);
+    if (req.url === '/redirect') {
+      res.writeHead(302, { location: '/elsewhere' }).end();
+    } else if (req.url === '/stall') {
+      res.writeHead(200, { 'content-type': 'application/fhir+json' });
+      res.write('{"resourceType":');
+    } else if (req.url === '/silent') {
+      // Never answers at all.
+    } else if (req.url?.startsWith('/held/')) {
+      held.push(res);
+      if (held.length >= release) for (const r of held.splice(0)) r.end('{"resourceType":"Bundle"}');
+    } else {
+      res.writeHead(200, { 'content-type': 'application/fhir+json', 'x-seen-auth': req.headers.authorization ?? '' });
+      res.end(JSON.stringify({ resourceType: 'Patient', id: 'p1', name: [{ text: 'Zoë Ærøskøbing' }], accept: req.headers.accept }));
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+const get = (path: string, timeoutMs = 2_000, headers: Record<string, string> = {}) => httpGet(new URL(`${base}${path}`), { headers, timeoutMs });
+
+describe('httpGet', () => {
+  it('GETs with the given headers and answers status, headers and the body as text', async () => {
+    const res = await get('/Patient/p1', 2_000, { accept: 'application/fhir+json', authorization: 'Bearer t' });
+    expect(res.status).toBe(200);
+    expect(res.header('x-seen-auth')).toBe('Bearer t');
+    expect(res.header('content-type')).toBe('application/fhir+json');
+    expect(res.header('x-absent')).toBeUndefined();
+    expect(JSON.parse(res.body)).toEqual({ resourceType: 'Patient', id: 'p1', name: [{ text: 'Zoë Ærøskøbing' }], accept: 'application/fhir+json' });
+  });
+
+  it('does not follow redirects (the caller decides, so a token never leaves its server)', async () => {
+    const res = await get('/redirect');
+    expect(res.status).toBe(302);
+    expect(res.header('location')).toBe('/elsewhere');
+  });
+
+  it('keeps connections alive between requests', async () => {
+    sockets.clear();
+    for (let i = 0; i < 5; i++) await get('/Patient/p1');
+    expect(sockets.size).toBe(1);
+  });
+
+  it('sends many requests at once without queueing them behind a connection limit', async () => {
+    // The server answers none until all 60 are waiting (a hook call sends ~18 searches, ten calls at
+    // once send 180): a client that held some back for a free connection would never see an answer.
+    release = 60;
+    try {
+      const answers = await Promise.all(Array.from({ length: 60 }, (_v, i) => get(`/held/${i}`, 5_000)));
+      expect(answers.every((a) => a.status === 200)).toBe(true);
+    } finally {
+      release = Infinity;
+    }
+  });
+
+  it('rejects with a TimeoutError when the time runs out mid-body', async () => {
+    const started = performance.now();
+    await expect(get('/stall', 100)).rejects.toMatchObject({ name: 'TimeoutError' });
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
+  it('rejects with a TimeoutError when no answer starts in time', async () => {
+    await expect(get('/silent', 100)).rejects.toMatchObject({ name: 'TimeoutError' });
+  });
+
+  it('rejects when nothing listens', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    await expect(httpGet(new URL(`http://127.0.0.1:${port}/x`), { headers: {}, timeoutMs: 2_000 })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
+  it('rejects other protocols', async () => {
+    await expect(httpGet(new URL('ftp://127.0.0.1/x'), { headers: {}, timeoutMs: 2_000 })).rejects.toThrow(/unsupported protocol/);
+  });
+});
