@@ -44,32 +44,39 @@ export const httpGet: HttpGet = (url, { headers, timeoutMs }) =>
       return;
     }
     let timedOut = false;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: NodeJS.Timeout | undefined = undefined;
     const fail = (err: unknown) => {
       clearTimeout(timer);
       reject(timedOut ? new HttpTimeoutError('the request timed out') : err);
     };
-    const req = transport.request(url, { method: 'GET', headers, agent: agents[url.protocol as keyof typeof agents] }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('error', fail);
-      res.on('close', () => {
-        if (!res.complete) fail(new Error('the response ended early'));
-      });
-      res.on('end', () => {
-        clearTimeout(timer);
-        const responseHeaders = res.headers;
-        resolve({
-          status: res.statusCode ?? 502,
-          header: (name) => {
-            const value = responseHeaders[name];
-            return Array.isArray(value) ? value[0] : value;
-          },
-          body,
+    let req: http.ClientRequest;
+    try {
+      req = transport.request(url, { method: 'GET', headers, agent: agents[url.protocol as keyof typeof agents] }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('error', fail);
+        res.on('close', () => {
+          if (!res.complete) fail(new Error('the response ended early'));
+        });
+        res.on('end', () => {
+          clearTimeout(timer);
+          const responseHeaders = res.headers;
+          resolve({
+            status: res.statusCode ?? 502,
+            header: (name) => {
+              const value = responseHeaders[name];
+              return Array.isArray(value) ? value[0] : value;
+            },
+            body,
+          });
         });
       });
-    });
+    } catch (err) {
+      // A header value node:http refuses (a control character in a token): nothing was sent.
+      reject(err);
+      return;
+    }
     timer = setTimeout(() => {
       timedOut = true;
       req.destroy(new HttpTimeoutError('the request timed out'));

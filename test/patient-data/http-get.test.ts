@@ -91,6 +91,12 @@ describe('httpGet', () => {
     await expect(httpGet(new URL(`http://127.0.0.1:${port}/x`), { headers: {}, timeoutMs: 2_000 })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 
+  it('rejects a header value node:http refuses, and leaves no timer behind', async () => {
+    await expect(get('/Patient/p1', 50, { authorization: 'Bearer a\nb' })).rejects.toMatchObject({ code: 'ERR_INVALID_CHAR' });
+    // A timer left running would destroy a request that was never made, after the test ended.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  });
+
   it('rejects other protocols', async () => {
     await expect(httpGet(new URL('ftp://127.0.0.1/x'), { headers: {}, timeoutMs: 2_000 })).rejects.toThrow(/unsupported protocol/);
   });
