@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ObservationValue } from '../patient-data/patient-data.js';
+import type { ObservationValue, PatientData } from '../patient-data/patient-data.js';
 import { durationMs, durationSchema, nameSchema, ucumSchema } from './params.js';
 import { observationRequirement } from './requirements.js';
 import type { FactContext, FactDefinition, ValueSet } from './types.js';
@@ -37,21 +37,41 @@ export function latestValue(ctx: FactContext, valueSetName: string, options: Lat
   if (!valueSet) return null;
   const maxAgeMs = options.maxAge === undefined ? null : durationMs(options.maxAge);
   const conversion = conversionOptions(valueSet);
-  const candidates: { entry: ObservationValue; time: number }[] = [];
-  for (const key of valueSet.codes.keys()) {
-    for (const entry of ctx.data.observationsByCode.get(key) ?? []) {
-      const time = timeOf(entry.effective);
-      if (time !== null) candidates.push({ entry, time });
-    }
-  }
-  candidates.sort((a, b) => b.time - a.time);
-  for (const { entry, time } of candidates) {
+  for (const { entry, time } of newestFirst(ctx.data, valueSet)) {
     if (maxAgeMs !== null && ctx.now.getTime() - time > maxAgeMs) break;
     if (UNUSABLE_STATUS.has(entry.observation?.status ?? '')) continue;
     const value = usableValue(entry, options.unit, conversion);
     if (value) return value;
   }
   return null;
+}
+
+type Candidate = { entry: ObservationValue; time: number };
+
+// Several facts read the same value set (with other units, ages or thresholds) in one evaluation; the
+// dated, sorted list depends only on the patient's data, so it is made once per PatientData.
+const sorted = new WeakMap<PatientData, Map<string, readonly Candidate[]>>();
+
+/** The value set's dated observations, newest first. */
+function newestFirst(data: PatientData, valueSet: ValueSet): readonly Candidate[] {
+  let byValueSet = sorted.get(data);
+  if (!byValueSet) {
+    byValueSet = new Map();
+    sorted.set(data, byValueSet);
+  }
+  let candidates = byValueSet.get(valueSet.name);
+  if (!candidates) {
+    const list: Candidate[] = [];
+    for (const key of valueSet.codes.keys()) {
+      for (const entry of data.observationsByCode.get(key) ?? []) {
+        const time = timeOf(entry.effective);
+        if (time !== null) list.push({ entry, time });
+      }
+    }
+    candidates = list.sort((a, b) => b.time - a.time);
+    byValueSet.set(valueSet.name, candidates);
+  }
+  return candidates;
 }
 
 /** UCUM units without dimension: `1` or an annotation alone (`{score}`). */
