@@ -13,21 +13,23 @@ import type {
  * Lenient shapes of the fields the facts read, per resource type. Prefetch and FHIR-server data is
  * checked only for being a resource at the edge; each resource is parsed with these before it enters
  * PatientData, so a wrong shape (a `coding` that is an object, a value that is a string) is skipped
- * and reported instead of crashing a fact. Unknown fields pass through untouched.
+ * and reported instead of crashing a fact. Unknown fields pass through untouched: only the check's
+ * verdict is used and the original object kept (readResource), so the schemas are plain `z.object`s,
+ * which do not copy every unknown field the way `looseObject` does (about half the check's cost).
  */
 
-const coding = z.looseObject({ system: z.string().optional(), code: z.string().optional(), display: z.string().optional() });
-const codeableConcept = z.looseObject({ coding: z.array(coding).optional(), text: z.string().optional() });
-const quantity = z.looseObject({
+const coding = z.object({ system: z.string().optional(), code: z.string().optional(), display: z.string().optional() });
+const codeableConcept = z.object({ coding: z.array(coding).optional(), text: z.string().optional() });
+const quantity = z.object({
   value: z.number().optional(),
   comparator: z.string().optional(),
   unit: z.string().optional(),
   system: z.string().optional(),
   code: z.string().optional(),
 });
-const ratio = z.looseObject({ numerator: quantity.optional(), denominator: quantity.optional() });
-const period = z.looseObject({ start: z.string().optional(), end: z.string().optional() });
-const reference = z.looseObject({ reference: z.string().optional(), display: z.string().optional() });
+const ratio = z.object({ numerator: quantity.optional(), denominator: quantity.optional() });
+const period = z.object({ start: z.string().optional(), end: z.string().optional() });
+const reference = z.object({ reference: z.string().optional(), display: z.string().optional() });
 const id = z.string().optional();
 
 const observationValue = {
@@ -36,13 +38,13 @@ const observationValue = {
   valueInteger: z.number().int().optional(),
 };
 
-const observation = z.looseObject({
+const observation = z.object({
   resourceType: z.literal('Observation'),
   id,
   status: z.string().optional(),
   code: codeableConcept,
   ...observationValue,
-  component: z.array(z.looseObject({ code: codeableConcept, ...observationValue })).optional(),
+  component: z.array(z.object({ code: codeableConcept, ...observationValue })).optional(),
   effectiveDateTime: z.string().optional(),
   effectivePeriod: period.optional(),
   effectiveInstant: z.string().optional(),
@@ -54,7 +56,7 @@ const clinicalStatuses = {
   verificationStatus: codeableConcept.optional(),
 };
 
-const condition = z.looseObject({
+const condition = z.object({
   resourceType: z.literal('Condition'),
   id,
   code: codeableConcept.optional(),
@@ -65,15 +67,15 @@ const condition = z.looseObject({
   recordedDate: z.string().optional(),
 });
 
-const allergyIntolerance = z.looseObject({
+const allergyIntolerance = z.object({
   resourceType: z.literal('AllergyIntolerance'),
   id,
   code: codeableConcept.optional(),
   ...clinicalStatuses,
-  reaction: z.array(z.looseObject({ substance: codeableConcept.optional() })).optional(),
+  reaction: z.array(z.object({ substance: codeableConcept.optional() })).optional(),
 });
 
-const serviceRequest = z.looseObject({
+const serviceRequest = z.object({
   resourceType: z.literal('ServiceRequest'),
   id,
   status: z.string().optional(),
@@ -82,27 +84,27 @@ const serviceRequest = z.looseObject({
   authoredOn: z.string().optional(),
 });
 
-const medicationRequest = z.looseObject({
+const medicationRequest = z.object({
   resourceType: z.literal('MedicationRequest'),
   id,
   status: z.string().optional(),
   intent: z.string().optional(),
   medicationCodeableConcept: codeableConcept.optional(),
   medicationReference: reference.optional(),
-  contained: z.array(z.looseObject({ resourceType: z.string(), id })).optional(),
+  contained: z.array(z.object({ resourceType: z.string(), id })).optional(),
   authoredOn: z.string().optional(),
   dosageInstruction: z
     .array(
-      z.looseObject({
+      z.object({
         route: codeableConcept.optional(),
         timing: z
           .looseObject({
-            repeat: z.looseObject({ boundsDuration: quantity.optional(), boundsPeriod: period.optional() }).optional(),
+            repeat: z.object({ boundsDuration: quantity.optional(), boundsPeriod: period.optional() }).optional(),
           })
           .optional(),
         doseAndRate: z
           .array(
-            z.looseObject({
+            z.object({
               doseQuantity: quantity.optional(),
               rateQuantity: quantity.optional(),
               rateRatio: ratio.optional(),
@@ -114,14 +116,14 @@ const medicationRequest = z.looseObject({
     .optional(),
 });
 
-const medication = z.looseObject({
+const medication = z.object({
   resourceType: z.literal('Medication'),
   id,
   code: codeableConcept.optional(),
   form: codeableConcept.optional(),
   ingredient: z
     .array(
-      z.looseObject({
+      z.object({
         itemCodeableConcept: codeableConcept.optional(),
         itemReference: reference.optional(),
         strength: ratio.optional(),
@@ -130,7 +132,7 @@ const medication = z.looseObject({
     .optional(),
 });
 
-const patient = z.looseObject({
+const patient = z.object({
   resourceType: z.literal('Patient'),
   id,
   gender: z.string().optional(),

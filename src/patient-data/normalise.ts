@@ -50,24 +50,23 @@ export function buildPatientData(input: NormaliseInput): { data: Omit<PatientDat
   const patient = patients.find((p) => p.id === input.request.context.patientId) ?? patients[0];
 
   const observationsByCode = new Map<string, ObservationValue[]>();
+  // Each value's time as a number, parsed once, for the newest-first sort.
+  const times = new Map<ObservationValue, number>();
   const undated = new Map<DataRequirement, number>();
   for (const { resource, requirement } of ofType('Observation')) {
     if (UNUSABLE_OBSERVATION.has(resource.status ?? '')) continue;
-    const effective = effectiveTime(resource);
-    if (effective === undefined) {
+    const at = effectiveAt(resource);
+    if (at === undefined) {
       undated.set(requirement, (undated.get(requirement) ?? 0) + 1);
       continue;
     }
-    for (const value of observationValues(resource, effective)) {
-      const list = observationsByCode.get(value.code) ?? [];
-      list.push(value);
-      observationsByCode.set(value.code, list);
-    }
+    addValues(observationsByCode, times, resource, resource, at, false);
+    for (const component of resource.component ?? []) addValues(observationsByCode, times, resource, component, at, true);
   }
   for (const [requirement, count] of undated) gaps.push(malformedGap(requirement, count, 'no date'));
-  for (const [code, list] of observationsByCode) {
-    const timed = list.map((v) => ({ t: Date.parse(v.effective), v }));
-    observationsByCode.set(code, timed.sort((a, b) => b.t - a.t).map(({ v }) => v));
+  for (const list of observationsByCode.values()) {
+    // Searches arrive newest first (`_sort=-date`): sort only when they did not.
+    if (!isNewestFirst(list, times)) list.sort((a, b) => times.get(b)! - times.get(a)!);
   }
 
   const medicationOrders = [
@@ -178,30 +177,47 @@ function malformedGap(owner: Owner | DataRequirement, count: number, why = 'malf
   return dataGap(owner, 'malformed-resource', `${count === 1 ? '1 record' : `${count} records`} left out: ${why}`);
 }
 
-/** effectiveDateTime, effectivePeriod (end, else start), effectiveInstant, else issued; undefined when none parses. */
-export function effectiveTime(o: Observation): string | undefined {
-  const candidates = [o.effectiveDateTime, o.effectivePeriod?.end, o.effectivePeriod?.start, o.effectiveInstant, o.issued];
-  return candidates.find((t): t is string => t !== undefined && !Number.isNaN(Date.parse(t)));
+/**
+ * When an observation was made: effectiveDateTime, effectivePeriod (end, else start), effectiveInstant,
+ * else issued, the first that parses, as given and as epoch milliseconds. Reads unchecked resources
+ * too (only strings count), so a search can be ordered before its resources are read.
+ */
+export function effectiveAt(observation: object): { effective: string; t: number } | undefined {
+  const o = observation as { effectiveDateTime?: unknown; effectivePeriod?: unknown; effectiveInstant?: unknown; issued?: unknown };
+  const period = typeof o.effectivePeriod === 'object' && o.effectivePeriod !== null ? (o.effectivePeriod as { start?: unknown; end?: unknown }) : undefined;
+  for (const candidate of [o.effectiveDateTime, period?.end, period?.start, o.effectiveInstant, o.issued]) {
+    if (typeof candidate !== 'string') continue;
+    const t = Date.parse(candidate);
+    if (!Number.isNaN(t)) return { effective: candidate, t };
+  }
+  return undefined;
 }
 
-/** One entry per coding of the observation and of each component (a component is indexed by its own code). */
-function observationValues(o: Observation, effective: string): ObservationValue[] {
-  type Valued = Pick<Observation, 'code' | 'valueQuantity' | 'valueCodeableConcept' | 'valueInteger'>;
-  const entries = ({ code, valueQuantity, valueCodeableConcept, valueInteger }: Valued, fromComponent: boolean): ObservationValue[] =>
-    (code?.coding ?? []).flatMap((c) =>
-      c.system !== undefined && c.code !== undefined
-        ? [
-            {
-              observation: o,
-              code: `${c.system}|${c.code}`,
-              ...(valueQuantity && { valueQuantity }),
-              ...(valueCodeableConcept && { valueCodeableConcept }),
-              ...(valueInteger !== undefined && { valueInteger }),
-              effective,
-              fromComponent,
-            },
-          ]
-        : [],
-    );
-  return [...entries(o, false), ...(o.component ?? []).flatMap((c) => entries(c, true))];
+type Valued = Pick<Observation, 'code' | 'valueQuantity' | 'valueCodeableConcept' | 'valueInteger'>;
+
+/** One entry per coding of the observation or of one of its components (a component is indexed by its own code). */
+function addValues(
+  byCode: Map<string, ObservationValue[]>,
+  times: Map<ObservationValue, number>,
+  observation: Observation,
+  { code, valueQuantity, valueCodeableConcept, valueInteger }: Valued,
+  at: { effective: string; t: number },
+  fromComponent: boolean,
+): void {
+  for (const c of code?.coding ?? []) {
+    if (c.system === undefined || c.code === undefined) continue;
+    const value: ObservationValue = { observation, code: `${c.system}|${c.code}`, effective: at.effective, fromComponent };
+    if (valueQuantity) value.valueQuantity = valueQuantity;
+    if (valueCodeableConcept) value.valueCodeableConcept = valueCodeableConcept;
+    if (valueInteger !== undefined) value.valueInteger = valueInteger;
+    times.set(value, at.t);
+    const list = byCode.get(value.code);
+    if (list) list.push(value);
+    else byCode.set(value.code, [value]);
+  }
+}
+
+function isNewestFirst(list: readonly ObservationValue[], times: ReadonlyMap<ObservationValue, number>): boolean {
+  for (let i = 1; i < list.length; i++) if (times.get(list[i - 1]!)! < times.get(list[i]!)!) return false;
+  return true;
 }

@@ -5,6 +5,7 @@ import { FhirClient } from './fhir-client.js';
 import { httpGet, type HttpGet } from './http-get.js';
 import { dataGap } from './gaps.js';
 import { classifyPayload, type FhirObject, type Payload } from './fhir-payload.js';
+import { keepNewest, latestCount } from './latest.js';
 import { MedicationResolver } from './medications.js';
 import { buildPatientData, DRAFT_OWNER, readActiveOrders, readDraftOrders, type KeyResources, type OrderInput } from './normalise.js';
 import type { DataGap, DataRequirement, FetchRecord, ResolvedData } from './patient-data.js';
@@ -228,7 +229,8 @@ async function withOrders(
 
 /**
  * The rest of a search: follows `Bundle.link[next]` for `paging: 'all'` keys up to the page and
- * resource caps, and says so (a `truncated` gap) when results were left unread.
+ * resource caps, and says so (a `truncated` gap) when results were left unread. A `latest` key keeps
+ * the newest `_count` its template asked for (latest.ts), however many the EHR sent.
  */
 async function collectPages(
   first: Extract<Payload, { kind: 'data' }>,
@@ -236,7 +238,8 @@ async function collectPages(
   ctx: Context,
 ): Promise<{ resources: FhirObject[]; gaps: DataGap[]; requests: number }> {
   const { maxPages, maxResources } = ctx.options;
-  const resources = [...first.resources];
+  const count = latestCount(requirement);
+  const resources = [...(count === undefined ? first.resources : keepNewest(first.resources, count))];
   const matching = () => resources.filter((r) => r.resourceType === requirement.resourceType).length;
   let next = requirement.paging === 'all' ? first.next : undefined;
   let pages = 1;

@@ -226,6 +226,43 @@ describe('fetching from the FHIR server', () => {
     expect(record(r, 'obs-potassium')).toMatchObject({ requests: 0 });
   });
 
+  describe('a "latest" key holds the newest _count its template asks for, whatever the EHR sent', () => {
+    // The fixture template asks for `_sort=-date&_count=50`; this EHR ignores both: 120 potassiums, oldest first.
+    const hours = (h: number) => new Date(Date.UTC(2026, 10, 16) + h * 3_600_000).toISOString();
+    const many = Array.from({ length: 120 }, (_v, i) => potassium(`k-${i}`, 4, hours(i)));
+    const undated = potassium('k-undated', 9.9, 'not a date');
+    const newest50 = many.slice(70).reverse().map((o) => o.id);
+    const ids = (r: ResolvedData) => r.data.observationsByCode.get('http://loinc.org|6298-4')?.map((v) => v.observation.id);
+
+    it('from prefetch: the 50 newest, newest first, no gap, and an undated one ranks last', async () => {
+      const prefetch = { ...CHART, 'obs-potassium': searchset([undated, ...many]) };
+      const r = await resolvePatientData(patientView({ prefetch }), REQUIREMENTS, options());
+      expect(ids(r)).toEqual(newest50);
+      expect(r.data.gaps).toEqual([]);
+    });
+
+    it('from the FHIR server: the same 50', async () => {
+      const scope = server([]).get(PATHS['obs-potassium']!.path).query(PATHS['obs-potassium']!.query!).reply(200, searchset([...many, undated]));
+      const r = await resolvePatientData(patientView({ fhirServer: FHIR, prefetch: without(CHART, 'obs-potassium') }), REQUIREMENTS, options());
+      expect(scope.isDone()).toBe(true);
+      expect(ids(r)).toEqual(newest50);
+      expect(r.data.gaps).toEqual([]);
+    });
+
+    it('keeps everything when the EHR sent no more than asked, including what cannot be read (a gap)', async () => {
+      const prefetch = { ...CHART, 'obs-potassium': searchset([undated, ...many.slice(0, 49)]) };
+      const r = await resolvePatientData(patientView({ prefetch }), REQUIREMENTS, options());
+      expect(ids(r)).toHaveLength(49);
+      expect(gap(r, 'obs-potassium')).toMatchObject({ reason: 'malformed-resource', message: expect.stringContaining('no date') });
+    });
+
+    it('enforces nothing for a template without _count', async () => {
+      const uncounted = REQUIREMENTS.map((q) => (q.key === 'obs-potassium' ? { ...q, template: q.template.replace('&_count=50', '') } : q));
+      const r = await resolvePatientData(patientView({ prefetch: { ...CHART, 'obs-potassium': searchset(many) } }), uncounted, options());
+      expect(ids(r)).toHaveLength(120);
+    });
+  });
+
   it('never follows a next link to another host: the token stays home and the result is marked truncated', async () => {
     const elsewhere = nock('https://evil.test').get(/.*/).reply(200, searchset([condition('c9')]));
     const prefetch = { ...CHART, conditions: searchset([condition('c1')], 'https://evil.test/fhir/Condition?page=2') };
