@@ -241,6 +241,13 @@ describe('fetching from the FHIR server', () => {
       expect(r.data.gaps).toEqual([]);
     });
 
+    it('from an EHR that sorted but ignored _count: its first 50', async () => {
+      const prefetch = { ...CHART, 'obs-potassium': searchset([patient, ...[...many].reverse(), undated]) };
+      const r = await resolvePatientData(patientView({ prefetch }), REQUIREMENTS, options());
+      expect(ids(r)).toEqual(newest50);
+      expect(r.data.gaps).toEqual([]);
+    });
+
     it('from the FHIR server: the same 50', async () => {
       const scope = server([]).get(PATHS['obs-potassium']!.path).query(PATHS['obs-potassium']!.query!).reply(200, searchset([...many, undated]));
       const r = await resolvePatientData(patientView({ fhirServer: FHIR, prefetch: without(CHART, 'obs-potassium') }), REQUIREMENTS, options());
