@@ -25,6 +25,9 @@ export function latestCount(requirement: DataRequirement): number | undefined {
 
 /** The resources with only the `count` newest Observations among them (other resources untouched, order kept). */
 export function keepNewest(resources: readonly FhirObject[], count: number): readonly FhirObject[] {
+  let observations = 0;
+  for (const r of resources) if (r.resourceType === 'Observation') observations++;
+  if (observations <= count) return resources;
   const times: number[] = [];
   let newestFirst = true;
   for (const r of resources) {
@@ -33,7 +36,6 @@ export function keepNewest(resources: readonly FhirObject[], count: number): rea
     if (times.length > 0 && t > times[times.length - 1]!) newestFirst = false;
     times.push(t);
   }
-  if (times.length <= count) return resources;
   // keep[i]: whether the i-th Observation is among the newest. Sorting is stable: among equal times the EHR's order decides.
   const keep = new Uint8Array(times.length);
   const order = newestFirst ? times.keys() : times.map((_t, i) => i).sort((a, b) => (times[a] === times[b] ? a - b : times[b]! > times[a]! ? 1 : -1));

@@ -262,7 +262,7 @@ async function collectPages(
       }
     }
   }
-  if (matching() > maxResources) {
+  if (resources.length > maxResources && matching() > maxResources) {
     let kept = 0;
     const capped = resources.filter((r) => r.resourceType !== requirement.resourceType || ++kept <= maxResources);
     resources.splice(0, resources.length, ...capped);
