@@ -45,7 +45,11 @@ export function jsonLimits(config: JsonLimits): RequestHandler {
 
 function checkJsonLimits(body: unknown, config: JsonLimits): HttpError | undefined {
   const tooLarge = (message: string, pointer: string) => new HttpError(413, 'payload-too-large', message, { pointer });
-  const shape = shapeViolation(body, config.MAX_JSON_DEPTH, config.MAX_ARRAY_ITEMS);
+  // Nearly every body is within its limits: the allocation-free pass answers that, and only a body it
+  // refuses pays for the walk that names the place.
+  const shape = exceedsShape(body, config.MAX_JSON_DEPTH, config.MAX_ARRAY_ITEMS)
+    ? shapeViolation(body, config.MAX_JSON_DEPTH, config.MAX_ARRAY_ITEMS)
+    : undefined;
   if (shape?.kind === 'depth') {
     return tooLarge(`The request body is nested deeper than ${config.MAX_JSON_DEPTH} levels`, shape.pointer);
   }
@@ -68,6 +72,42 @@ function checkJsonLimits(body: unknown, config: JsonLimits): HttpError | undefin
     return tooLarge(`An array in the request body has more than ${config.MAX_ARRAY_ITEMS} items`, shape.pointer);
   }
   return undefined;
+}
+
+/**
+ * Whether any node is nested deeper than maxDepth or any array holds more than maxItems: the same
+ * question {@link shapeViolation} answers, without building a path for each node. Iterative, with two
+ * parallel stacks of values and depths.
+ */
+function exceedsShape(root: unknown, maxDepth: number, maxItems: number): boolean {
+  if (typeof root !== 'object' || root === null) return false;
+  const values: object[] = [root];
+  const depths: number[] = [1];
+  while (values.length > 0) {
+    const value = values.pop()!;
+    const depth = depths.pop()!;
+    if (depth > maxDepth) return true;
+    if (Array.isArray(value)) {
+      if (value.length > maxItems) return true;
+      for (let i = 0; i < value.length; i++) {
+        const child: unknown = value[i];
+        if (typeof child === 'object' && child !== null) {
+          values.push(child);
+          depths.push(depth + 1);
+        }
+      }
+    } else {
+      // A parsed JSON object has only own enumerable keys, so for-in sees exactly what Object.entries does.
+      for (const key in value) {
+        const child: unknown = (value as Record<string, unknown>)[key];
+        if (typeof child === 'object' && child !== null) {
+          values.push(child);
+          depths.push(depth + 1);
+        }
+      }
+    }
+  }
+  return false;
 }
 
 interface Node {

@@ -1,6 +1,7 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import nock from 'nock';
+import fc from 'fast-check';
 import { hookResponseSchema } from '../../src/cds/response-schema.js';
 import { makeApp } from '../helpers.js';
 import { BASE, EHR_FHIR, ISS, SERVICE_PATH, makeAuthApp, newKey, signToken, validRequest, type TestKey } from './security-helpers.js';
@@ -146,6 +147,41 @@ describe('request limits', () => {
     // at the limit is fine
     const atLimit = { ...prefetch, 'obs-potassium': { resourceType: 'Bundle', type: 'searchset', entry: entries(20) } };
     expect((await post(app, { ...base, prefetch: atLimit })).status).not.toBe(413);
+  });
+
+  it('nesting and array limits: refused exactly when some node is too deep or some array too long (property)', async () => {
+    const limits = { MAX_JSON_DEPTH: 14, MAX_ARRAY_ITEMS: 10 };
+    const { app, ruleset } = await makeApp(limits);
+    const leaf = fc.oneof(fc.constant(null), fc.integer(), fc.string({ maxLength: 3 }));
+    const { node } = fc.letrec((tie) => ({
+      node: fc.oneof(
+        { maxDepth: 4, depthIdentifier: 'shape' },
+        leaf,
+        fc.array(tie('node'), { maxLength: 4, depthIdentifier: 'shape' }),
+        fc.array(leaf, { minLength: 9, maxLength: 12 }),
+        fc.dictionary(fc.string({ maxLength: 4 }), tie('node'), { maxKeys: 4, depthIdentifier: 'shape' }),
+      ),
+    }));
+    // Arrays around MAX_ARRAY_ITEMS, wrapped in 6 to 12 more levels: shapes land on both sides of both limits.
+    const shape = fc.tuple(node, fc.array(fc.boolean(), { minLength: 6, maxLength: 12 })).map(([n, wraps]) => wraps.reduce<unknown>((v, asArray) => (asArray ? [v] : { w: v }), n));
+    const exceeds = (value: unknown, depth: number): boolean => {
+      if (typeof value !== 'object' || value === null) return false;
+      if (depth > limits.MAX_JSON_DEPTH || (Array.isArray(value) && value.length > limits.MAX_ARRAY_ITEMS)) return true;
+      return Object.values(value).some((child) => exceeds(child, depth + 1));
+    };
+    await fc.assert(
+      fc.asyncProperty(shape, async (value) => {
+        const body = validRequest('order-sign', ruleset, { extension: { value } });
+        const res = await post(app, body);
+        if (exceeds(body, 1)) {
+          expect(res.status).toBe(413);
+          expect(res.body.message).toMatch(/nested deeper than 14 levels|more than 10 items/);
+        } else {
+          expect(res.status).toBe(200);
+        }
+      }),
+      { numRuns: 150 },
+    );
   });
 
   it('body size: 413 beyond BODY_LIMIT_BYTES; without a token the body is never read (401)', async () => {
