@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express, type Request, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import cors from 'cors';
 import type { Config } from '../config.js';
@@ -38,6 +38,7 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  recordRouteTemplates(app);
 
   app.use(requestLog(logger, metrics));
   app.use(helmet());
@@ -70,33 +71,47 @@ export function createApp(deps: AppDeps): Express {
   return app;
 }
 
+/** Where the route-template accessor keeps, on each request, the matched route and its template. */
+const MATCHED_ROUTE = Symbol('matchedRoute');
+const ROUTE_TEMPLATE = Symbol('routeTemplate');
+type RouteRecordingRequest = Request & { [MATCHED_ROUTE]?: unknown; [ROUTE_TEMPLATE]?: string };
+
+/**
+ * Records the route template (mount path + route path) on each request when a route matches: once an
+ * error leaves a router, Express has already restored req.baseUrl, and the template would lose its
+ * mount path. The accessor sits on the app's request prototype, defined once: defining it on each
+ * request instead turned every request object into a slow dictionary-mode object (about 0.9 ms of CPU
+ * per request under load).
+ */
+function recordRouteTemplates(app: Express): void {
+  Object.defineProperty(app.request, 'route', {
+    configurable: true,
+    enumerable: true,
+    get(this: RouteRecordingRequest) {
+      return this[MATCHED_ROUTE];
+    },
+    set(this: RouteRecordingRequest, value: { path?: unknown } | undefined) {
+      this[MATCHED_ROUTE] = value;
+      if (value?.path !== undefined) this[ROUTE_TEMPLATE] = `${this.baseUrl}${String(value.path)}`;
+    },
+  });
+}
+
 /**
  * One log line per request (id, route, status, duration and whatever safe fields the handler added)
  * and one request-duration observation, labelled by route template so no path content becomes a label.
  */
 function requestLog(logger: Logger, metrics: Metrics): RequestHandler {
-  return function requestLog(req, res, next) {
+  return function requestLog(req: RouteRecordingRequest, res, next) {
     const header = req.get('x-request-id');
     const reqId = header && REQUEST_ID.test(header) ? header : randomUUID();
     res.setHeader('x-request-id', reqId);
     res.locals.logFields = {};
     const start = process.hrtime.bigint();
-    // The route template is taken when a route matches: once an error leaves a router, Express has
-    // already restored req.baseUrl, and the template would lose its mount path.
-    let route = 'unmatched';
-    let matched: unknown;
-    Object.defineProperty(req, 'route', {
-      configurable: true,
-      enumerable: true,
-      get: () => matched,
-      set(value: { path?: unknown } | undefined) {
-        matched = value;
-        if (value?.path !== undefined) route = `${req.baseUrl}${String(value.path)}`;
-      },
-    });
     res.on('finish', () => {
       const durationMs = Number(process.hrtime.bigint() - start) / 1e6;
       const level = res.statusCode >= 500 ? 'error' : 'info';
+      const route = req[ROUTE_TEMPLATE] ?? 'unmatched';
       metrics.observeRequest(req.method, route, res.statusCode, durationMs / 1000);
       logger[level](
         {
