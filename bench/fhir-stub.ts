@@ -11,20 +11,33 @@ const delayMs = Number(process.argv[2] ?? 50);
 const chart = orderSignChart();
 let requests = 0;
 let unmatched = 0;
+const NOT_FOUND = JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found' }] });
+// The stub shares the machine's cores with the service it stands in for: each URL is answered and
+// serialised once, so its own CPU per request stays near that of writing the bytes.
+const answers = new Map<string, { status: number; text: string }>();
+
+function answerFor(url: string): { status: number; text: string } {
+  let found = answers.get(url);
+  if (!found) {
+    let body: unknown;
+    try {
+      body = answer(url.replace(/^\/fhir\/?/, ''), chart.resources) ?? undefined;
+    } catch {
+      body = undefined; // a search parameter the chart cannot answer
+    }
+    found = body ? { status: 200, text: JSON.stringify(body) } : { status: 404, text: NOT_FOUND };
+    answers.set(url, found);
+  }
+  return found;
+}
 
 const server = createServer((req, res) => {
   requests++;
-  const relative = (req.url ?? '').replace(/^\/fhir\/?/, '');
-  let body: unknown;
-  try {
-    body = answer(relative, chart.resources) ?? undefined;
-  } catch {
-    body = undefined; // a search parameter the chart cannot answer
-  }
-  if (!body) unmatched++;
+  const { status, text } = answerFor(req.url ?? '');
+  if (status !== 200) unmatched++;
   setTimeout(() => {
-    res.writeHead(body ? 200 : 404, { 'content-type': 'application/fhir+json' });
-    res.end(JSON.stringify(body ?? { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found' }] }));
+    res.writeHead(status, { 'content-type': 'application/fhir+json' });
+    res.end(text);
   }, delayMs);
 });
 server.keepAliveTimeout = 60_000;
