@@ -36,6 +36,8 @@ export function createApp(deps: AppDeps): Express {
   metrics.trackRulesetVersion(() => deps.rules.status().version);
   const app = express();
   app.disable('x-powered-by');
+  // No ETag: a POST answer is not cacheable (RFC 9110 §9.3.3) and every hook answer carries fresh card
+  // uuids, so hashing each body would be CPU spent for nothing.
   app.set('etag', false);
   app.set('query parser', 'simple');
   recordRouteTemplates(app);
