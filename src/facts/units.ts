@@ -1,4 +1,5 @@
 import { UcumLhcUtils } from '@lhncbc/ucum-lhc';
+import { LRUCache } from 'lru-cache';
 
 /**
  * Unit handling for facts: UCUM conversion through the NLM UCUM library (@lhncbc/ucum-lhc), plus the
@@ -18,8 +19,22 @@ export interface ConversionOptions {
   charge?: number;
 }
 
+// The UCUM library parses a unit string on every check (about 9 µs each, keeping only the last one),
+// and every Observation's unit is checked. Validity never changes, so answers are kept (bounded: the
+// strings come from EHR data).
+const validity = new LRUCache<string, boolean>({ max: 2_000 });
+
 /** A valid UCUM code? Case-sensitive, as UCUM is (`mEq/L` is not, `meq/L` is). */
 export function isUcum(unit: string): boolean {
+  let valid = validity.get(unit);
+  if (valid === undefined) {
+    valid = validate(unit);
+    validity.set(unit, valid);
+  }
+  return valid;
+}
+
+function validate(unit: string): boolean {
   if (unit.trim() === '') return false;
   try {
     return ucum.validateUnitString(unit).status === 'valid';
