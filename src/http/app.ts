@@ -82,8 +82,8 @@ type RouteRecordingRequest = Request & { [MATCHED_ROUTE]?: unknown; [ROUTE_TEMPL
  * Records the route template (mount path + route path) on each request when a route matches: once an
  * error leaves a router, Express has already restored req.baseUrl, and the template would lose its
  * mount path. The accessor sits on the app's request prototype, defined once: defining it on each
- * request instead turned every request object into a slow dictionary-mode object (about 0.9 ms of CPU
- * per request under load).
+ * request instead (a fresh accessor pair per request object) cost about 0.9 ms of CPU per order-sign
+ * request under load, about a third of it in garbage collection.
  */
 function recordRouteTemplates(app: Express): void {
   Object.defineProperty(app.request, 'route', {
