@@ -116,11 +116,12 @@ function numberFrom(template: ParsedTemplate, values: TemplateValues): number | 
  * there (a calculated pump rate in mL/h) is removed, since it would contradict the new rate.
  */
 function withRate(draft: MedicationRequest, rate: number): MedicationRequest {
-  const updated = structuredClone(draft);
-  const dosages = (updated.dosageInstruction ??= [{}]);
+  // Copies along the path that changes; the rest is shared with the request, which nothing mutates.
+  const dosages = draft.dosageInstruction?.length ? [...draft.dosageInstruction] : [{}];
   const hasRate = (e: DoseAndRate) => e.rateQuantity !== undefined || e.rateRatio !== undefined || e.rateRange !== undefined;
-  const at = dosages.findIndex((d) => (d.doseAndRate ?? []).some(hasRate));
-  const dosage = dosages[at < 0 ? dosages.length - 1 : at]!;
+  const found = dosages.findIndex((d) => (d.doseAndRate ?? []).some(hasRate));
+  const at = found < 0 ? dosages.length - 1 : found;
+  const dosage = { ...dosages[at]! };
   const entries = dosage.doseAndRate ?? [];
   const first = Math.max(0, entries.findIndex(hasRate));
   const newRate: DoseAndRate = { rateQuantity: { value: rate, unit: 'ug/kg/min', system: UCUM, code: 'ug/kg/min' } };
@@ -130,14 +131,17 @@ function withRate(draft: MedicationRequest, rate: number): MedicationRequest {
     return hasRate(entry) ? (rest.doseQuantity !== undefined || rest.doseRange !== undefined ? [rest] : []) : [entry];
   });
   dosage.doseAndRate = kept.length > 0 ? kept : [newRate];
-  return updated;
+  dosages[at] = dosage;
+  return { ...draft, dosageInstruction: dosages };
 }
 
 function renderDeep(value: unknown, text: (s: string) => string): unknown {
   if (typeof value === 'string') return text(value);
   if (Array.isArray(value)) return value.map((v) => renderDeep(v, text));
   if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderDeep(v, text)]));
+    const rendered: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) rendered[k] = renderDeep(v, text);
+    return rendered;
   }
   return value;
 }
@@ -148,7 +152,7 @@ const RANK = { critical: 0, warning: 1, info: 2 } as const;
 export function orderCards(cards: readonly Card[]): Card[] {
   const seen = new Set<string>();
   const unique = cards.filter((c) => {
-    const key = JSON.stringify([c.indicator, c.summary, c.detail ?? '']);
+    const key = `${c.indicator}\u0000${c.summary}\u0000${c.detail ?? ''}`;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
