@@ -25,11 +25,29 @@ export interface DrugIdentity {
   valueSet: string | null;
 }
 
+// Many facts ask which drug each order is; the answer depends only on the order and the knowledge,
+// and scanning every value set for a non-inotrope drug is the costly case, so it is worked out once.
+const identities = new WeakMap<Knowledge, WeakMap<MedicationOrder, DrugIdentity>>();
+
 /**
  * Which drug an order is: the first inotrope value set (settings order) its codings are in, else the
  * first other value set (file order) that is not a route or IV-product list, else the order's own text.
  */
 export function identifyDrug(order: MedicationOrder, knowledge: Knowledge): DrugIdentity {
+  let known = identities.get(knowledge);
+  if (!known) {
+    known = new WeakMap();
+    identities.set(knowledge, known);
+  }
+  let identity = known.get(order);
+  if (!identity) {
+    identity = identify(order, knowledge);
+    known.set(order, identity);
+  }
+  return identity;
+}
+
+function identify(order: MedicationOrder, knowledge: Knowledge): DrugIdentity {
   const { settings, valueSets } = knowledge;
   const codings = order.codings ?? [];
   for (const name of settings.inotropes) {
@@ -45,8 +63,10 @@ export function identifyDrug(order: MedicationOrder, knowledge: Knowledge): Drug
   return { drug: text, name: text, valueSet: null };
 }
 
+/** The order's drug is in one of the inotrope value sets. */
 export function isInotrope(order: MedicationOrder, knowledge: Knowledge): boolean {
-  return knowledge.settings.inotropes.some((name) => matchCoding(knowledge.valueSets.get(name), order.codings ?? []));
+  const { valueSet } = identifyDrug(order, knowledge);
+  return valueSet !== null && knowledge.settings.inotropes.includes(valueSet);
 }
 
 /** Intravenous: a route in the IV-route value set, or a drug coding in the IV-products value set. */
