@@ -68,7 +68,8 @@ export const httpGet: HttpGet = (url, { headers, timeoutMs }) =>
               const value = responseHeaders[name];
               return Array.isArray(value) ? value[0] : value;
             },
-            body,
+            // Some servers start JSON with a UTF-8 byte-order mark, which JSON.parse refuses (fetch's text() drops it too).
+            body: body.charCodeAt(0) === 0xfeff ? body.slice(1) : body,
           });
         });
       });

@@ -19,6 +19,9 @@ beforeAll(async () => {
     } else if (req.url === '/stall') {
       res.writeHead(200, { 'content-type': 'application/fhir+json' });
       res.write('{"resourceType":');
+    } else if (req.url === '/bom') {
+      res.writeHead(200, { 'content-type': 'application/fhir+json; charset=utf-8' });
+      res.end(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"resourceType":"Bundle"}')]));
     } else if (req.url === '/silent') {
       // Never answers at all.
     } else if (req.url?.startsWith('/held/')) {
@@ -47,6 +50,11 @@ describe('httpGet', () => {
     expect(res.header('content-type')).toBe('application/fhir+json');
     expect(res.header('x-absent')).toBeUndefined();
     expect(JSON.parse(res.body)).toEqual({ resourceType: 'Patient', id: 'p1', name: [{ text: 'Zoë Ærøskøbing' }], accept: 'application/fhir+json' });
+  });
+
+  it('drops a leading byte-order mark, as some FHIR servers send one', async () => {
+    const res = await get('/bom');
+    expect(JSON.parse(res.body)).toEqual({ resourceType: 'Bundle' });
   });
 
   it('does not follow redirects (the caller decides, so a token never leaves its server)', async () => {
