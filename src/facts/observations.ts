@@ -50,7 +50,7 @@ type Candidate = { entry: ObservationValue; time: number };
 
 // Several facts read the same value set (with other units, ages or thresholds) in one evaluation; the
 // dated, sorted list depends only on the patient's data, so it is made once per PatientData.
-const sorted = new WeakMap<PatientData, Map<string, readonly Candidate[]>>();
+const sorted = new WeakMap<PatientData, Map<ValueSet, readonly Candidate[]>>();
 
 /** The value set's dated observations, newest first. */
 function newestFirst(data: PatientData, valueSet: ValueSet): readonly Candidate[] {
@@ -59,7 +59,7 @@ function newestFirst(data: PatientData, valueSet: ValueSet): readonly Candidate[
     byValueSet = new Map();
     sorted.set(data, byValueSet);
   }
-  let candidates = byValueSet.get(valueSet.name);
+  let candidates = byValueSet.get(valueSet);
   if (!candidates) {
     const list: Candidate[] = [];
     for (const key of valueSet.codes.keys()) {
@@ -69,7 +69,7 @@ function newestFirst(data: PatientData, valueSet: ValueSet): readonly Candidate[
       }
     }
     candidates = list.sort((a, b) => b.time - a.time);
-    byValueSet.set(valueSet.name, candidates);
+    byValueSet.set(valueSet, candidates);
   }
   return candidates;
 }

@@ -32,7 +32,9 @@ export interface CheckedComparison {
  * json-rules-engine gives for the same tree (a test holds the two together on every scenario and on
  * random trees), without building an Engine, Rules and Almanac, awaiting each condition and deep-cloning
  * the condition tree into a RuleResult on every call, which profiling showed as most of a hook's CPU
- * (docs/performance.md). Operators stay json-rules-engine's own (decorators included).
+ * (docs/performance.md). Operators stay json-rules-engine's own (decorators included). One difference:
+ * `all` and `any` stop at the first condition that decides, where the engine evaluates every one, so a
+ * fact that throws in a condition after the deciding one no longer fails the call.
  *
  * `useOf` turns a checked fact reference into the interned FactUse whose key the evaluation memoises.
  */

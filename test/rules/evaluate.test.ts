@@ -90,6 +90,8 @@ describe('evaluating a ruleset', () => {
     const result = await ruleset.evaluate(input(patientData({ medicationOrders: [draft, order('m2', MILRINONE, { rate: 0.5 })], conditions: [HEART_FAILURE] })));
     const dosing = result.cards.filter((c) => ruleOf(c) === 'T-MIL-MAX');
     expect(dosing).toHaveLength(1);
+    // Fired once: the 0.5 draft's order fact is its own, not the 0.9 draft's (a card copied from it would be de-duplicated).
+    expect(result.fired.filter((f) => f.id === 'T-MIL-MAX')).toHaveLength(1);
     const card = dosing[0]!;
     expect(cardSchema.safeParse(card).success).toBe(true);
     expect(card.indicator).toBe('critical');
