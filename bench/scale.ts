@@ -7,6 +7,7 @@ import type { Ruleset } from '../src/rules/ruleset.js';
 import { discoveryServices } from '../src/cds/services.js';
 import { parseHookRequest } from '../src/cds/request-schema.js';
 import { handleHook } from '../src/cds/handle-hook.js';
+import { testConfig } from '../src/config.js';
 import { buildPrefetch, chartWithObservations, orderSignChart, ROOT, type Chart } from './chart.js';
 
 /**
@@ -103,6 +104,9 @@ function orderSignBody(ruleset: Ruleset, chart: Chart, ignoreCount: boolean): un
   };
 }
 
+/** The service's configuration defaults: the data layer's caps as production runs them. */
+const defaults = testConfig();
+
 /** Times one request in-process: validate, resolve, evaluate, render. */
 async function timeRequest(ruleset: Ruleset, body: unknown, budgetMs: number): Promise<Omit<Point, 'n'>> {
   const once = async () => {
@@ -110,7 +114,14 @@ async function timeRequest(ruleset: Ruleset, body: unknown, budgetMs: number): P
     const parsed = parseHookRequest(body, 'order-sign');
     if (!parsed.ok) throw new Error(`bench request is invalid: ${JSON.stringify(parsed.issues.slice(0, 3))}`);
     const outcome = await handleHook(parsed.request, ruleset, {
-      data: { fhirServerAllowlist: [], budgetMs: 400, requestTimeoutMs: 300, maxPages: 5, maxResources: 1000 },
+      data: {
+        fhirServerAllowlist: [],
+        budgetMs: defaults.FHIR_BUDGET_MS,
+        requestTimeoutMs: defaults.FHIR_REQUEST_TIMEOUT_MS,
+        maxPages: defaults.FHIR_MAX_PAGES,
+        maxResources: defaults.FHIR_MAX_RESOURCES,
+        maxResponseBytes: defaults.FHIR_MAX_RESPONSE_BYTES,
+      },
       now: () => new Date(),
       uuid: randomUUID,
     });

@@ -34,6 +34,8 @@ export const configSchema = z.object({
   /** Search paging caps: pages followed per search and resources kept per search. */
   FHIR_MAX_PAGES: z.coerce.number().int().min(1).default(5),
   FHIR_MAX_RESOURCES: z.coerce.number().int().min(1).default(1000),
+  /** Largest FHIR response body read, in bytes; a larger answer is cut off and becomes a data gap. */
+  FHIR_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).default(4_194_304),
   /** Base URLs of FHIR servers the service may send an EHR token to (comma-separated). */
   FHIR_SERVER_ALLOWLIST: commaList.default([]),
   /** Client JWT authentication; `off` is for local use only. */

@@ -141,6 +141,7 @@ async function evaluate(args: readonly string[], defaultDir: string, io: Output)
         requestTimeoutMs: config.FHIR_REQUEST_TIMEOUT_MS,
         maxPages: config.FHIR_MAX_PAGES,
         maxResources: config.FHIR_MAX_RESOURCES,
+        maxResponseBytes: config.FHIR_MAX_RESPONSE_BYTES,
       },
       now: () => now,
       uuid: () => crypto.randomUUID(),

@@ -68,6 +68,7 @@ export function cdsRouter(deps: CdsRouterDeps): Router {
             requestTimeoutMs: config.FHIR_REQUEST_TIMEOUT_MS,
             maxPages: config.FHIR_MAX_PAGES,
             maxResources: config.FHIR_MAX_RESOURCES,
+            maxResponseBytes: config.FHIR_MAX_RESPONSE_BYTES,
             logger: deps.logger,
           },
           now: deps.now,

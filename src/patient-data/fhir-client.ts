@@ -29,6 +29,8 @@ export interface FhirClientOptions {
   /** Clock value by which every request of this hook call must be done. */
   deadline: number;
   requestTimeoutMs: number;
+  /** Largest response body read, in bytes. */
+  maxResponseBytes: number;
 }
 
 const MAX_REDIRECTS = 3;
@@ -56,7 +58,11 @@ export class FhirClient {
       if (remaining <= 0) return { ok: false, failure: { reason: 'timeout', why: 'the time allowed for the FHIR server ran out' }, requests };
       requests++;
       try {
-        const res = await this.options.get(url, { headers: this.headers(), timeoutMs: Math.ceil(Math.min(this.options.requestTimeoutMs, remaining)) });
+        const res = await this.options.get(url, {
+          headers: this.headers(),
+          timeoutMs: Math.ceil(Math.min(this.options.requestTimeoutMs, remaining)),
+          maxBytes: this.options.maxResponseBytes,
+        });
         if (res.status >= 300 && res.status < 400) {
           const location = res.header('location');
           const next: URL | undefined = location ? safeUrl(location, url) : undefined;
@@ -93,6 +99,9 @@ export class FhirClient {
         const name = err instanceof Error ? err.name : '';
         if (name === 'TimeoutError') {
           return { ok: false, failure: { reason: 'timeout', why: 'the FHIR server did not answer in time' }, requests };
+        }
+        if (name === 'TooLargeError') {
+          return { ok: false, failure: { reason: 'invalid-response', why: `the FHIR server's answer was larger than ${this.options.maxResponseBytes} bytes` }, requests };
         }
         return { ok: false, failure: { reason: 'fetch-failed', why: 'the FHIR server could not be reached' }, requests };
       }

@@ -21,6 +21,8 @@ export interface HttpGetOptions {
   headers: Readonly<Record<string, string>>;
   /** The whole exchange (connect, headers, body) must end within this; else it is cut and rejects with a TimeoutError. */
   timeoutMs: number;
+  /** The body is read up to this many bytes; a longer one is cut off and rejects with a TooLargeError. */
+  maxBytes: number;
 }
 
 export type HttpGet = (url: URL, options: HttpGetOptions) => Promise<HttpAnswer>;
@@ -36,7 +38,11 @@ export class HttpTimeoutError extends Error {
   override name = 'TimeoutError';
 }
 
-export const httpGet: HttpGet = (url, { headers, timeoutMs }) =>
+export class HttpTooLargeError extends Error {
+  override name = 'TooLargeError';
+}
+
+export const httpGet: HttpGet = (url, { headers, timeoutMs, maxBytes }) =>
   new Promise<HttpAnswer>((resolve, reject) => {
     const transport = url.protocol === 'https:' ? https : url.protocol === 'http:' ? http : undefined;
     if (!transport) {
@@ -52,15 +58,28 @@ export const httpGet: HttpGet = (url, { headers, timeoutMs }) =>
     let req: http.ClientRequest;
     try {
       req = transport.request(url, { method: 'GET', headers, agent: agents[url.protocol as keyof typeof agents] }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
+        const chunks: Buffer[] = [];
+        let bytes = 0;
+        const tooLarge = () => {
+          fail(new HttpTooLargeError(`the answer is larger than ${maxBytes} bytes`));
+          req.destroy();
+        };
+        if (Number(res.headers['content-length']) > maxBytes) {
+          tooLarge();
+          return;
+        }
+        res.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          if (bytes > maxBytes) tooLarge();
+          else chunks.push(chunk);
+        });
         res.on('error', fail);
         res.on('close', () => {
           if (!res.complete) fail(new Error('the response ended early'));
         });
         res.on('end', () => {
           clearTimeout(timer);
+          const body = Buffer.concat(chunks).toString('utf8');
           const responseHeaders = res.headers;
           resolve({
             status: res.statusCode ?? 502,

@@ -26,6 +26,8 @@ export interface DataOptions {
   budgetMs: number;
   /** Timeout of one HTTP request (further capped by what is left of the budget). */
   requestTimeoutMs: number;
+  /** Largest response body read from the FHIR server, in bytes (bounded memory per hook call). */
+  maxResponseBytes: number;
   /** Pages followed per `paging: 'all'` search, the first included. */
   maxPages: number;
   /** Resources kept per search key. */
@@ -116,6 +118,7 @@ export async function resolvePatientData(
         clock,
         deadline,
         requestTimeoutMs: options.requestTimeoutMs,
+        maxResponseBytes: options.maxResponseBytes,
       })
     : undefined;
   const noServerWhy =

@@ -34,6 +34,7 @@ export const options = (overrides: Partial<DataOptions> = {}): DataOptions => ({
   requestTimeoutMs: 300,
   maxPages: 5,
   maxResources: 1000,
+  maxResponseBytes: 4_194_304,
   ...overrides,
 });
 

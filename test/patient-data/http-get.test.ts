@@ -22,6 +22,15 @@ beforeAll(async () => {
     } else if (req.url === '/bom') {
       res.writeHead(200, { 'content-type': 'application/fhir+json; charset=utf-8' });
       res.end(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"resourceType":"Bundle"}')]));
+    } else if (req.url === '/big-declared') {
+      res.writeHead(200, { 'content-type': 'application/fhir+json', 'content-length': 5000 });
+      res.write('{"resourceType":"Bundle","entry":[');
+    } else if (req.url === '/big-streamed') {
+      // No length announced: chunks keep coming until the client stops reading.
+      res.writeHead(200, { 'content-type': 'application/fhir+json' });
+      const chunk = `${'{"resourceType":"Observation"},'.repeat(100)}`;
+      const timer = setInterval(() => res.write(chunk), 1);
+      res.on('close', () => clearInterval(timer));
     } else if (req.url === '/silent') {
       // Never answers at all.
     } else if (req.url?.startsWith('/held/')) {
@@ -40,7 +49,8 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-const get = (path: string, timeoutMs = 2_000, headers: Record<string, string> = {}) => httpGet(new URL(`${base}${path}`), { headers, timeoutMs });
+const get = (path: string, timeoutMs = 2_000, headers: Record<string, string> = {}, maxBytes = 1_000_000) =>
+  httpGet(new URL(`${base}${path}`), { headers, timeoutMs, maxBytes });
 
 describe('httpGet', () => {
   it('GETs with the given headers and answers status, headers and the body as text', async () => {
@@ -55,6 +65,17 @@ describe('httpGet', () => {
   it('drops a leading byte-order mark, as some FHIR servers send one', async () => {
     const res = await get('/bom');
     expect(JSON.parse(res.body)).toEqual({ resourceType: 'Bundle' });
+  });
+
+  it('reads a body up to maxBytes, counted in bytes not characters', async () => {
+    const size = Buffer.byteLength(JSON.stringify({ resourceType: 'Patient', id: 'p1', name: [{ text: 'Zoë Ærøskøbing' }] }));
+    await expect(get('/Patient/p1', 2_000, {}, size)).resolves.toMatchObject({ status: 200 });
+    await expect(get('/Patient/p1', 2_000, {}, size - 1)).rejects.toMatchObject({ name: 'TooLargeError' });
+  });
+
+  it('refuses a body larger than maxBytes, announced or streamed, without reading it all', async () => {
+    await expect(get('/big-declared', 2_000, {}, 4_000)).rejects.toMatchObject({ name: 'TooLargeError' });
+    await expect(get('/big-streamed', 5_000, {}, 50_000)).rejects.toMatchObject({ name: 'TooLargeError' });
   });
 
   it('does not follow redirects (the caller decides, so a token never leaves its server)', async () => {
@@ -96,7 +117,7 @@ describe('httpGet', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    await expect(httpGet(new URL(`http://127.0.0.1:${port}/x`), { headers: {}, timeoutMs: 2_000 })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    await expect(httpGet(new URL(`http://127.0.0.1:${port}/x`), { headers: {}, timeoutMs: 2_000, maxBytes: 1_000_000 })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 
   it('rejects a header value node:http refuses, and leaves no timer behind', async () => {
@@ -106,6 +127,6 @@ describe('httpGet', () => {
   });
 
   it('rejects other protocols', async () => {
-    await expect(httpGet(new URL('ftp://127.0.0.1/x'), { headers: {}, timeoutMs: 2_000 })).rejects.toThrow(/unsupported protocol/);
+    await expect(httpGet(new URL('ftp://127.0.0.1/x'), { headers: {}, timeoutMs: 2_000, maxBytes: 1_000_000 })).rejects.toThrow(/unsupported protocol/);
   });
 });

@@ -11,6 +11,7 @@ import {
   CHART,
   dobutamineMedication,
   FHIR,
+  heartFailure,
   options,
   orderSign,
   PATHS,
@@ -385,6 +386,20 @@ describe('fetching from the FHIR server', () => {
     nock(ORIGIN).get('/fhir/Condition').query(true).reply(200, body, { 'content-type': 'application/fhir+json' });
     const r = await resolvePatientData(patientView({ fhirServer: FHIR, prefetch: without(CHART, 'conditions') }), REQUIREMENTS, options());
     expect(gap(r, 'conditions')).toEqual({ key: 'conditions', resourceType: 'Condition', reason, message: `Conditions (${why})` });
+  });
+
+  it('reports an answer larger than maxResponseBytes as a gap and keeps the other keys', async () => {
+    const big = searchset(Array.from({ length: 40 }, () => heartFailure));
+    expect(JSON.stringify(big).length).toBeGreaterThan(2_048);
+    nock(ORIGIN).get('/fhir/Condition').query(true).reply(200, JSON.stringify(big), { 'content-type': 'application/fhir+json' });
+    const r = await resolvePatientData(patientView({ fhirServer: FHIR, prefetch: without(CHART, 'conditions') }), REQUIREMENTS, options({ maxResponseBytes: 2_048 }));
+    expect(gap(r, 'conditions')).toEqual({
+      key: 'conditions',
+      resourceType: 'Condition',
+      reason: 'invalid-response',
+      message: "Conditions (the FHIR server's answer was larger than 2048 bytes)",
+    });
+    expect(r.data.gaps).toHaveLength(1);
   });
 
   it('never follows a redirect to another host (the token is not sent there)', async () => {

@@ -110,6 +110,7 @@ export async function runScenario(ruleset: Ruleset, c: ScenarioCase): Promise<Sc
           requestTimeoutMs: config.FHIR_REQUEST_TIMEOUT_MS,
           maxPages: config.FHIR_MAX_PAGES,
           maxResources: config.FHIR_MAX_RESOURCES,
+          maxResponseBytes: config.FHIR_MAX_RESPONSE_BYTES,
         },
         now: () => c.now,
         uuid: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
