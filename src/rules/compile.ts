@@ -16,13 +16,6 @@ export type FactRegistry = Readonly<Record<string, FactDefinition<any>>>;
 /** Where a template placeholder's root name gets its value. */
 export type TemplateSource = { kind: 'fact'; use: FactUse } | { kind: 'threshold' } | { kind: 'table' };
 
-/** A checked condition tree and the function that evaluates it. */
-export interface CompiledCondition {
-  /** json-rules-engine's form: aliases rewritten, thresholds substituted, params parsed. */
-  tree: ConditionNode;
-  holds: Predicate;
-}
-
 /** A rule checked against the facts, operators and knowledge, its conditions compiled. */
 export interface CompiledRule {
   file: string;
@@ -38,12 +31,13 @@ export interface CompiledRule {
   card: RuleCard;
   /** json-rules-engine's `priority`: rules with a higher one are evaluated (and their cards listed) first. */
   priority: number;
-  conditions: CompiledCondition;
+  /** The rule's conditions (aliases rewritten, thresholds substituted, params parsed), compiled. */
+  holds: Predicate;
   /**
    * The card's `escalate.when` and suggestions' `when`, named `<id>#escalate` / `<id>#suggestion-<i>`;
    * each is evaluated once the rule's own conditions held.
    */
-  parts: readonly ({ name: string } & CompiledCondition)[];
+  parts: readonly { name: string; holds: Predicate }[];
   /** Every fact (with params) the conditions and templates read: discovery's prefetch comes from these. */
   uses: readonly FactUse[];
   /** Placeholder root names and where their values come from. */
@@ -120,16 +114,16 @@ export class RuleCompiler {
       references: rule.references,
       card: rule.card,
       priority: rule.priority ?? 1,
-      conditions: this.compiled(conditions),
-      parts: parts.map((p) => ({ name: p.name, ...this.compiled(p.tree) })),
+      holds: this.compiled(conditions),
+      parts: parts.map((p) => ({ name: p.name, holds: this.compiled(p.tree) })),
       uses: [...ctx.uses.values()],
       templateSources: sources,
       templates,
     };
   }
 
-  private compiled(tree: ConditionNode): CompiledCondition {
-    return { tree, holds: compileCondition(tree, (fact, params) => this.intern(fact, params)) };
+  private compiled(tree: ConditionNode): Predicate {
+    return compileCondition(tree, (fact, params) => this.intern(fact, params));
   }
 
   private intern(fact: string, params: unknown): FactUse {

@@ -56,7 +56,7 @@ export function createRuleset(parts: RulesetParts): Ruleset {
 
   function run(rules: readonly CompiledRule[], scope: ConditionScope, subject: MedicationOrder | undefined) {
     return rules
-      .filter((rule) => rule.conditions.holds(scope))
+      .filter((rule) => rule.holds(scope))
       .map((rule) => {
         const holds = new Set(rule.parts.filter((p) => p.holds(scope)).map((p) => p.name));
         return { rule, subject, holds, values: templateValues(rule, scope) };
