@@ -7,7 +7,6 @@ import { didYouMean, pointer, zodErrors, type LoadError } from './load-error.js'
 import { KNOWN_OPERATORS, operatorsAt } from './operators.js';
 import { compileCondition, type FactUse, type Predicate } from './conditions.js';
 
-
 /* eslint-disable @typescript-eslint/no-explicit-any -- facts differ in their params type */
 export type FactRegistry = Readonly<Record<string, FactDefinition<any>>>;
 /* eslint-enable @typescript-eslint/no-explicit-any */
