@@ -4,6 +4,7 @@ import { nameSchema, noParams, type NoParams } from './params.js';
 import { MEDICATIONS_REQUIREMENT } from './requirements.js';
 import type { FactDefinition, Knowledge, KnowledgeRef, Settings } from './types.js';
 import { codingsOf, displayOf, matchCoding } from './value-sets.js';
+import { PairMemo } from './memo.js';
 
 /** A medication order as rules and cards see it. */
 export interface OrderSummary {
@@ -27,24 +28,14 @@ export interface DrugIdentity {
 
 // Many facts ask which drug each order is; the answer depends only on the order and the knowledge,
 // and scanning every value set for a non-inotrope drug is the costly case, so it is worked out once.
-const identities = new WeakMap<Knowledge, WeakMap<MedicationOrder, DrugIdentity>>();
+const identities = new PairMemo((knowledge: Knowledge, order: MedicationOrder) => identify(order, knowledge));
 
 /**
  * Which drug an order is: the first inotrope value set (settings order) its codings are in, else the
  * first other value set (file order) that is not a route or IV-product list, else the order's own text.
  */
 export function identifyDrug(order: MedicationOrder, knowledge: Knowledge): DrugIdentity {
-  let known = identities.get(knowledge);
-  if (!known) {
-    known = new WeakMap();
-    identities.set(knowledge, known);
-  }
-  let identity = known.get(order);
-  if (!identity) {
-    identity = identify(order, knowledge);
-    known.set(order, identity);
-  }
-  return identity;
+  return identities.get(knowledge, order);
 }
 
 function identify(order: MedicationOrder, knowledge: Knowledge): DrugIdentity {

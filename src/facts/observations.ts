@@ -6,6 +6,7 @@ import type { FactContext, FactDefinition, ValueSet } from './types.js';
 import { codingKey, codingsOf, displayOf } from './value-sets.js';
 import { clean, convert, formatQuantity, quantityUnit, type ConversionOptions } from './units.js';
 import { timeOf } from './time.js';
+import { PairMemo } from './memo.js';
 
 /** One observed value as facts return it. `value` is a number, or `system|code` for a coded result. */
 export interface ObservedValue {
@@ -37,7 +38,7 @@ export function latestValue(ctx: FactContext, valueSetName: string, options: Lat
   if (!valueSet) return null;
   const maxAgeMs = options.maxAge === undefined ? null : durationMs(options.maxAge);
   const conversion = conversionOptions(valueSet);
-  for (const { entry, time } of newestFirst(ctx.data, valueSet)) {
+  for (const { entry, time } of newestFirst.get(ctx.data, valueSet)) {
     if (maxAgeMs !== null && ctx.now.getTime() - time > maxAgeMs) break;
     if (UNUSABLE_STATUS.has(entry.observation?.status ?? '')) continue;
     const value = usableValue(entry, options.unit, conversion);
@@ -50,29 +51,17 @@ type Candidate = { entry: ObservationValue; time: number };
 
 // Several facts read the same value set (with other units, ages or thresholds) in one evaluation; the
 // dated, sorted list depends only on the patient's data, so it is made once per PatientData.
-const sorted = new WeakMap<PatientData, Map<ValueSet, readonly Candidate[]>>();
-
 /** The value set's dated observations, newest first. */
-function newestFirst(data: PatientData, valueSet: ValueSet): readonly Candidate[] {
-  let byValueSet = sorted.get(data);
-  if (!byValueSet) {
-    byValueSet = new Map();
-    sorted.set(data, byValueSet);
-  }
-  let candidates = byValueSet.get(valueSet);
-  if (!candidates) {
-    const list: Candidate[] = [];
-    for (const key of valueSet.codes.keys()) {
-      for (const entry of data.observationsByCode.get(key) ?? []) {
-        const time = timeOf(entry.effective);
-        if (time !== null) list.push({ entry, time });
-      }
+const newestFirst = new PairMemo((data: PatientData, valueSet: ValueSet): readonly Candidate[] => {
+  const list: Candidate[] = [];
+  for (const key of valueSet.codes.keys()) {
+    for (const entry of data.observationsByCode.get(key) ?? []) {
+      const time = timeOf(entry.effective);
+      if (time !== null) list.push({ entry, time });
     }
-    candidates = list.sort((a, b) => b.time - a.time);
-    byValueSet.set(valueSet, candidates);
   }
-  return candidates;
-}
+  return list.sort((a, b) => b.time - a.time);
+});
 
 /** UCUM units without dimension: `1` or an annotation alone (`{score}`). */
 const DIMENSIONLESS = /^(1|\{[^{}]*\})$/;
