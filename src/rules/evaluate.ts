@@ -93,7 +93,7 @@ export function createRuleset(parts: RulesetParts): Ruleset {
       const base: FactContext = { data: input.data, now: input.now, knowledge };
       const runs = [
         ...run(patientRules, scopeFor(base, shared, operator), undefined),
-        ...(orderRules.length > 0 ? subjects.flatMap((s) => run(orderRules, scopeFor({ ...base, subject: s }, shared, operator), s)) : []),
+        ...subjects.flatMap((s) => run(orderRules, scopeFor({ ...base, subject: s }, shared, operator), s)),
       ];
       const cards: Card[] = [];
       const fired: Fired[] = [];
