@@ -1,3 +1,4 @@
+import { Ajv, type ValidateFunction } from 'ajv';
 import { z } from 'zod';
 import type {
   AllergyIntolerance,
@@ -11,11 +12,15 @@ import type {
 
 /**
  * Lenient shapes of the fields the facts read, per resource type. Prefetch and FHIR-server data is
- * checked only for being a resource at the edge; each resource is parsed with these before it enters
- * PatientData, so a wrong shape (a `coding` that is an object, a value that is a string) is skipped
- * and reported instead of crashing a fact. Unknown fields pass through untouched: only the check's
- * verdict is used and the original object kept (readResource), so the schemas are plain `z.object`s,
- * which do not copy every unknown field the way `looseObject` does (about half the check's cost).
+ * checked only for being a resource at the edge; each resource is checked against these before it
+ * enters PatientData, so a wrong shape (a `coding` that is an object, a value that is a string) is
+ * skipped and reported instead of crashing a fact. Unknown fields pass through untouched: only the
+ * check's verdict is used and the original object kept (readResource).
+ *
+ * The zod schemas are the definition; the hot path runs them as JSON Schema compiled once by ajv.
+ * A zod parse builds a copy of every object it checks (about a third of all memory a hook call
+ * allocated, and the garbage collection that goes with it, docs/performance.md); ajv's compiled
+ * check allocates nothing. test/patient-data/fhir-schemas.test.ts holds the two to the same verdicts.
  */
 
 const coding = z.object({ system: z.string().optional(), code: z.string().optional(), display: z.string().optional() });
@@ -149,7 +154,8 @@ interface Typed {
   Patient: Patient;
 }
 
-const SCHEMAS: { [K in keyof Typed]: z.ZodType } = {
+/** The shapes facts rely on, per resource type (exported for the test that holds the compiled checks to them). */
+export const RESOURCE_SHAPES: { [K in keyof Typed]: z.ZodType } = {
   Observation: observation,
   Condition: condition,
   AllergyIntolerance: allergyIntolerance,
@@ -159,6 +165,11 @@ const SCHEMAS: { [K in keyof Typed]: z.ZodType } = {
   Patient: patient,
 };
 
+const ajv = new Ajv({ strict: true });
+const CHECKS = Object.fromEntries(
+  Object.entries(RESOURCE_SHAPES).map(([type, shape]) => [type, ajv.compile(z.toJSONSchema(shape, { target: 'draft-7', io: 'input' }))]),
+) as { [K in keyof Typed]: ValidateFunction };
+
 export type ReadableType = keyof Typed;
 export type Readable<K extends ReadableType> = Typed[K];
 
@@ -167,7 +178,7 @@ export type Readable<K extends ReadableType> = Typed[K];
  * The original object is returned (not zod's copy): the check vouches for the fields facts use.
  */
 export function readResource<K extends ReadableType>(type: K, raw: unknown): Typed[K] | undefined {
-  return SCHEMAS[type].safeParse(raw).success ? (raw as Typed[K]) : undefined;
+  return CHECKS[type](raw) ? (raw as Typed[K]) : undefined;
 }
 
 /** Splits resources of one type into those facts can read and a count of the malformed ones. */
