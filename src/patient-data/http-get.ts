@@ -57,7 +57,19 @@ export const httpGet: HttpGet = (url, { headers, timeoutMs, maxBytes }) =>
     };
     let req: http.ClientRequest;
     try {
-      req = transport.request(url, { method: 'GET', headers, agent: agents[url.protocol as keyof typeof agents] }, (res) => {
+      // Plain options rather than the URL object: node:http converts and merges a URL on every
+      // request, about a third of what a request allocated (docs/performance.md).
+      const options: http.RequestOptions = {
+        protocol: url.protocol,
+        hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
+        path: url.pathname + url.search,
+        method: 'GET',
+        headers,
+        agent: agents[url.protocol as keyof typeof agents],
+      };
+      if (url.port !== '') options.port = Number(url.port);
+      if (url.username !== '' || url.password !== '') options.auth = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+      req = transport.request(options, (res) => {
         const chunks: Buffer[] = [];
         let bytes = 0;
         const tooLarge = () => {
@@ -79,7 +91,7 @@ export const httpGet: HttpGet = (url, { headers, timeoutMs, maxBytes }) =>
         });
         res.on('end', () => {
           clearTimeout(timer);
-          const body = Buffer.concat(chunks).toString('utf8');
+          const body = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, bytes).toString('utf8');
           const responseHeaders = res.headers;
           resolve({
             status: res.statusCode ?? 502,

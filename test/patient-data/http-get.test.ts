@@ -31,6 +31,19 @@ beforeAll(async () => {
       const chunk = `${'{"resourceType":"Observation"},'.repeat(100)}`;
       const timer = setInterval(() => res.write(chunk), 1);
       res.on('close', () => clearInterval(timer));
+    } else if (req.url?.startsWith('/echo/')) {
+      res.writeHead(200, { 'content-type': 'application/fhir+json' });
+      res.end(JSON.stringify({ url: req.url, host: req.headers.host, auth: req.headers.authorization ?? null }));
+    } else if (req.url === '/chunked') {
+      // A body in several writes, with a two-byte character split between two of them.
+      const bytes = Buffer.from(JSON.stringify({ resourceType: 'Patient', name: [{ text: 'Zoë '.repeat(2_000) }] }));
+      res.writeHead(200, { 'content-type': 'application/fhir+json' });
+      const cut = bytes.indexOf(Buffer.from('ë')) + 1;
+      res.write(bytes.subarray(0, cut));
+      setTimeout(() => {
+        res.write(bytes.subarray(cut, cut + 3_000));
+        setTimeout(() => res.end(bytes.subarray(cut + 3_000)), 5);
+      }, 5);
     } else if (req.url === '/silent') {
       // Never answers at all.
     } else if (req.url?.startsWith('/held/')) {
@@ -60,6 +73,25 @@ describe('httpGet', () => {
     expect(res.header('content-type')).toBe('application/fhir+json');
     expect(res.header('x-absent')).toBeUndefined();
     expect(JSON.parse(res.body)).toEqual({ resourceType: 'Patient', id: 'p1', name: [{ text: 'Zoë Ærøskøbing' }], accept: 'application/fhir+json' });
+  });
+
+  it('sends the path and query exactly as the URL has them, to the URL\'s host and port', async () => {
+    const path = '/echo/Observation?patient=p%201&code=http%3A%2F%2Floinc.org%7C2823-3,http://loinc.org|6298-4&_sort=-date&_count=50';
+    const res = await get(path);
+    expect(JSON.parse(res.body)).toEqual({ url: path, host: new URL(base).host, auth: null });
+  });
+
+  it('sends user information in the URL as basic credentials', async () => {
+    const url = new URL(`${base}/echo/x`);
+    url.username = 'us%20er';
+    url.password = 'p:w';
+    const res = await httpGet(url, { headers: {}, timeoutMs: 2_000, maxBytes: 1_000_000 });
+    expect(JSON.parse(res.body).auth).toBe(`Basic ${Buffer.from('us er:p:w').toString('base64')}`);
+  });
+
+  it('joins a body that arrives in pieces, a character split between two of them included', async () => {
+    const res = await get('/chunked');
+    expect(JSON.parse(res.body)).toEqual({ resourceType: 'Patient', name: [{ text: 'Zoë '.repeat(2_000) }] });
   });
 
   it('drops a leading byte-order mark, as some FHIR servers send one', async () => {
