@@ -38,7 +38,14 @@ const MAX_REDIRECTS = 3;
 const MIN_RETRY_WINDOW_MS = 50;
 
 export class FhirClient {
-  constructor(private readonly options: FhirClientOptions) {}
+  private readonly headers: Readonly<Record<string, string>>;
+
+  constructor(private readonly options: FhirClientOptions) {
+    this.headers = {
+      accept: 'application/fhir+json, application/json;q=0.9',
+      ...(options.accessToken !== undefined && { authorization: `Bearer ${options.accessToken}` }),
+    };
+  }
 
   /** Milliseconds of the budget left. */
   remaining(): number {
@@ -59,7 +66,7 @@ export class FhirClient {
       requests++;
       try {
         const res = await this.options.get(url, {
-          headers: this.headers(),
+          headers: this.headers,
           timeoutMs: Math.ceil(Math.min(this.options.requestTimeoutMs, remaining)),
           maxBytes: this.options.maxResponseBytes,
         });
@@ -112,12 +119,6 @@ export class FhirClient {
     const { base } = this.options;
     const url = /^[a-z][a-z0-9+.-]*:/i.test(target) ? safeUrl(target) : safeUrl(`${base.origin}${base.path}/${target.replace(/^\/+/, '')}`);
     return url && isUnder(url, base) ? url : undefined;
-  }
-
-  private headers(): Record<string, string> {
-    const headers: Record<string, string> = { accept: 'application/fhir+json, application/json;q=0.9' };
-    if (this.options.accessToken !== undefined) headers.authorization = `Bearer ${this.options.accessToken}`;
-    return headers;
   }
 }
 
