@@ -10,6 +10,8 @@ export interface LoadFigures {
   errors: number;
   /** CPU the server process used per request (robust to other load on the machine, unlike latency). */
   cpuMsPerRequest?: number;
+  /** Of that, the main thread's (the event loop, which bounds one process's throughput). */
+  eventLoopMsPerRequest?: number;
 }
 
 export interface LoadOptions {
@@ -50,5 +52,6 @@ export function combine(runs: LoadFigures[]): LoadFigures {
     non2xx: sum((r) => r.non2xx),
     errors: sum((r) => r.errors),
     cpuMsPerRequest: Math.round(mean((r) => r.cpuMsPerRequest ?? NaN) * 1000) / 1000,
+    eventLoopMsPerRequest: Math.round(mean((r) => r.eventLoopMsPerRequest ?? NaN) * 1000) / 1000,
   };
 }

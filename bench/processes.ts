@@ -106,9 +106,13 @@ export async function until200(url: string, since: number, ms = 15_000): Promise
   throw new Error(`${url} did not answer 200 within ${ms} ms`);
 }
 
-/** CPU time (user + system) a process has used, in milliseconds (Linux clock ticks of 10 ms). */
-export function cpuMs(pid: number): number {
+/**
+ * CPU time (user + system) in milliseconds (Linux clock ticks of 10 ms): of the whole process, or with
+ * `mainThread` of its main thread only, the one that runs the event loop (the rest is V8's garbage
+ * collection and compiler threads, and libuv's pool).
+ */
+export function cpuMs(pid: number, { mainThread = false } = {}): number {
   // Fields after the parenthesised command name; utime and stime are the 14th and 15th of the line.
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const fields = readFileSync(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }

@@ -124,7 +124,7 @@ export function writePerformanceDoc(r: BenchResults, resultFile: string): void {
   const end = text.indexOf(END);
   if (start < 0 || end < start) throw new Error(`docs/performance.md has no ${BEGIN} … ${END} block`);
   const row = (s: ScenarioResult) =>
-    `| ${s.title} | ${s.cards} | ${s.service.reqPerSec} | ${s.service.p50} | ${s.service.p99} | ${s.service.cpuMsPerRequest} | ${s.baseline.reqPerSec} | ${s.baseline.p50} | ${s.baseline.p99} | ${s.baseline.cpuMsPerRequest} | ${s.throughputRatio.toFixed(2)} | ${s.cpuRatio.toFixed(2)} |`;
+    `| ${s.title} | ${s.cards} | ${s.service.reqPerSec} | ${s.service.p50} | ${s.service.p99} | ${s.service.cpuMsPerRequest} | ${s.service.eventLoopMsPerRequest} | ${s.baseline.reqPerSec} | ${s.baseline.p50} | ${s.baseline.p99} | ${s.baseline.cpuMsPerRequest} | ${s.throughputRatio.toFixed(2)} | ${s.cpuRatio.toFixed(2)} |`;
   const fetch = r.scenarios.find((s) => s.id === 'order-sign-fhir-fetch')!;
   const lines = [
     BEGIN,
@@ -133,11 +133,11 @@ export function writePerformanceDoc(r: BenchResults, resultFile: string): void {
     `Concurrency ${r.settings.connections}, ${r.settings.warmupS} s warm-up per target and scenario, then ${r.settings.rounds} alternating rounds of ${r.settings.durationS} s per target.`,
     `Inputs: order-sign request ${(r.inputs.orderSignBytes / 1024).toFixed(1)} KB with ${r.inputs.orderSignObservations} Observations in prefetch; patient-view request ${(r.inputs.patientViewBytes / 1024).toFixed(1)} KB; FHIR stub delay ${r.settings.stubDelayMs} ms (${r.stub.requests} FHIR requests served, ${r.stub.unmatched} unmatched).`,
     '',
-    '| Scenario | Cards | Service req/s | p50 ms | p99 ms | CPU ms/req | Baseline req/s | p50 ms | p99 ms | CPU ms/req | Throughput ratio | CPU ratio |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| Scenario | Cards | Service req/s | p50 ms | p99 ms | CPU ms/req | of it, event loop | Baseline req/s | p50 ms | p99 ms | CPU ms/req | Throughput ratio | CPU ratio |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...r.scenarios.map(row),
     '',
-    'Throughput ratio: service req/s ÷ baseline req/s in this run. CPU ratio: baseline CPU per request ÷ service CPU per request (each server process, from /proc), which is what the throughput ratio would be on otherwise idle cores; it is much less sensitive to other load on the machine.',
+    'Throughput ratio: service req/s ÷ baseline req/s in this run. CPU ratio: baseline CPU per request ÷ service CPU per request (each server process, from /proc), which is what the throughput ratio would be on otherwise idle cores; it is much less sensitive to other load on the machine. Event loop: the CPU of the service main thread alone (the rest is V8 garbage-collection and compiler threads); one process cannot answer more than 1 000 ÷ that many calls per second.',
     '',
     `(3) p50 ${fetch.service.p50} ms against a stub delay of ${r.settings.stubDelayMs} ms (${(fetch.service.p50 / r.settings.stubDelayMs).toFixed(2)} ×). Cold start to ready: ${r.coldStartMs.runs.map((x) => Math.round(x)).join(', ')} ms (median ${Math.round(r.coldStartMs.median)} ms). Peak RSS under load: ${r.service.peakRssMB} MB (${r.service.peakRssMiB} MiB).`,
     '',
@@ -177,7 +177,7 @@ export function writeOperationsCapacity(r: BenchResults): void {
   const plan = Math.floor((0.6 * 1000) / sign!.service.cpuMsPerRequest! / 5) * 5;
   const fetchPlan = Math.floor((0.6 * 1000) / fetch!.service.cpuMsPerRequest! / 5) * 5;
   const deployment = parse(readFileSync(path.join(ROOT, 'deploy/kubernetes/deployment.yaml'), 'utf8')) as {
-    spec: { template: { spec: { containers: { resources: { requests: { memory: string }; limits: { memory: string } } }[] } } };
+    spec: { template: { spec: { containers: { resources: { requests: { memory: string }; limits: { memory: string; cpu: string } } }[] } } };
   };
   const { resources } = deployment.spec.template.spec.containers[0]!;
   const lines = [
@@ -188,7 +188,7 @@ export function writeOperationsCapacity(r: BenchResults): void {
     `- patient-view: **${view!.service.reqPerSec} req/s**, p50 ${view!.service.p50} ms, p99 ${view!.service.p99} ms;`,
     `- order-sign fetching everything from a FHIR server that answers in ${r.settings.stubDelayMs} ms: ${fetch!.service.reqPerSec} req/s, p50 ${fetch!.service.p50} ms (the searches add CPU: ${fetch!.service.cpuMsPerRequest!.toFixed(1)} ms per call against ${sign!.service.cpuMsPerRequest!.toFixed(1)} ms with prefetch).`,
     '',
-    `A call is CPU-bound: ${sign!.service.cpuMsPerRequest!.toFixed(1)} ms of CPU with full prefetch. Plan a replica at 60 % of one core (the HPA's target), **about ${plan} hook calls per second with prefetch, ${fetchPlan} when the EHR sends none**; there a call waits on average about 1.5 × its own CPU time. Replicas = peak calls per second / that figure, plus one for failures and rollouts (never fewer than two). Peak RSS under this load was ${r.service.peakRssMB} MB; the Deployment requests ${resources.requests.memory} and limits ${resources.limits.memory}. Re-run \`npm run bench\` on your hardware before sizing a large site.`,
+    `A call is CPU-bound: ${sign!.service.cpuMsPerRequest!.toFixed(1)} ms of CPU with full prefetch. Plan a replica at 60 % of one core (the HPA's target), **about ${plan} hook calls per second with prefetch, ${fetchPlan} when the EHR sends none**; there a call waits on average about 1.5 × its own CPU time. Replicas = peak calls per second / that figure, plus one for failures and rollouts (never fewer than two). Of a call's CPU, ${sign!.service.eventLoopMsPerRequest!.toFixed(1)} ms with prefetch and ${fetch!.service.eventLoopMsPerRequest!.toFixed(1)} ms without run on the event loop, which caps one replica at about ${Math.floor(1000 / sign!.service.eventLoopMsPerRequest!)} and ${Math.floor(1000 / fetch!.service.eventLoopMsPerRequest!)} calls per second whatever its CPU; the rest is V8's garbage collection on other threads, which the Deployment's CPU limit (${resources.limits.cpu}) leaves room for. Peak RSS under this load was ${r.service.peakRssMB} MB; the Deployment requests ${resources.requests.memory} and limits ${resources.limits.memory}. Re-run \`npm run bench\` on your hardware before sizing a large site.`,
     CAPACITY_END,
   ];
   writeFileSync(file, text.slice(0, start) + lines.join('\n') + text.slice(end + CAPACITY_END.length));

@@ -150,11 +150,17 @@ async function benchmark(): Promise<Omit<BenchResults, 'targets' | 'scale'>> {
         for (const who of order) {
           const pid = (who === 'service' ? service! : baseline.child).pid!;
           const cpuBefore = cpuMs(pid);
+          const loopBefore = cpuMs(pid, { mainThread: true });
           const measured = await load({ ...target(who === 'service' ? base : baselineBase), durationS: settings.durationS });
-          const figures = { ...measured, cpuMsPerRequest: Math.round(((cpuMs(pid) - cpuBefore) / measured.requests) * 1000) / 1000 };
+          const perRequest = (ms: number) => Math.round((ms / measured.requests) * 1000) / 1000;
+          const figures = {
+            ...measured,
+            cpuMsPerRequest: perRequest(cpuMs(pid) - cpuBefore),
+            eventLoopMsPerRequest: perRequest(cpuMs(pid, { mainThread: true }) - loopBefore),
+          };
           runs[who].push(figures);
           console.log(
-            `  ${who.padEnd(8)} ${String(figures.reqPerSec).padStart(6)} req/s  p50 ${figures.p50} ms  p99 ${figures.p99} ms  ${figures.cpuMsPerRequest.toFixed(2)} CPU ms/request${figures.non2xx + figures.errors > 0 ? `  (${figures.non2xx} non-2xx, ${figures.errors} errors)` : ''}`,
+            `  ${who.padEnd(8)} ${String(figures.reqPerSec).padStart(6)} req/s  p50 ${figures.p50} ms  p99 ${figures.p99} ms  ${figures.cpuMsPerRequest.toFixed(2)} CPU ms/request (${figures.eventLoopMsPerRequest.toFixed(2)} on the event loop)${figures.non2xx + figures.errors > 0 ? `  (${figures.non2xx} non-2xx, ${figures.errors} errors)` : ''}`,
           );
         }
       }
