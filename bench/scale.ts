@@ -7,7 +7,7 @@ import type { Ruleset } from '../src/rules/ruleset.js';
 import { discoveryServices } from '../src/cds/services.js';
 import { parseHookRequest } from '../src/cds/request-schema.js';
 import { handleHook } from '../src/cds/handle-hook.js';
-import { testConfig } from '../src/config.js';
+import { fhirLimits, testConfig } from '../src/config.js';
 import { buildPrefetch, chartWithObservations, orderSignChart, ROOT, type Chart } from './chart.js';
 
 /**
@@ -116,11 +116,7 @@ async function timeRequest(ruleset: Ruleset, body: unknown, budgetMs: number): P
     const outcome = await handleHook(parsed.request, ruleset, {
       data: {
         fhirServerAllowlist: [],
-        budgetMs: defaults.FHIR_BUDGET_MS,
-        requestTimeoutMs: defaults.FHIR_REQUEST_TIMEOUT_MS,
-        maxPages: defaults.FHIR_MAX_PAGES,
-        maxResources: defaults.FHIR_MAX_RESOURCES,
-        maxResponseBytes: defaults.FHIR_MAX_RESPONSE_BYTES,
+        ...fhirLimits(defaults),
       },
       now: () => new Date(),
       uuid: randomUUID,

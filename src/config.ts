@@ -110,6 +110,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return config;
 }
 
+/** The limits on FHIR fetching for one hook call, named as the data layer's options name them. */
+export function fhirLimits(config: Config) {
+  return {
+    budgetMs: config.FHIR_BUDGET_MS,
+    requestTimeoutMs: config.FHIR_REQUEST_TIMEOUT_MS,
+    maxPages: config.FHIR_MAX_PAGES,
+    maxResources: config.FHIR_MAX_RESOURCES,
+    maxResponseBytes: config.FHIR_MAX_RESPONSE_BYTES,
+  };
+}
+
 /** A config for tests: defaults, auth off, quiet logs, overridable per test. */
 export function testConfig(overrides: Partial<Config> = {}): Config {
   return { ...loadConfig({ CDS_AUTH: 'off', LOG_LEVEL: 'silent', RULES_WATCH: 'off' }), ...overrides };

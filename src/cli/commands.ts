@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { handleHook } from '../cds/handle-hook.js';
 import { HOOKS, parseHookRequest, type Hook } from '../cds/request-schema.js';
 import type { Card } from '../cds/response-schema.js';
-import { loadConfig } from '../config.js';
+import { fhirLimits, loadConfig } from '../config.js';
 import { DataUnavailableError } from '../patient-data/resolve.js';
 import { jsonSchemaFiles } from '../rules/json-schemas.js';
 import { formatLoadError } from '../rules/load-error.js';
@@ -137,11 +137,7 @@ async function evaluate(args: readonly string[], defaultDir: string, io: Output)
     const outcome = await handleHook(parsed.request, loaded.ruleset, {
       data: {
         fhirServerAllowlist: config.FHIR_SERVER_ALLOWLIST,
-        budgetMs: config.FHIR_BUDGET_MS,
-        requestTimeoutMs: config.FHIR_REQUEST_TIMEOUT_MS,
-        maxPages: config.FHIR_MAX_PAGES,
-        maxResources: config.FHIR_MAX_RESOURCES,
-        maxResponseBytes: config.FHIR_MAX_RESPONSE_BYTES,
+        ...fhirLimits(config),
       },
       now: () => now,
       uuid: () => crypto.randomUUID(),

@@ -1,5 +1,5 @@
 import express, { Router, type RequestHandler } from 'express';
-import type { Config } from '../config.js';
+import { fhirLimits, type Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { RulesetSource } from '../rules/ruleset.js';
 import type { HookOutcomeLabel, Metrics } from '../observability/metrics.js';
@@ -64,11 +64,7 @@ export function cdsRouter(deps: CdsRouterDeps): Router {
         handleHook(request, ruleset, {
           data: {
             fhirServerAllowlist: client ? client.fhirServers : config.FHIR_SERVER_ALLOWLIST,
-            budgetMs: config.FHIR_BUDGET_MS,
-            requestTimeoutMs: config.FHIR_REQUEST_TIMEOUT_MS,
-            maxPages: config.FHIR_MAX_PAGES,
-            maxResources: config.FHIR_MAX_RESOURCES,
-            maxResponseBytes: config.FHIR_MAX_RESPONSE_BYTES,
+            ...fhirLimits(config),
             logger: deps.logger,
           },
           now: deps.now,

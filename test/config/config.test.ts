@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, fhirLimits, loadConfig } from '../../src/config.js';
 
 describe('loadConfig', () => {
   it('gives the documented defaults', () => {
@@ -25,5 +25,19 @@ describe('loadConfig', () => {
       'https://a.example/fhir',
       'https://b.example/r4',
     ]);
+  });
+});
+
+describe('fhirLimits', () => {
+  it('hands each FHIR limit of the configuration to the data layer under its own name', () => {
+    const config = loadConfig({
+      CDS_AUTH: 'off',
+      FHIR_BUDGET_MS: '900',
+      FHIR_REQUEST_TIMEOUT_MS: '700',
+      FHIR_MAX_PAGES: '3',
+      FHIR_MAX_RESOURCES: '250',
+      FHIR_MAX_RESPONSE_BYTES: '65536',
+    });
+    expect(fhirLimits(config)).toEqual({ budgetMs: 900, requestTimeoutMs: 700, maxPages: 3, maxResources: 250, maxResponseBytes: 65_536 });
   });
 });

@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { handleHook } from '../../cds/handle-hook.js';
 import { parseHookRequest } from '../../cds/request-schema.js';
-import { testConfig } from '../../config.js';
+import { fhirLimits, testConfig } from '../../config.js';
 import { DataUnavailableError } from '../../patient-data/resolve.js';
 import { zodErrors, type LoadError } from '../load-error.js';
 import type { Card } from '../../cds/response-schema.js';
@@ -106,11 +106,7 @@ export async function runScenario(ruleset: Ruleset, c: ScenarioCase): Promise<Sc
       const outcome = await handleHook(parsed.request, ruleset, {
         data: {
           fhirServerAllowlist: [],
-          budgetMs: config.FHIR_BUDGET_MS,
-          requestTimeoutMs: config.FHIR_REQUEST_TIMEOUT_MS,
-          maxPages: config.FHIR_MAX_PAGES,
-          maxResources: config.FHIR_MAX_RESOURCES,
-          maxResponseBytes: config.FHIR_MAX_RESPONSE_BYTES,
+          ...fhirLimits(config),
         },
         now: () => c.now,
         uuid: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
