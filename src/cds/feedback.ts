@@ -49,6 +49,9 @@ export interface RuleFeedback {
   overrideReasons: Record<string, number>;
 }
 
+/** What became of one feedback item: counted, already counted, or for a card this replica does not know. */
+export type FeedbackResult = 'recorded' | 'duplicate' | 'unknown-card';
+
 export interface FeedbackOutcome {
   recorded: number;
   duplicates: number;
@@ -85,34 +88,24 @@ export class FeedbackLedger {
     evictOldest(this.cards, this.options.maxCards);
   }
 
-  /** Applies feedback idempotently: the same card, outcome and timestamp count once. */
-  record(items: readonly FeedbackItem[]): FeedbackOutcome {
+  /** Applies one feedback item idempotently: the same card, outcome and timestamp count once. */
+  record(item: FeedbackItem): FeedbackResult {
     const now = this.options.now().getTime();
-    const outcome: FeedbackOutcome = { recorded: 0, duplicates: 0, unknownCards: 0 };
-    for (const item of items) {
-      const key = `${item.card}|${item.outcome}|${item.outcomeTimestamp}`;
-      if (this.seen.has(key)) {
-        outcome.duplicates++;
-        continue;
-      }
-      const card = this.cards.get(item.card);
-      if (!card || card.expiresAt < now) {
-        outcome.unknownCards++;
-        continue;
-      }
-      this.seen.set(key, now);
-      evictOldest(this.seen, this.options.maxCards);
-      const stats = this.stats(card.ruleId, card.ruleVersion, card.category);
-      if (item.outcome === 'accepted') stats.accepted++;
-      else {
-        stats.overridden++;
-        const reason = item.overrideReason?.reason;
-        const code = reason ? `${reason.system}|${reason.code}` : 'none';
-        stats.overrideReasons[code] = (stats.overrideReasons[code] ?? 0) + 1;
-      }
-      outcome.recorded++;
+    const key = `${item.card}|${item.outcome}|${item.outcomeTimestamp}`;
+    if (this.seen.has(key)) return 'duplicate';
+    const card = this.cards.get(item.card);
+    if (!card || card.expiresAt < now) return 'unknown-card';
+    this.seen.set(key, now);
+    evictOldest(this.seen, this.options.maxCards);
+    const stats = this.stats(card.ruleId, card.ruleVersion, card.category);
+    if (item.outcome === 'accepted') stats.accepted++;
+    else {
+      stats.overridden++;
+      const reason = item.overrideReason?.reason;
+      const code = reason ? `${reason.system}|${reason.code}` : 'none';
+      stats.overrideReasons[code] = (stats.overrideReasons[code] ?? 0) + 1;
     }
-    return outcome;
+    return 'recorded';
   }
 
   /** The rule a remembered card came from, for logging and metrics. */
@@ -134,6 +127,13 @@ export class FeedbackLedger {
     }
     return stats;
   }
+}
+
+/** Adds one item's result to a request's counts. */
+export function tally(outcome: FeedbackOutcome, result: FeedbackResult): void {
+  if (result === 'recorded') outcome.recorded++;
+  else if (result === 'duplicate') outcome.duplicates++;
+  else outcome.unknownCards++;
 }
 
 function ruleOf(card: Card): { ruleId: string; ruleVersion: string } | undefined {

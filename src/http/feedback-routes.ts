@@ -1,6 +1,6 @@
 import { Router, type RequestHandler } from 'express';
 import type { Logger } from '../logger.js';
-import { feedbackRequestSchema, type FeedbackLedger, type FeedbackOutcome } from '../cds/feedback.js';
+import { feedbackRequestSchema, tally, type FeedbackLedger, type FeedbackOutcome } from '../cds/feedback.js';
 import type { Metrics } from '../observability/metrics.js';
 import { badRequest, jsonPointer } from './errors.js';
 
@@ -18,14 +18,12 @@ export function feedbackHandler(deps: { feedback: FeedbackLedger; logger: Logger
     }
     const outcome: FeedbackOutcome = { recorded: 0, duplicates: 0, unknownCards: 0 };
     // One line and one metric sample per feedback item with the rule it concerns; the clinician's
-    // free-text comment is never logged. Items are recorded one by one to know what became of each.
+    // free-text comment is never logged.
     for (const item of parsed.data.feedback) {
       const rule = deps.feedback.ruleFor(item.card);
-      const one = deps.feedback.record([item]);
-      outcome.recorded += one.recorded;
-      outcome.duplicates += one.duplicates;
-      outcome.unknownCards += one.unknownCards;
-      deps.metrics.cardFeedback(rule?.ruleId ?? 'unknown', item.outcome, one.recorded > 0 ? 'recorded' : one.duplicates > 0 ? 'duplicate' : 'unknown-card');
+      const result = deps.feedback.record(item);
+      tally(outcome, result);
+      deps.metrics.cardFeedback(rule?.ruleId ?? 'unknown', item.outcome, result);
       deps.logger.info(
         {
           service: String(req.params.id),

@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { FetchRecord } from '../patient-data/patient-data.js';
 import type { EvaluationResult } from '../rules/ruleset.js';
+import type { FeedbackResult } from '../cds/feedback.js';
 
 /**
  * The service's Prometheus series, on a registry of its own (one per app instance, so tests can build
@@ -142,7 +143,7 @@ export class Metrics {
     this.authFailures.inc({ reason: safe(reason) });
   }
 
-  cardFeedback(rule: string, outcome: 'accepted' | 'overridden', result: 'recorded' | 'duplicate' | 'unknown-card'): void {
+  cardFeedback(rule: string, outcome: 'accepted' | 'overridden', result: FeedbackResult): void {
     this.feedback.inc({ rule: safe(rule), outcome, result });
   }
 

@@ -34,11 +34,10 @@ describe('FeedbackLedger', () => {
   it('attributes feedback to the rule that raised the card, with override reasons', () => {
     const { ledger: l } = ledger();
     l.issued([card(CARD_A, 'CI-HYPOKALEMIA'), card(CARD_B, 'MON-TELEMETRY', 'monitoring')]);
-    const out = l.record([
-      { card: CARD_A, outcome: 'overridden', overrideReason: { reason: { system: 'urn:x', code: 'already-addressed' } }, outcomeTimestamp: '2026-11-21T12:01:00Z' },
-      { card: CARD_B, outcome: 'accepted', acceptedSuggestions: [{ id: 's' }], outcomeTimestamp: '2026-11-21T12:01:00Z' },
-    ]);
-    expect(out).toEqual({ recorded: 2, duplicates: 0, unknownCards: 0 });
+    expect(
+      l.record({ card: CARD_A, outcome: 'overridden', overrideReason: { reason: { system: 'urn:x', code: 'already-addressed' } }, outcomeTimestamp: '2026-11-21T12:01:00Z' }),
+    ).toBe('recorded');
+    expect(l.record({ card: CARD_B, outcome: 'accepted', acceptedSuggestions: [{ id: 's' }], outcomeTimestamp: '2026-11-21T12:01:00Z' })).toBe('recorded');
     expect(l.summary().rules).toEqual([
       { id: 'CI-HYPOKALEMIA', version: '1.0.0', category: 'contraindication', shown: 1, accepted: 0, overridden: 1, overrideReasons: { 'urn:x|already-addressed': 1 } },
       { id: 'MON-TELEMETRY', version: '1.0.0', category: 'monitoring', shown: 1, accepted: 1, overridden: 0, overrideReasons: {} },
@@ -49,17 +48,17 @@ describe('FeedbackLedger', () => {
     const { ledger: l } = ledger();
     l.issued([card(CARD_A, 'CI-HYPOKALEMIA')]);
     const item = { card: CARD_A, outcome: 'overridden' as const, outcomeTimestamp: '2026-11-21T12:01:00Z' };
-    l.record([item]);
-    expect(l.record([item])).toEqual({ recorded: 0, duplicates: 1, unknownCards: 0 });
+    expect(l.record(item)).toBe('recorded');
+    expect(l.record(item)).toBe('duplicate');
     expect(l.summary().rules[0]).toMatchObject({ overridden: 1, overrideReasons: { none: 1 } });
   });
 
   it('does not attribute feedback for unknown, expired or evicted cards', () => {
     const { ledger: l, now } = ledger();
     l.issued([card(CARD_A, 'CI-HYPOKALEMIA')]);
-    expect(l.record([{ card: CARD_B, outcome: 'overridden', outcomeTimestamp: '2026-11-21T12:01:00Z' }]).unknownCards).toBe(1);
+    expect(l.record({ card: CARD_B, outcome: 'overridden', outcomeTimestamp: '2026-11-21T12:01:00Z' })).toBe('unknown-card');
     now.t += 61_000;
-    expect(l.record([{ card: CARD_A, outcome: 'overridden', outcomeTimestamp: '2026-11-21T12:01:00Z' }]).unknownCards).toBe(1);
+    expect(l.record({ card: CARD_A, outcome: 'overridden', outcomeTimestamp: '2026-11-21T12:01:00Z' })).toBe('unknown-card');
     const many = ['a', 'b', 'c', 'd'].map((c, i) => card(`${String(i).repeat(8)}-0000-4000-8000-000000000000`, `R-${c}`));
     l.issued(many);
     expect(l.ruleFor(many[0]!.uuid)).toBeUndefined();
