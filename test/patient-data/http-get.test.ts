@@ -153,8 +153,11 @@ describe('httpGet', () => {
   });
 
   it('rejects a header value node:http refuses, and leaves no timer behind', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
     await expect(get('/Patient/p1', 50, { authorization: 'Bearer a\nb' })).rejects.toMatchObject({ code: 'ERR_INVALID_CHAR' });
-    // A timer left running would destroy a request that was never made, after the test ended.
+    expect(timers()).toBe(before);
+    // And if one were left, it would try to destroy a request that was never made: that must not throw either.
     await new Promise((resolve) => setTimeout(resolve, 100));
   });
 

@@ -20,6 +20,8 @@ describe('keepNewest', () => {
 
   it('keeps the newest by effective time (offsets honoured), leaves other resources and the order as they were', () => {
     expect(ids(keepNewest(resources, 3))).toEqual(['med', 'period', 'offset', 'issued']);
+    // 08:00+02:00 is 06:00Z, older than 07:00Z: read without its offset it would be the newest.
+    expect(ids(keepNewest(resources, 1))).toEqual(['med', 'issued']);
   });
 
   it('ranks observations without a usable time last, in the order they came', () => {
