@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import request from 'supertest';
 import nock from 'nock';
 import { testConfig } from '../../src/config.js';
@@ -7,7 +7,7 @@ import { createApp } from '../../src/http/app.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import type { Ruleset } from '../../src/rules/ruleset.js';
 import { ReloadingRulesetSource } from '../../src/rules/reloading-source.js';
-import { logCapture, staticSource } from '../helpers.js';
+import { logCapture, staticSource, useNockPerTest } from '../helpers.js';
 import { ISS, newKey, signToken, writeClientsFile, BASE, SERVICE_PATH } from '../security/security-helpers.js';
 
 const FHIR = 'https://fhir.example.org/r4';
@@ -51,9 +51,7 @@ const hookCall = {
   context: { userId: 'Practitioner/dr-1', patientId: PATIENT_ID },
 };
 
-afterEach(() => {
-  nock.cleanAll();
-});
+useNockPerTest();
 
 describe('GET /metrics', () => {
   it('serves every series, with samples after a hook call', async () => {

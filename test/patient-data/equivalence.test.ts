@@ -1,8 +1,8 @@
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import nock from 'nock';
 import request from 'supertest';
-import { logCapture, staticSource } from '../helpers.js';
+import { logCapture, staticSource, useNockPerTest } from '../helpers.js';
 import { testConfig } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/logger.js';
@@ -31,14 +31,7 @@ const charts = readdirSync(DIR)
   .filter((f) => f.endsWith('.json'))
   .map((f) => ({ file: f, chart: chartSchema.parse(JSON.parse(readFileSync(`${DIR}/${f}`, 'utf8'))) }));
 
-beforeEach(() => {
-  nock.cleanAll();
-  nock.disableNetConnect();
-  nock.enableNetConnect('127.0.0.1');
-});
-afterAll(() => {
-  nock.cleanAll();
-});
+useNockPerTest();
 
 /** A fresh app per call, so card uuids restart and equal inputs give byte-equal answers. */
 function freshApp() {

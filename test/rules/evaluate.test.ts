@@ -3,6 +3,7 @@ import { cardSchema, type Card } from '../../src/cds/response-schema.js';
 import type { DataGap } from '../../src/patient-data/patient-data.js';
 import { loadRuleset } from '../../src/rules/load.js';
 import type { EvaluationInput, Ruleset } from '../../src/rules/ruleset.js';
+import { quantity } from '../facts/builder.js';
 import { DOBUTAMINE, FUROSEMIDE, HEART_FAILURE, MILRINONE, observation, order, patientData } from './patient-data.js';
 
 const NOW = new Date('2026-11-21T12:00:00Z');
@@ -109,14 +110,13 @@ describe('evaluating a ruleset', () => {
 
   it('updates the rate in the infusion instruction, not a loading-dose instruction before it, and drops a contradicting pump rate', async () => {
     const draft = order('m1', MILRINONE);
-    const ucum = (value: number, code: string) => ({ value, unit: code, system: 'http://unitsofmeasure.org', code });
     draft.request.dosageInstruction = [
-      { sequence: 1, text: 'Loading dose', doseAndRate: [{ doseQuantity: ucum(50, 'ug/kg') }] },
+      { sequence: 1, text: 'Loading dose', doseAndRate: [{ doseQuantity: quantity(50, 'ug/kg') }] },
       {
         sequence: 2,
         doseAndRate: [
-          { type: { coding: [{ code: 'ordered' }] }, rateQuantity: ucum(0.9, 'ug/kg/min') },
-          { type: { coding: [{ code: 'calculated' }] }, rateQuantity: ucum(18.9, 'mL/h') },
+          { type: { coding: [{ code: 'ordered' }] }, rateQuantity: quantity(0.9, 'ug/kg/min') },
+          { type: { coding: [{ code: 'calculated' }] }, rateQuantity: quantity(18.9, 'mL/h') },
         ],
       },
     ];
@@ -125,7 +125,7 @@ describe('evaluating a ruleset', () => {
     const update = card.suggestions![0]!.actions![0]!;
     const dosages = (update.resource as unknown as { dosageInstruction: unknown[] }).dosageInstruction;
     expect(dosages[0]).toEqual(draft.request.dosageInstruction[0]);
-    expect(dosages[1]).toEqual({ sequence: 2, doseAndRate: [{ type: { coding: [{ code: 'ordered' }] }, rateQuantity: ucum(0.75, 'ug/kg/min') }] });
+    expect(dosages[1]).toEqual({ sequence: 2, doseAndRate: [{ type: { coding: [{ code: 'ordered' }] }, rateQuantity: quantity(0.75, 'ug/kg/min') }] });
   });
 
   it('drops suggestions that cannot act on the subject (an active order, or a draft without id)', async () => {
