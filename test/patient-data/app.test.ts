@@ -7,7 +7,7 @@ import { createLogger } from '../../src/logger.js';
 import type { Ruleset } from '../../src/rules/ruleset.js';
 import type { PatientData } from '../../src/patient-data/patient-data.js';
 import { logCapture, staticSource, useNockPerTest } from '../helpers.js';
-import { CHART, FHIR, orderSign, PATHS, PATIENT_ID, REQUIREMENTS, TOKEN } from './fixtures.js';
+import { CHART, chartServer, FHIR, ORIGIN, orderSign, PATIENT_ID, REQUIREMENTS, TOKEN } from './fixtures.js';
 
 /**
  * The data layer through the real app (supertest), with a Ruleset double that needs REQUIREMENTS and
@@ -15,7 +15,6 @@ import { CHART, FHIR, orderSign, PATHS, PATIENT_ID, REQUIREMENTS, TOKEN } from '
  * DQ-FETCH does (rules-catalog.md).
  */
 
-const ORIGIN = 'https://ehr.test';
 const URL_PATH = '/cds-services/inotrope-order-sign';
 
 const ruleset: Ruleset = {
@@ -51,27 +50,17 @@ function app(overrides: Partial<Config> = {}) {
   return { app: instance, logs: capture.lines };
 }
 
-function serve(keys: readonly string[], delayMs = 0) {
-  const scope = nock(ORIGIN, { reqheaders: { authorization: `Bearer ${TOKEN}` } });
-  for (const key of keys) {
-    const { path, query } = PATHS[key]!;
-    const interceptor = query ? scope.get(path).query(query) : scope.get(path);
-    interceptor.delay(delayMs).reply(200, CHART[key]!);
-  }
-  return scope;
-}
-
 useNockPerTest();
 
 describe('POST /cds-services/{id}: where the data comes from does not change the cards', () => {
   it('gives the same cards for full prefetch, no prefetch with a fhirServer, and a mix', async () => {
     const full = await request(app().app).post(URL_PATH).send(orderSign({ prefetch: CHART })).expect(200);
 
-    const everything = serve(Object.keys(CHART), 100);
+    const everything = chartServer(Object.keys(CHART), { delayMs: 100 });
     const fetched = await request(app().app).post(URL_PATH).send(orderSign({ fhirServer: FHIR })).expect(200);
     expect(everything.isDone()).toBe(true);
 
-    const some = serve(['conditions', 'obs-potassium']);
+    const some = chartServer(['conditions', 'obs-potassium']);
     const { conditions: _c, 'obs-potassium': _o, ...part } = CHART;
     const mixed = await request(app().app).post(URL_PATH).send(orderSign({ fhirServer: FHIR, prefetch: part })).expect(200);
     expect(some.isDone()).toBe(true);
@@ -117,7 +106,7 @@ describe('POST /cds-services/{id}: when data cannot be obtained', () => {
   });
 
   it('answers 200 with a data-quality card naming what could not be read when only part failed', async () => {
-    serve(['patient', 'medications', 'obs-potassium']);
+    chartServer(['patient', 'medications', 'obs-potassium']);
     nock(ORIGIN).get('/fhir/Condition').query(true).reply(500, 'Internal Server Error');
     const res = await request(app().app).post(URL_PATH).send(orderSign({ fhirServer: FHIR })).expect(200);
     expect(res.body.cards.map((c: { summary: string }) => c.summary)).toEqual([
@@ -127,7 +116,7 @@ describe('POST /cds-services/{id}: when data cannot be obtained', () => {
   });
 
   it('writes neither the access token nor the patient id to any log line', async () => {
-    serve(['patient', 'medications']);
+    chartServer(['patient', 'medications']);
     nock(ORIGIN).get('/fhir/Condition').query(true).reply(403);
     nock(ORIGIN).get('/fhir/Observation').query(true).delay(1000).reply(200, {});
     const { app: instance, logs } = app();

@@ -1,4 +1,5 @@
 import type { Bundle, Resource } from '@medplum/fhirtypes';
+import nock from 'nock';
 import type { HookRequest } from '../../src/cds/request-schema.js';
 import type { DataRequirement } from '../../src/patient-data/patient-data.js';
 import type { DataOptions } from '../../src/patient-data/resolve.js';
@@ -102,6 +103,20 @@ export const PATHS: Record<string, { path: string; query?: Record<string, string
     query: { patient: PATIENT_ID, code: 'http://loinc.org|2823-3,http://loinc.org|6298-4', _sort: '-date', _count: '50' },
   },
 };
+
+/** The EHR's FHIR server, as nock intercepts it. */
+export const ORIGIN = new URL(FHIR).origin;
+
+/** An EHR FHIR server that expects our bearer token (or, with `auth: false`, none) and answers the given keys from the chart. */
+export function chartServer(keys: readonly string[], opts: { delayMs?: number; auth?: boolean } = {}): nock.Scope {
+  const scope = nock(ORIGIN, opts.auth === false ? { badheaders: ['authorization'] } : { reqheaders: { authorization: `Bearer ${TOKEN}` } });
+  for (const key of keys) {
+    const { path, query } = PATHS[key]!;
+    const interceptor = query ? scope.get(path).query(query) : scope.get(path);
+    (opts.delayMs ? interceptor.delay(opts.delayMs) : interceptor).reply(200, CHART[key]!, { 'content-type': 'application/fhir+json' });
+  }
+  return scope;
+}
 
 export const draftMilrinone = {
   resourceType: 'MedicationRequest',

@@ -9,11 +9,13 @@ import { logCapture, useNockPerTest } from '../helpers.js';
 import {
   activeDobutamine,
   CHART,
+  chartServer,
   dobutamineMedication,
   FHIR,
   heartFailure,
   options,
   orderSign,
+  ORIGIN,
   PATHS,
   PATIENT_ID,
   patient,
@@ -24,21 +26,9 @@ import {
   TOKEN,
 } from './fixtures.js';
 
-const ORIGIN = 'https://ehr.test';
 const OO = { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception', diagnostics: 'timeout upstream' }] };
 
 useNockPerTest();
-
-/** An EHR FHIR server that expects our bearer token and answers the given keys from the chart. */
-function server(keys: readonly string[], opts: { delayMs?: number; auth?: boolean } = {}) {
-  const scope = nock(ORIGIN, opts.auth === false ? { badheaders: ['authorization'] } : { reqheaders: { authorization: `Bearer ${TOKEN}` } });
-  for (const key of keys) {
-    const { path, query } = PATHS[key]!;
-    const interceptor = query ? scope.get(path).query(query) : scope.get(path);
-    (opts.delayMs ? interceptor.delay(opts.delayMs) : interceptor).reply(200, CHART[key]!, { 'content-type': 'application/fhir+json' });
-  }
-  return scope;
-}
 
 const gap = (r: ResolvedData, key: string): DataGap | undefined => r.data.gaps.find((g) => g.key === key);
 const record = (r: ResolvedData, key: string) => r.fetches.find((f) => f.key === key && f.resourceType !== 'Medication');
@@ -72,7 +62,7 @@ describe('prefetch resolution (cds-hooks.md §5 F1–F8)', () => {
   });
 
   it('fetches absent keys from fhirServer with the bearer token, and only those', async () => {
-    const scope = server(['conditions', 'obs-potassium']);
+    const scope = chartServer(['conditions', 'obs-potassium']);
     const { conditions: _c, 'obs-potassium': _o, ...prefetch } = CHART;
     const r = await resolvePatientData(patientView({ fhirServer: FHIR, prefetch: prefetch }), REQUIREMENTS, options());
     expect(scope.isDone()).toBe(true);
@@ -88,7 +78,7 @@ describe('prefetch resolution (cds-hooks.md §5 F1–F8)', () => {
     ['a string (the spec example\'s "user": "123")', '123'],
     ['a resource of the wrong type', { resourceType: 'Practitioner', id: 'x' }],
   ])('fetches a key whose prefetch value is %s', async (_name, value) => {
-    const scope = server(['conditions']);
+    const scope = chartServer(['conditions']);
     const r = await resolvePatientData(
       patientView({ fhirServer: FHIR, prefetch: { ...CHART, conditions: value } }),
       REQUIREMENTS,
@@ -142,7 +132,7 @@ describe('prefetch resolution (cds-hooks.md §5 F1–F8)', () => {
   });
 
   it('fetches from an open server without an Authorization header when fhirAuthorization is absent (A5)', async () => {
-    const scope = server(['conditions'], { auth: false });
+    const scope = chartServer(['conditions'], { auth: false });
     const { conditions: _c, ...prefetch } = CHART;
     const r = await resolvePatientData(patientView({ fhirServer: FHIR, token: false, prefetch: prefetch }), REQUIREMENTS, options());
     expect(scope.isDone()).toBe(true);
@@ -152,7 +142,7 @@ describe('prefetch resolution (cds-hooks.md §5 F1–F8)', () => {
 
 describe('fetching from the FHIR server', () => {
   it('fetches all keys concurrently: three searches delayed 200 ms each finish well under 600 ms', async () => {
-    const scope = server(['conditions', 'obs-potassium', 'medications'], { delayMs: 200 });
+    const scope = chartServer(['conditions', 'obs-potassium', 'medications'], { delayMs: 200 });
     const started = performance.now();
     const r = await resolvePatientData(patientView({ fhirServer: FHIR, prefetch: { patient } }), REQUIREMENTS, options());
     const elapsed = performance.now() - started;
@@ -212,7 +202,7 @@ describe('fetching from the FHIR server', () => {
   });
 
   it('follows next links of a paginated prefetch Bundle with the token (F4)', async () => {
-    const scope = server([]).get('/fhir/Condition').query({ page: '2' }).reply(200, searchset([condition('c2')]));
+    const scope = chartServer([]).get('/fhir/Condition').query({ page: '2' }).reply(200, searchset([condition('c2')]));
     const prefetch = { ...CHART, conditions: searchset([condition('c1')], `${FHIR}/Condition?page=2`) };
     const r = await resolvePatientData(patientView({ fhirServer: FHIR, prefetch }), REQUIREMENTS, options());
     expect(scope.isDone()).toBe(true);
@@ -250,7 +240,7 @@ describe('fetching from the FHIR server', () => {
     });
 
     it('from the FHIR server: the same 50', async () => {
-      const scope = server([]).get(PATHS['obs-potassium']!.path).query(PATHS['obs-potassium']!.query!).reply(200, searchset([...many, undated]));
+      const scope = chartServer([]).get(PATHS['obs-potassium']!.path).query(PATHS['obs-potassium']!.query!).reply(200, searchset([...many, undated]));
       const r = await resolvePatientData(patientView({ fhirServer: FHIR, prefetch: without(CHART, 'obs-potassium') }), REQUIREMENTS, options());
       expect(scope.isDone()).toBe(true);
       expect(ids(r)).toEqual(newest50);
@@ -281,7 +271,7 @@ describe('fetching from the FHIR server', () => {
   });
 
   it('times a hanging key out within the budget, and the other keys still arrive', async () => {
-    const scope = server(['conditions']);
+    const scope = chartServer(['conditions']);
     nock(ORIGIN).get(PATHS['obs-potassium']!.path).query(true).delay(2000).reply(200, CHART['obs-potassium']!);
     const started = performance.now();
     const r = await resolvePatientData(
@@ -411,7 +401,7 @@ describe('fetching from the FHIR server', () => {
   });
 
   it('follows a redirect within the FHIR server, with the token', async () => {
-    const scope = server([]).get('/fhir/Condition').query(true).reply(301, '', { location: '/fhir/r4/Condition?patient=x' });
+    const scope = chartServer([]).get('/fhir/Condition').query(true).reply(301, '', { location: '/fhir/r4/Condition?patient=x' });
     scope.get('/fhir/r4/Condition').query({ patient: 'x' }).reply(200, CHART.conditions!);
     const r = await resolvePatientData(patientView({ fhirServer: FHIR, prefetch: without(CHART, 'conditions') }), REQUIREMENTS, options());
     expect(scope.isDone()).toBe(true);
@@ -462,7 +452,7 @@ describe('medicationReference', () => {
   const NO_INCLUDE = { ...CHART, medications: searchset([activeDobutamine]) };
 
   it('reads a Medication from the server when no Bundle carries it, so rules see its codes', async () => {
-    const scope = server([]).get('/fhir/Medication/med-dobutamine').reply(200, dobutamineMedication);
+    const scope = chartServer([]).get('/fhir/Medication/med-dobutamine').reply(200, dobutamineMedication);
     const r = await resolvePatientData(patientView({ fhirServer: FHIR, prefetch: NO_INCLUDE }), REQUIREMENTS, options());
     expect(scope.isDone()).toBe(true);
     const [order] = r.data.medicationOrders;
@@ -489,7 +479,7 @@ describe('medicationReference', () => {
 
   it('reads a draft order\'s Medication from the server too (within the same budget)', async () => {
     const draft = { resourceType: 'MedicationRequest', id: 'mr-d', status: 'draft', intent: 'order', medicationReference: { reference: 'Medication/med-dobutamine' } };
-    const scope = server([]).get('/fhir/Medication/med-dobutamine').once().reply(200, dobutamineMedication);
+    const scope = chartServer([]).get('/fhir/Medication/med-dobutamine').once().reply(200, dobutamineMedication);
     const r = await resolvePatientData(orderSign({ fhirServer: FHIR, prefetch: NO_INCLUDE }, [draft]), REQUIREMENTS, options());
     expect(scope.isDone()).toBe(true);
     // One read serves both the draft and the active order naming the same Medication.
