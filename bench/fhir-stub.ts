@@ -21,7 +21,7 @@ function answerFor(url: string): { status: number; text: string } {
   if (!found) {
     let body: unknown;
     try {
-      body = answer(url.replace(/^\/fhir\/?/, ''), chart.resources) ?? undefined;
+      body = answer(url.replace(/^\/fhir\/?/, ''), chart.resources);
     } catch {
       body = undefined; // a search parameter the chart cannot answer
     }
