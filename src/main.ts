@@ -5,6 +5,7 @@ import { createApp } from './http/app.js';
 import { Metrics } from './observability/metrics.js';
 import { formatLoadError } from './rules/load-error.js';
 import { ReloadingRulesetSource } from './rules/reloading-source.js';
+import { memoryStores } from './stores/memory/index.js';
 
 /** Process entry: config → ruleset → app → listen; graceful shutdown on SIGTERM/SIGINT. */
 async function start(): Promise<void> {
@@ -39,7 +40,7 @@ async function start(): Promise<void> {
   const ruleset = rules.current();
   logger.info({ rulesetVersion: ruleset.version, rules: ruleset.counts, watch: config.RULES_WATCH }, 'ruleset loaded');
   process.on('SIGHUP', () => void rules.reload('SIGHUP'));
-  const app = createApp({ config, logger, rules, metrics });
+  const app = createApp({ config, logger, rules, metrics, stores: memoryStores(config) });
   const server: Server = app.listen(config.PORT, config.HOST, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;

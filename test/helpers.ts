@@ -6,6 +6,7 @@ import { createLogger } from '../src/logger.js';
 import { createApp } from '../src/http/app.js';
 import type { Ruleset, RulesetSource } from '../src/rules/ruleset.js';
 import { loadRuleset } from '../src/rules/load.js';
+import { memoryStores } from '../src/stores/memory/index.js';
 
 /** Captures every log line the app writes, so tests can assert what was (not) logged. */
 export function logCapture(): { stream: Writable; lines: string[] } {
@@ -34,6 +35,7 @@ export async function makeApp(overrides: Partial<Config> = {}, options: { logLev
     config,
     logger,
     rules: staticSource(ruleset),
+    stores: memoryStores(config, () => new Date('2026-11-21T12:00:00Z')),
     now: () => new Date('2026-11-21T12:00:00Z'),
     uuid: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
   });

@@ -5,6 +5,7 @@ import cors from 'cors';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { RulesetSource } from '../rules/ruleset.js';
+import type { Stores } from '../stores/ports.js';
 import { Metrics } from '../observability/metrics.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { cdsRouter } from './cds-routes.js';
@@ -13,13 +14,14 @@ import { metricsRouter } from './metrics-routes.js';
 import { authenticate } from './auth/authenticate.js';
 import { loadClients } from './auth/clients.js';
 import { rateLimiter } from './limits.js';
-import { FeedbackLedger } from '../cds/feedback.js';
 import { feedbackSummaryRouter } from './feedback-routes.js';
 
 export interface AppDeps {
   config: Config;
   logger: Logger;
   rules: RulesetSource;
+  /** What the service remembers: issued cards, feedback, seen jtis (built by the caller, e.g. `memoryStores`). */
+  stores: Stores;
   /** Prometheus series; one registry per app (default: a fresh one without process metrics). */
   metrics?: Metrics;
   /** Injected so tests are deterministic; default wall clock and random uuids. */
@@ -31,7 +33,7 @@ const REQUEST_ID = /^[A-Za-z0-9\-_.]{1,64}$/;
 
 /** Builds the Express app without listening, so tests drive the real app in-process. */
 export function createApp(deps: AppDeps): Express {
-  const { config, logger } = deps;
+  const { config, logger, stores } = deps;
   const metrics = deps.metrics ?? new Metrics();
   metrics.trackRulesetVersion(() => deps.rules.status().version);
   const app = express();
@@ -56,18 +58,17 @@ export function createApp(deps: AppDeps): Express {
   );
 
   const now = deps.now ?? (() => new Date());
-  const feedback = new FeedbackLedger({ maxCards: config.FEEDBACK_MAX_CARDS, ttlMs: 24 * 3600_000, now });
   app.use(healthRouter(deps));
-  app.use(feedbackSummaryRouter(feedback));
+  app.use(feedbackSummaryRouter(stores.feedback));
   if (config.METRICS_ENABLED === 'on') app.use(metricsRouter(metrics));
   // Everything under /cds-services (discovery, services, feedback) needs a client JWT unless CDS_AUTH=off;
   // the clients file is read here so a bad one stops start-up.
   if (config.CDS_AUTH === 'on') {
     const clients = loadClients(config.CDS_CLIENTS_FILE!);
-    app.use('/cds-services', authenticate({ config, clients, now, onFailure: (reason) => metrics.authFailure(reason) }));
+    app.use('/cds-services', authenticate({ config, clients, jtis: stores.jtis, now, onFailure: (reason) => metrics.authFailure(reason) }));
   }
   app.use('/cds-services', rateLimiter(config));
-  app.use('/cds-services', cdsRouter({ ...deps, metrics, feedback, now, uuid: deps.uuid ?? randomUUID }));
+  app.use('/cds-services', cdsRouter({ ...deps, metrics, cards: stores.cards, feedback: stores.feedback, now, uuid: deps.uuid ?? randomUUID }));
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
   return app;

@@ -11,7 +11,8 @@ import { badRequest, HttpError, jsonPointer, notFound, preconditionFailed } from
 import { authenticatedClient } from './auth/authenticate.js';
 import { clientMayUseServer } from './auth/clients.js';
 import { jsonLimits } from './limits.js';
-import type { FeedbackLedger } from '../cds/feedback.js';
+import { issuedCards } from '../cds/feedback.js';
+import type { CardLedger, FeedbackStore } from '../stores/ports.js';
 import { feedbackHandler } from './feedback-routes.js';
 
 export interface CdsRouterDeps {
@@ -19,7 +20,8 @@ export interface CdsRouterDeps {
   logger: Logger;
   rules: RulesetSource;
   metrics: Metrics;
-  feedback: FeedbackLedger;
+  cards: CardLedger;
+  feedback: FeedbackStore;
   now: () => Date;
   uuid: () => string;
 }
@@ -76,7 +78,7 @@ export function cdsRouter(deps: CdsRouterDeps): Router {
       deps.metrics.recordFetches(outcome.fetches);
       deps.metrics.recordFirings(service.id, outcome.fired);
       Object.assign(res.locals.logFields as object, outcome.stats);
-      deps.feedback.issued(outcome.response.cards);
+      await deps.cards.issued(issuedCards(outcome.response.cards));
       res.json(outcome.response);
     } catch (err) {
       if (err instanceof DataUnavailableError) {

@@ -1,6 +1,7 @@
 import { Router, type RequestHandler } from 'express';
 import type { Logger } from '../logger.js';
-import { feedbackRequestSchema, tally, type FeedbackLedger, type FeedbackOutcome } from '../cds/feedback.js';
+import { feedbackRequestSchema, tally, type FeedbackOutcome } from '../cds/feedback.js';
+import type { CardLedger, FeedbackStore } from '../stores/ports.js';
 import type { Metrics } from '../observability/metrics.js';
 import { badRequest, jsonPointer } from './errors.js';
 
@@ -8,8 +9,8 @@ import { badRequest, jsonPointer } from './errors.js';
  * `POST /cds-services/{id}/feedback` (CDS Hooks §Feedback): what the clinician did with our cards.
  * Mounted inside the CDS router, so the same client authentication and body limits apply.
  */
-export function feedbackHandler(deps: { feedback: FeedbackLedger; logger: Logger; metrics: Metrics }): RequestHandler {
-  return function feedbackHandler(req, res) {
+export function feedbackHandler(deps: { cards: CardLedger; feedback: FeedbackStore; logger: Logger; metrics: Metrics }): RequestHandler {
+  return async function feedbackHandler(req, res) {
     const parsed = feedbackRequestSchema.safeParse(req.body);
     if (!parsed.success) {
       const first = parsed.error.issues[0]!;
@@ -20,8 +21,8 @@ export function feedbackHandler(deps: { feedback: FeedbackLedger; logger: Logger
     // One line and one metric sample per feedback item with the rule it concerns; the clinician's
     // free-text comment is never logged.
     for (const item of parsed.data.feedback) {
-      const rule = deps.feedback.ruleFor(item.card);
-      const result = deps.feedback.record(item);
+      const rule = await deps.cards.ruleFor(item.card);
+      const result = await deps.feedback.record(item);
       tally(outcome, result);
       deps.metrics.cardFeedback(rule?.ruleId ?? 'unknown', item.outcome, result);
       deps.logger.info(
@@ -41,10 +42,10 @@ export function feedbackHandler(deps: { feedback: FeedbackLedger; logger: Logger
 }
 
 /** `GET /feedback`: per-rule counts of cards shown, accepted and overridden, with override reasons. */
-export function feedbackSummaryRouter(feedback: FeedbackLedger): Router {
+export function feedbackSummaryRouter(feedback: FeedbackStore): Router {
   const router = Router();
-  router.get('/feedback', (_req, res) => {
-    res.json(feedback.summary());
+  router.get('/feedback', async (_req, res) => {
+    res.json(await feedback.summary());
   });
   return router;
 }

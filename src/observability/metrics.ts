@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { FetchRecord } from '../patient-data/patient-data.js';
 import type { EvaluationResult } from '../rules/ruleset.js';
-import type { FeedbackResult } from '../cds/feedback.js';
+import type { FeedbackResult } from '../stores/ports.js';
 
 /**
  * The service's Prometheus series, on a registry of its own (one per app instance, so tests can build

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FeedbackLedger, feedbackRequestSchema, RULE_EXTENSION } from '../../src/cds/feedback.js';
+import { feedbackRequestSchema, issuedCards, RULE_EXTENSION } from '../../src/cds/feedback.js';
+import { FeedbackLedger } from '../../src/stores/memory/index.js';
 import type { Card } from '../../src/cds/response-schema.js';
 
 const card = (uuid: string, id: string, category = 'contraindication'): Card => ({
@@ -31,37 +32,37 @@ describe('feedback request schema', () => {
 });
 
 describe('FeedbackLedger', () => {
-  it('attributes feedback to the rule that raised the card, with override reasons', () => {
+  it('attributes feedback to the rule that raised the card, with override reasons', async () => {
     const { ledger: l } = ledger();
-    l.issued([card(CARD_A, 'CI-HYPOKALEMIA'), card(CARD_B, 'MON-TELEMETRY', 'monitoring')]);
+    await l.issued(issuedCards([card(CARD_A, 'CI-HYPOKALEMIA'), card(CARD_B, 'MON-TELEMETRY', 'monitoring')]));
     expect(
-      l.record({ card: CARD_A, outcome: 'overridden', overrideReason: { reason: { system: 'urn:x', code: 'already-addressed' } }, outcomeTimestamp: '2026-11-21T12:01:00Z' }),
+      await l.record({ card: CARD_A, outcome: 'overridden', overrideReason: { reason: { system: 'urn:x', code: 'already-addressed' } }, outcomeTimestamp: '2026-11-21T12:01:00Z' }),
     ).toBe('recorded');
-    expect(l.record({ card: CARD_B, outcome: 'accepted', acceptedSuggestions: [{ id: 's' }], outcomeTimestamp: '2026-11-21T12:01:00Z' })).toBe('recorded');
-    expect(l.summary().rules).toEqual([
+    expect(await l.record({ card: CARD_B, outcome: 'accepted', acceptedSuggestions: [{ id: 's' }], outcomeTimestamp: '2026-11-21T12:01:00Z' })).toBe('recorded');
+    expect((await l.summary()).rules).toEqual([
       { id: 'CI-HYPOKALEMIA', version: '1.0.0', category: 'contraindication', shown: 1, accepted: 0, overridden: 1, overrideReasons: { 'urn:x|already-addressed': 1 } },
       { id: 'MON-TELEMETRY', version: '1.0.0', category: 'monitoring', shown: 1, accepted: 1, overridden: 0, overrideReasons: {} },
     ]);
   });
 
-  it('counts repeated feedback once', () => {
+  it('counts repeated feedback once', async () => {
     const { ledger: l } = ledger();
-    l.issued([card(CARD_A, 'CI-HYPOKALEMIA')]);
+    await l.issued(issuedCards([card(CARD_A, 'CI-HYPOKALEMIA')]));
     const item = { card: CARD_A, outcome: 'overridden' as const, outcomeTimestamp: '2026-11-21T12:01:00Z' };
-    expect(l.record(item)).toBe('recorded');
-    expect(l.record(item)).toBe('duplicate');
-    expect(l.summary().rules[0]).toMatchObject({ overridden: 1, overrideReasons: { none: 1 } });
+    expect(await l.record(item)).toBe('recorded');
+    expect(await l.record(item)).toBe('duplicate');
+    expect((await l.summary()).rules[0]).toMatchObject({ overridden: 1, overrideReasons: { none: 1 } });
   });
 
-  it('does not attribute feedback for unknown, expired or evicted cards', () => {
+  it('does not attribute feedback for unknown, expired or evicted cards', async () => {
     const { ledger: l, now } = ledger();
-    l.issued([card(CARD_A, 'CI-HYPOKALEMIA')]);
-    expect(l.record({ card: CARD_B, outcome: 'overridden', outcomeTimestamp: '2026-11-21T12:01:00Z' })).toBe('unknown-card');
+    await l.issued(issuedCards([card(CARD_A, 'CI-HYPOKALEMIA')]));
+    expect(await l.record({ card: CARD_B, outcome: 'overridden', outcomeTimestamp: '2026-11-21T12:01:00Z' })).toBe('unknown-card');
     now.t += 61_000;
-    expect(l.record({ card: CARD_A, outcome: 'overridden', outcomeTimestamp: '2026-11-21T12:01:00Z' })).toBe('unknown-card');
+    expect(await l.record({ card: CARD_A, outcome: 'overridden', outcomeTimestamp: '2026-11-21T12:01:00Z' })).toBe('unknown-card');
     const many = ['a', 'b', 'c', 'd'].map((c, i) => card(`${String(i).repeat(8)}-0000-4000-8000-000000000000`, `R-${c}`));
-    l.issued(many);
-    expect(l.ruleFor(many[0]!.uuid)).toBeUndefined();
-    expect(l.ruleFor(many[3]!.uuid)).toMatchObject({ ruleId: 'R-d' });
+    await l.issued(issuedCards(many));
+    expect(await l.ruleFor(many[0]!.uuid)).toBeUndefined();
+    expect(await l.ruleFor(many[3]!.uuid)).toMatchObject({ ruleId: 'R-d' });
   });
 });

@@ -5,6 +5,7 @@ import { testConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createApp } from '../../src/http/app.js';
 import { Metrics } from '../../src/observability/metrics.js';
+import { memoryStores } from '../../src/stores/memory/index.js';
 import type { Ruleset } from '../../src/rules/ruleset.js';
 import { ReloadingRulesetSource } from '../../src/rules/reloading-source.js';
 import { logCapture, staticSource, useNockPerTest } from '../helpers.js';
@@ -39,7 +40,7 @@ function build(overrides: Parameters<typeof testConfig>[0] = {}, rules: Ruleset 
   const config = testConfig({ FHIR_SERVER_ALLOWLIST: [FHIR], ...overrides });
   const metrics = new Metrics();
   const capture = logCapture();
-  const app = createApp({ config, logger: createLogger({ LOG_LEVEL: 'info' }, capture.stream), rules: staticSource(rules), metrics });
+  const app = createApp({ config, logger: createLogger({ LOG_LEVEL: 'info' }, capture.stream), rules: staticSource(rules), metrics, stores: memoryStores(config) });
   return { app, metrics, logs: capture.lines };
 }
 
@@ -160,7 +161,7 @@ describe('GET /metrics', () => {
       read: async () => (fail ? { ok: false, errors: [{ file: 'rules/x.json', pointer: '', message: 'broken' }] } : { ok: true, ruleset }),
     });
     if (!created.ok) throw new Error('the initial ruleset must load');
-    const app = createApp({ config: testConfig(), logger: createLogger({ LOG_LEVEL: 'silent' }), rules: created.source, metrics });
+    const app = createApp({ config: testConfig(), logger: createLogger({ LOG_LEVEL: 'silent' }), rules: created.source, metrics, stores: memoryStores(testConfig()) });
     fail = true;
     await created.source.reload('test');
     await created.source.reload('test');

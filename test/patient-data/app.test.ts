@@ -3,6 +3,7 @@ import nock from 'nock';
 import request from 'supertest';
 import { testConfig, type Config } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
+import { memoryStores } from '../../src/stores/memory/index.js';
 import { createLogger } from '../../src/logger.js';
 import type { Ruleset } from '../../src/rules/ruleset.js';
 import type { PatientData } from '../../src/patient-data/patient-data.js';
@@ -44,6 +45,7 @@ function app(overrides: Partial<Config> = {}) {
     config: testConfig({ FHIR_SERVER_ALLOWLIST: [FHIR], ...overrides }),
     logger: createLogger({ LOG_LEVEL: 'debug' }, capture.stream),
     rules: staticSource(ruleset),
+    stores: memoryStores(testConfig()),
     now: () => new Date('2026-11-21T12:00:00Z'),
     uuid: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
   });

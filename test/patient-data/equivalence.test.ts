@@ -5,6 +5,7 @@ import request from 'supertest';
 import { logCapture, staticSource, useNockPerTest } from '../helpers.js';
 import { testConfig } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
+import { memoryStores } from '../../src/stores/memory/index.js';
 import { createLogger } from '../../src/logger.js';
 import { loadRuleset } from '../../src/rules/load.js';
 import { answer, buildRequest } from '../../src/rules/scenarios/build-request.js';
@@ -41,6 +42,7 @@ function freshApp() {
     config: testConfig({ FHIR_SERVER_ALLOWLIST: [FHIR], FHIR_BUDGET_MS: 5000, FHIR_REQUEST_TIMEOUT_MS: 5000 }),
     logger: createLogger({ LOG_LEVEL: 'silent' }, logCapture().stream),
     rules: staticSource(ruleset),
+    stores: memoryStores(testConfig()),
     now: () => new Date('2026-11-21T12:00:00Z'),
     uuid: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
   });
@@ -109,6 +111,7 @@ describe('a failing or hanging FHIR server with the shipped ruleset', () => {
       config: testConfig({ FHIR_SERVER_ALLOWLIST: [FHIR] }),
       logger: createLogger({ LOG_LEVEL: 'silent' }, logCapture().stream),
       rules: staticSource(ruleset),
+      stores: memoryStores(testConfig()),
     });
 
   it('answers 200 with a DQ-FETCH card naming the key that hung, within the budget', async () => {

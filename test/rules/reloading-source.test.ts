@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import request from 'supertest';
 import { testConfig } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
+import { memoryStores } from '../../src/stores/memory/index.js';
 import { createLogger } from '../../src/logger.js';
 import { ReloadingRulesetSource, type ReloadEvent } from '../../src/rules/reloading-source.js';
 import { logCapture } from '../helpers.js';
@@ -68,7 +69,7 @@ describe('hot reload', () => {
 
   it('picks up a file change without a restart, and /readyz shows a refused reload', async () => {
     const { fixture, source, events } = await startSource(true);
-    const app = createApp({ config: testConfig(), logger: createLogger({ LOG_LEVEL: 'silent' }), rules: source });
+    const app = createApp({ config: testConfig(), logger: createLogger({ LOG_LEVEL: 'silent' }), rules: source, stores: memoryStores(testConfig()) });
     const before = source.current().version;
 
     await fixture.edit('rules/rules.json', retitle('Changed on disk'));

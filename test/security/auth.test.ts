@@ -7,6 +7,7 @@ import nock from 'nock';
 import { compactVerify, createLocalJWKSet, exportJWK, SignJWT, type JSONWebKeySet } from 'jose';
 import { ConfigError, loadConfig, testConfig } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
+import { memoryStores, ReplayCache } from '../../src/stores/memory/index.js';
 import { createLogger } from '../../src/logger.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { loadRuleset } from '../../src/rules/load.js';
@@ -184,6 +185,7 @@ describe('client JWT authentication', () => {
       logger: createLogger({ LOG_LEVEL: 'silent' }, logCapture().stream),
       rules: staticSource(await loadRuleset(config.RULES_DIR)),
       metrics,
+      stores: memoryStores(config, () => new Date(NOW_S * 1000)),
       now: () => new Date(NOW_S * 1000),
     });
     await call(app, undefined, '/cds-services');
@@ -258,7 +260,7 @@ describe('the official STU2 example token', () => {
       maxLifetimeS: 200_000_000, // the example was minted with iat in 2011
       jwksTimeoutMs: 100,
       jwksCacheS: 60,
-      jtiCacheMax: 100,
+      jtis: new ReplayCache(100, () => new Date('2015-01-29T12:00:00Z')),
       now: () => new Date('2015-01-29T12:00:00Z'),
     });
     // its jku header is not on the client's list, so it is refused for that; with the jku listed it verifies
@@ -272,7 +274,7 @@ describe('the official STU2 example token', () => {
       maxLifetimeS: 200_000_000,
       jwksTimeoutMs: 1_000,
       jwksCacheS: 60,
-      jtiCacheMax: 100,
+      jtis: new ReplayCache(100, () => new Date('2015-01-29T12:00:00Z')),
       now: () => new Date('2015-01-29T12:00:00Z'),
     });
     expect(await withJku(token, 'https://cds.example.org/cds-services/some-service')).toMatchObject({

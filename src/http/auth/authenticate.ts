@@ -3,6 +3,7 @@ import type { Config } from '../../config.js';
 import { HttpError, type ErrorBody } from '../errors.js';
 import { SERVICES } from '../../cds/services.js';
 import type { CdsClient } from './clients.js';
+import type { JtiStore } from '../../stores/ports.js';
 import { createTokenVerifier, type AuthFailureReason, type VerifyResult } from './verify-token.js';
 
 /** 401 with the generic message and a reason code the client's operators can act on; never token content. */
@@ -19,9 +20,11 @@ export class AuthError extends HttpError {
 export interface AuthenticateOptions {
   config: Pick<
     Config,
-    'PUBLIC_BASE_URL' | 'JWT_CLOCK_SKEW_S' | 'JWT_MAX_LIFETIME_S' | 'JWKS_TIMEOUT_MS' | 'JWKS_CACHE_S' | 'JTI_CACHE_MAX'
+    'PUBLIC_BASE_URL' | 'JWT_CLOCK_SKEW_S' | 'JWT_MAX_LIFETIME_S' | 'JWKS_TIMEOUT_MS' | 'JWKS_CACHE_S'
   >;
   clients: readonly CdsClient[];
+  /** Where accepted tokens' jtis are remembered (replay protection). */
+  jtis: JtiStore;
   now: () => Date;
   /** Called once per refused request, for metrics. */
   onFailure?: (reason: AuthFailureReason) => void;
@@ -43,7 +46,7 @@ export function authenticate(options: AuthenticateOptions): RequestHandler {
     maxLifetimeS: config.JWT_MAX_LIFETIME_S,
     jwksTimeoutMs: config.JWKS_TIMEOUT_MS,
     jwksCacheS: config.JWKS_CACHE_S,
-    jtiCacheMax: config.JTI_CACHE_MAX,
+    jtis: options.jtis,
     now: options.now,
   });
 

@@ -9,7 +9,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import type { CdsClient } from './clients.js';
-import { ReplayCache } from './replay-cache.js';
+import type { JtiStore } from '../../stores/ports.js';
 
 /**
  * Verifies a CDS client's JWT per CDS Hooks STU2 §Trusting CDS Clients (shared/cds-hooks.md §8):
@@ -60,7 +60,8 @@ export interface VerifierOptions {
   maxLifetimeS: number;
   jwksTimeoutMs: number;
   jwksCacheS: number;
-  jtiCacheMax: number;
+  /** Remembers accepted jtis until their token expires. */
+  jtis: JtiStore;
   now: () => Date;
 }
 
@@ -85,7 +86,6 @@ export function createTokenVerifier(options: VerifierOptions): (token: string, e
       );
     }
   }
-  const replay = new ReplayCache(options.jtiCacheMax, now);
 
   return async function verifyToken(token, expectedAud) {
     const fail = (reason: AuthFailureReason, log: AuthFailure['log'] = {}): AuthFailure => ({ ok: false, reason, log });
@@ -141,7 +141,7 @@ export function createTokenVerifier(options: VerifierOptions): (token: string, e
     if (exp - iat > maxLifetimeS) return fail('lifetime-too-long', { iss, kid });
     if (typeof payload.jti !== 'string' || payload.jti.length === 0) return fail('missing-jti', { iss, kid });
     if (client.tenant !== undefined && payload.tenant !== client.tenant) return fail('bad-tenant', { iss, kid });
-    if (!replay.remember(iss, payload.jti, (exp + clockSkewS) * 1000, nowDate.getTime())) return fail('replayed-jti', { iss, kid });
+    if (!(await options.jtis.remember(iss, payload.jti, (exp + clockSkewS) * 1000, nowDate.getTime()))) return fail('replayed-jti', { iss, kid });
     return {
       ok: true,
       client,

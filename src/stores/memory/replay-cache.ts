@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import type { JtiStore } from '../ports.js';
 
 /**
  * Remembers the `jti` of every accepted client JWT until that token expires, so the same token
@@ -6,7 +7,7 @@ import { LRUCache } from 'lru-cache';
  * (rate limiting keeps a client well below the default cap). In-memory, so each replica keeps its
  * own cache: replay protection is per process (docs/security.md).
  */
-export class ReplayCache {
+export class ReplayCache implements JtiStore {
   private readonly seen: LRUCache<string, true>;
 
   constructor(max: number, now: () => Date) {
@@ -14,7 +15,7 @@ export class ReplayCache {
   }
 
   /** Records the token; false when the same issuer's `jti` is still remembered (a replay). */
-  remember(iss: string, jti: string, expiresAtMs: number, nowMs: number): boolean {
+  async remember(iss: string, jti: string, expiresAtMs: number, nowMs: number): Promise<boolean> {
     const key = `${iss}\u0000${jti}`;
     if (this.seen.has(key)) return false;
     this.seen.set(key, true, { ttl: Math.max(1, expiresAtMs - nowMs) });
