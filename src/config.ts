@@ -70,6 +70,19 @@ export const configSchema = z.object({
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   /** Serve Prometheus metrics at `GET /metrics` (unauthenticated: restrict it at the network level). */
   METRICS_ENABLED: onOff.default('on'),
+  /**
+   * Operator credential for the admin routes (`GET /feedback`, `/admin/*`, `/analytics/*`): callers send
+   * `Authorization: Bearer <ADMIN_TOKEN>`. At least 32 characters (e.g. `openssl rand -hex 32`).
+   */
+  ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)').optional(),
+  /** OpenID Connect issuer whose access tokens admit operators (its discovery document names the JWKS). */
+  ADMIN_OIDC_ISSUER: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  /** Audience an operator's access token must carry (required with ADMIN_OIDC_ISSUER). */
+  ADMIN_OIDC_AUDIENCE: z.string().min(1).optional(),
+  /** Role an operator's access token must carry. */
+  ADMIN_OIDC_ROLE: z.string().min(1).default('cds-admin'),
+  /** Claim holding the roles (a dotted path such as `realm_access.roles` reaches a nested claim). */
+  ADMIN_OIDC_ROLE_CLAIM: z.string().min(1).default('roles'),
   /** Cards remembered (for 24 h, oldest dropped first) so feedback can be attributed to the rule that raised them. */
   FEEDBACK_MAX_CARDS: z.coerce.number().int().min(0).default(20_000),
 });
@@ -95,6 +108,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         `Invalid configuration:\n${missing.map((k) => `  ${k}: required when CDS_AUTH=on (set CDS_AUTH=off for local use only)`).join('\n')}`,
       );
     }
+  }
+  if ((config.ADMIN_OIDC_ISSUER === undefined) !== (config.ADMIN_OIDC_AUDIENCE === undefined)) {
+    throw new ConfigError('Invalid configuration:\n  ADMIN_OIDC_ISSUER and ADMIN_OIDC_AUDIENCE: set both or neither');
   }
   if (config.FHIR_BUDGET_MS >= config.REQUEST_TIMEOUT_MS) {
     // Otherwise a slow FHIR server would hit the whole-request timeout (503) before the data layer could

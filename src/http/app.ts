@@ -13,6 +13,7 @@ import { healthRouter } from './health-routes.js';
 import { metricsRouter } from './metrics-routes.js';
 import { authenticate } from './auth/authenticate.js';
 import { loadClients } from './auth/clients.js';
+import { requireOperator } from './auth/operator.js';
 import { rateLimiter } from './limits.js';
 import { feedbackSummaryRouter } from './feedback-routes.js';
 
@@ -47,8 +48,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestLog(logger, metrics));
   app.use(helmet());
   // Browser-based CDS clients (the sandbox) call discovery, services and feedback cross-origin;
-  // preflight carries no Authorization header, so CORS runs before any authentication.
+  // preflight carries no Authorization header, so CORS runs before any authentication. Only there:
+  // no other route is for a browser page on another origin (docs/security.md, "Who can call").
   app.use(
+    '/cds-services',
     cors({
       origin: config.CORS_ORIGINS.includes('*') ? '*' : config.CORS_ORIGINS,
       methods: ['GET', 'POST', 'OPTIONS'],
@@ -58,7 +61,10 @@ export function createApp(deps: AppDeps): Express {
   );
 
   const now = deps.now ?? (() => new Date());
+  // Admin routes (GET /feedback now; /admin/*, /analytics/* and console data) sit behind this one guard.
+  const operator = requireOperator({ config, now });
   app.use(healthRouter(deps));
+  app.use('/feedback', operator);
   app.use(feedbackSummaryRouter(stores.feedback));
   if (config.METRICS_ENABLED === 'on') app.use(metricsRouter(metrics));
   // Everything under /cds-services (discovery, services, feedback) needs a client JWT unless CDS_AUTH=off;

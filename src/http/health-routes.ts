@@ -1,24 +1,37 @@
 import { Router } from 'express';
 import type { RulesetSource } from '../rules/ruleset.js';
 
-/** Liveness (`/healthz`: the process answers) and readiness (`/readyz`: a ruleset is loaded). */
+/**
+ * Liveness (`/healthz`: the process answers) and readiness (`/readyz`). Both are open to anyone who can
+ * reach the port, so they say only what a load balancer needs: ready while a ruleset serves (200, with
+ * its version and a coarse `reload` status), 503 only when none is loaded. Why a reload was refused
+ * (file names, messages) is in the log, never here.
+ */
 export function healthRouter(deps: { rules: RulesetSource }): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
   router.get('/readyz', (_req, res) => {
+    const ruleset = currentRuleset(deps.rules);
+    if (!ruleset) {
+      res.status(503).json({ status: 'unavailable', ruleset: null });
+      return;
+    }
     const status = deps.rules.status();
-    const { counts } = deps.rules.current();
     res.json({
       status: 'ready',
-      ruleset: {
-        version: status.version,
-        loadedAt: status.loadedAt,
-        rules: counts,
-        ...(status.lastError !== undefined && { lastReloadError: status.lastError }),
-      },
+      ruleset: { version: status.version, loadedAt: status.loadedAt, rules: ruleset.counts },
+      reload: status.lastError === undefined ? 'ok' : 'refused',
     });
   });
   return router;
+}
+
+function currentRuleset(rules: RulesetSource): ReturnType<RulesetSource['current']> | undefined {
+  try {
+    return rules.current() ?? undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -4,7 +4,7 @@ import { formatLoadError, type LoadError } from './load-error.js';
 import { readRuleset, type LoadResult } from './load.js';
 import type { Ruleset, RulesetSource } from './ruleset.js';
 
-/** /readyz shows this many of a refused reload's errors; the log has them all. */
+/** status().lastError summarises this many of a refused reload's errors (never shown on open routes); the log has them all. */
 const MAX_ERRORS_SHOWN = 10;
 
 /** What one reload attempt did, for metrics. */
@@ -25,7 +25,7 @@ export interface ReloadingSourceOptions {
 
 /**
  * Serves one ruleset and replaces it atomically when a reload yields a valid one. A ruleset with
- * errors is refused: the current one keeps serving and the errors show in the log and in /readyz.
+ * errors is refused: the current one keeps serving, the errors show in the log, and /readyz says `reload: refused`.
  * Requests take `current()` once at their start, so a swap never changes a request's ruleset midway.
  */
 export class ReloadingRulesetSource implements RulesetSource {

@@ -25,7 +25,9 @@ for (const file of readdirSync(DIR).filter((f) => f.endsWith('.yaml') && f !== '
 const deployment = manifests['Deployment/inotrope-cds'];
 const pod = deployment.spec.template.spec;
 const container = pod.containers[0];
-const env: Record<string, string> = Object.fromEntries(container.env.map((e: any) => [e.name, String(e.value)]));
+/** Literal settings; those taken from a Secret (`valueFrom`) are checked on their own. */
+const env: Record<string, string> = Object.fromEntries(container.env.filter((e: any) => e.valueFrom === undefined).map((e: any) => [e.name, String(e.value)]));
+const fromSecret: Record<string, any> = Object.fromEntries(container.env.filter((e: any) => e.valueFrom !== undefined).map((e: any) => [e.name, e.valueFrom]));
 const config = loadConfig(env);
 const mountOf = (volume: string) => container.volumeMounts.find((m: any) => m.name === volume);
 const volumeOf = (volume: string) => pod.volumes.find((v: any) => v.name === volume);
@@ -54,11 +56,21 @@ describe('deploy/kubernetes', () => {
 
   it('sets only real configuration keys, to values the service accepts', () => {
     const known = new Set([...Object.keys(configSchema.shape), 'NODE_ENV', 'NODE_OPTIONS']);
-    expect(Object.keys(env).filter((k) => !known.has(k))).toEqual([]);
+    expect([...Object.keys(env), ...Object.keys(fromSecret)].filter((k) => !known.has(k))).toEqual([]);
     expect(config.CDS_AUTH).toBe('on');
     expect(config.HOST).toBe('0.0.0.0');
     // Replicas must agree: a rules change arrives as a new ConfigMap and a rollout, not per-pod file watching.
     expect(config.RULES_WATCH).toBe('off');
+  });
+
+  it('takes the operator credential from a Secret, so the admin routes are not open to a sidecar on loopback', () => {
+    expect(Object.keys(fromSecret)).toEqual(['ADMIN_TOKEN']);
+    expect(fromSecret.ADMIN_TOKEN).toEqual({ secretKeyRef: { name: 'inotrope-cds-admin', key: 'ADMIN_TOKEN' } });
+    expect(container.env.find((e: any) => e.name === 'ADMIN_TOKEN').value).toBeUndefined();
+    // No Secret object is shipped: the token is created in the cluster, never committed.
+    expect(Object.keys(manifests).filter((k) => k.startsWith('Secret/'))).toEqual([]);
+    // With the Secret's value (32+ characters) the configuration is valid.
+    expect(loadConfig({ ...env, ADMIN_TOKEN: 'f'.repeat(64) }).ADMIN_TOKEN).toHaveLength(64);
   });
 
   it('agrees with the image on port, rules folder and user', () => {
