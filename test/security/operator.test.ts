@@ -9,6 +9,7 @@ import { createApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/logger.js';
 import { isLoopbackPeer, rolesOf } from '../../src/http/auth/operator.js';
 import type { RulesetSource } from '../../src/rules/ruleset.js';
+import { memoryStores } from '../../src/stores/memory/index.js';
 import { logCapture, makeApp } from '../helpers.js';
 import { NOW_S, newKey, type TestKey } from './security-helpers.js';
 
@@ -134,7 +135,8 @@ describe('CORS is only for CDS clients', () => {
 describe('/readyz is coarse', () => {
   const app = (source: RulesetSource) => {
     const capture = logCapture();
-    return createApp({ config: loadConfig({ CDS_AUTH: 'off', RULES_WATCH: 'off' }), logger: createLogger({ LOG_LEVEL: 'silent' }, capture.stream), rules: source });
+    const config = loadConfig({ CDS_AUTH: 'off', RULES_WATCH: 'off' });
+    return createApp({ config, logger: createLogger({ LOG_LEVEL: 'silent' }, capture.stream), rules: source, stores: memoryStores(config) });
   };
 
   it('is 200 with the version and `reload: refused` while the previous ruleset serves, and no file or message', async () => {
