@@ -1,6 +1,7 @@
 import type { HookRequest } from './request-schema.js';
 import type { HookResponse } from './response-schema.js';
 import type { EvaluationResult, Ruleset } from '../rules/ruleset.js';
+import type { RuleExplanation } from '../rules/explain.js';
 import type { FetchRecord } from '../patient-data/patient-data.js';
 import { resolvePatientData, type DataOptions } from '../patient-data/resolve.js';
 
@@ -33,4 +34,14 @@ export async function handleHook(request: HookRequest, ruleset: Ruleset, deps: H
     fetches,
     fired,
   };
+}
+
+/**
+ * The same call explained rule by rule, condition by condition (the console's playground and
+ * `evaluate --explain`). Not for hook answers: the explanation quotes the patient's values.
+ */
+export async function explainHook(request: HookRequest, ruleset: Ruleset, deps: HookDeps): Promise<{ cards: HookResponse['cards']; explanation: RuleExplanation[]; fired: EvaluationResult['fired'] }> {
+  const { data } = await resolvePatientData(request, ruleset.requirements(request.hook), deps.data);
+  const { cards, explanation, fired } = await ruleset.explain({ data, now: deps.now(), uuid: deps.uuid });
+  return { cards, explanation, fired };
 }

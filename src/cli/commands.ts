@@ -1,7 +1,8 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { handleHook } from '../cds/handle-hook.js';
+import { explainHook, handleHook } from '../cds/handle-hook.js';
+import type { ConditionExplanation, RuleExplanation } from '../rules/explain.js';
 import { HOOKS, parseHookRequest, type Hook } from '../cds/request-schema.js';
 import type { Card } from '../cds/response-schema.js';
 import { fhirLimits, loadConfig } from '../config.js';
@@ -23,8 +24,10 @@ const USAGE = `Usage: inotrope-cds <command>
   test [dir] [--filter text] [--cards]
                                     run the scenario tests in <dir>/tests (those whose file or name
                                     contains the text), printing each scenario's cards with --cards
-  evaluate <request.json> [--json] [--rules dir] [--now ISO]
-                                    print the cards the service would return for a CDS Hooks request
+  evaluate <request.json> [--json] [--explain] [--rules dir] [--now ISO]
+                                    print the cards the service would return for a CDS Hooks request;
+                                    --explain adds, for every rule, each condition with the value it
+                                    read, the threshold and whether it held
   schema [dir]                      write <dir>/schema/*.schema.json from the rule-file schemas
 
   dir defaults to $RULES_DIR, else ./rules`;
@@ -107,7 +110,7 @@ async function evaluate(args: readonly string[], defaultDir: string, io: Output)
   const { values, positionals } = parseArgs({
     args: [...args],
     allowPositionals: true,
-    options: { json: { type: 'boolean' }, rules: { type: 'string' }, now: { type: 'string' } },
+    options: { json: { type: 'boolean' }, explain: { type: 'boolean' }, rules: { type: 'string' }, now: { type: 'string' } },
   });
   const file = positionals[0];
   if (file === undefined) throw new UsageError('evaluate needs a request file.');
@@ -134,22 +137,25 @@ async function evaluate(args: readonly string[], defaultDir: string, io: Output)
   // The CLI authenticates nobody; the rest (FHIR allowlist, budgets) comes from the environment as for the service.
   const config = loadConfig({ ...process.env, CDS_AUTH: 'off' });
   try {
-    const outcome = await handleHook(parsed.request, loaded.ruleset, {
+    const deps = {
       data: {
         fhirServerAllowlist: config.FHIR_SERVER_ALLOWLIST,
         ...fhirLimits(config),
       },
       now: () => now,
       uuid: () => crypto.randomUUID(),
-    });
+    };
+    const { cards, fired, explanation } = values.explain
+      ? await explainHook(parsed.request, loaded.ruleset, deps)
+      : await handleHook(parsed.request, loaded.ruleset, deps).then((o) => ({ cards: o.response.cards, fired: o.fired, explanation: undefined }));
     if (values.json) {
-      io.out(JSON.stringify(outcome.response, null, 2));
+      io.out(JSON.stringify(explanation ? { cards, explanation } : { cards }, null, 2));
     } else {
-      const { cards } = outcome.response;
       io.out(`${cards.length} card${cards.length === 1 ? '' : 's'} for ${hook} (ruleset ${loaded.ruleset.version}, evaluated at ${now.toISOString()})`);
       for (const card of cards) io.out(`\n${readable(card)}`);
-      const silent = outcome.fired.filter((f) => f.status === 'silent');
+      const silent = fired.filter((f) => f.status === 'silent');
       if (silent.length > 0) io.out(`\nSilent rules that fired (no card): ${silent.map((f) => f.id).join(', ')}`);
+      if (explanation) io.out(`\n${explanationText(explanation)}`);
     }
     return 0;
   } catch (err) {
@@ -186,6 +192,29 @@ export function readable(card: Card): string {
     for (const l of card.links) lines.push(`    ${l.label} — ${l.url}`);
   }
   return lines.join('\n');
+}
+
+const OUTCOME: Record<RuleExplanation['outcome'], string> = { fired: 'FIRED', 'not-fired': 'not fired', 'not-applicable': 'not applicable', error: 'ERROR' };
+
+/** The explanation as an informaticist reads it: fired rules first, then the others, each with its conditions. */
+export function explanationText(explanation: readonly RuleExplanation[]): string {
+  const rank = { fired: 0, error: 1, 'not-fired': 2, 'not-applicable': 3 };
+  const lines = [`Explanation (${explanation.length} rule evaluations; ✓ held, ✗ did not hold, – not needed for the answer):`];
+  for (const x of [...explanation].sort((a, b) => rank[a.outcome] - rank[b.outcome])) {
+    lines.push('', `${OUTCOME[x.outcome].padEnd(14)} ${x.rule} ${x.version}${x.status === 'silent' ? ' (silent)' : ''} — ${x.title}${x.subject ? ` — for ${x.subject}` : ''}`);
+    if (x.reason && x.outcome !== 'fired') lines.push(`    ${x.reason}`);
+    if (x.conditions && x.outcome !== 'not-applicable') lines.push(...conditionLines(x.conditions, 2));
+    for (const d of x.dataQuality ?? []) lines.push(`    data quality: ${d}`);
+  }
+  return lines.join('\n');
+}
+
+function conditionLines(c: ConditionExplanation, depth: number): string[] {
+  const mark = c.skipped ? '–' : c.passed ? '✓' : '✗';
+  const pad = '  '.repeat(depth);
+  if (c.group) return [`${pad}${mark} ${c.group.toUpperCase()}${c.group === 'not' ? '' : ' of'}`, ...(c.children ?? []).flatMap((child) => conditionLines(child, depth + 1))];
+  const read = c.error ?? `read ${c.value ?? 'no value'}${c.date ? ` (${c.date})` : ''}`;
+  return [`${pad}${mark} ${c.label} ${c.operator}${c.threshold ? ` ${c.threshold}` : ''} — ${read}`];
 }
 
 async function schema(dir: string, io: Output): Promise<number> {

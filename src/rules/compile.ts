@@ -5,7 +5,7 @@ import { parseTemplate, placeholders, type ParsedTemplate } from '../cards/templ
 import type { Category, ConditionNode, RuleCard, RuleDefinition } from './file-schemas.js';
 import { didYouMean, pointer, zodErrors, type LoadError } from './load-error.js';
 import { KNOWN_OPERATORS, operatorsAt } from './operators.js';
-import { compileCondition, type FactUse, type Predicate } from './conditions.js';
+import { checkTree, compileCondition, type CheckedTree, type FactUse, type Predicate } from './conditions.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- facts differ in their params type */
 export type FactRegistry = Readonly<Record<string, FactDefinition<any>>>;
@@ -31,6 +31,8 @@ export interface CompiledRule {
   priority: number;
   /** The rule's conditions (aliases rewritten, thresholds substituted, params parsed), compiled. */
   holds: Predicate;
+  /** The same conditions as a tree, to explain an evaluation (the console's playground, `evaluate --explain`). */
+  tree: CheckedTree;
   /**
    * The card's `escalate.when` and suggestions' `when`, named `<id>#escalate` / `<id>#suggestion-<i>`;
    * each is evaluated once the rule's own conditions held.
@@ -113,6 +115,7 @@ export class RuleCompiler {
       card: rule.card,
       priority: rule.priority ?? 1,
       holds: this.compiled(conditions),
+      tree: checkTree(conditions, (fact, params) => this.intern(fact, params)),
       parts: parts.map((p) => ({ name: p.name, holds: this.compiled(p.tree) })),
       uses: [...ctx.uses.values()],
       templateSources: sources,

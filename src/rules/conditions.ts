@@ -60,6 +60,26 @@ export function compileCondition(node: ConditionNode, useOf: (fact: string, para
   return (scope) => scope.operator(operator).evaluate(left(scope), right(scope));
 }
 
+/**
+ * The checked tree with each comparison's fact reads resolved, for explaining an evaluation condition by
+ * condition (src/rules/explain.ts). Built with the same `useOf`, so the same reads hit the same memo.
+ */
+export type CheckedTree =
+  | { kind: 'all'; children: CheckedTree[] }
+  | { kind: 'any'; children: CheckedTree[] }
+  | { kind: 'not'; child: CheckedTree }
+  | { kind: 'leaf'; leaf: CheckedComparison; use: FactUse; left: (scope: ConditionScope) => unknown; right: (scope: ConditionScope) => unknown };
+
+export function checkTree(node: ConditionNode, useOf: (fact: string, params: unknown) => FactUse): CheckedTree {
+  if (node.all) return { kind: 'all', children: node.all.map((c) => checkTree(c, useOf)) };
+  if (node.any) return { kind: 'any', children: node.any.map((c) => checkTree(c, useOf)) };
+  if (node.not) return { kind: 'not', child: checkTree(node.not, useOf) };
+  const leaf = node as CheckedComparison;
+  const use = useOf(leaf.fact, leaf.params);
+  const right = isFactReference(leaf.value) ? reader(useOf(leaf.value.fact, leaf.value.params), leaf.value.path) : () => leaf.value;
+  return { kind: 'leaf', leaf, use, left: reader(use, leaf.path), right };
+}
+
 /** json-rules-engine's Almanac.factValue: a path applies to object values only; other values pass as they are. */
 function reader(use: FactUse, path: string | undefined): (scope: ConditionScope) => unknown {
   if (!path) return (scope) => scope.fact(use);

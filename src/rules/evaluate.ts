@@ -8,12 +8,15 @@ import { formatQuantity } from '../facts/units.js';
 import type { CompiledRule, FactRegistry } from './compile.js';
 import type { ConditionScope, FactUse } from './conditions.js';
 import { operatorsAt } from './operators.js';
-import type { EvaluationResult, Ruleset } from './ruleset.js';
+import type { EvaluationInput, EvaluationResult, Ruleset } from './ruleset.js';
+import { explainConditions, heldConditions, orderLabel, type RuleExplanation } from './explain.js';
+import type { RulesetDocuments } from './inspect.js';
 
 export interface RulesetParts {
   version: string;
   loadedAt: string;
   counts: Ruleset['counts'];
+  documents?: RulesetDocuments;
   knowledge: Knowledge;
   facts: FactRegistry;
   rules: readonly CompiledRule[];
@@ -73,27 +76,40 @@ export function createRuleset(parts: RulesetParts): Ruleset {
     return values;
   }
 
+  /** What one evaluation needs: the hook's rules, the orders checked, and facts shared across them. */
+  function prepare(input: EvaluationInput) {
+    const hasInotrope = input.data.medicationOrders.some((o) => isInotrope(o, knowledge));
+    const rules = (byHook.get(input.data.hook) ?? []).filter((r) => hasInotrope || !r.requiresInotrope);
+    const subjects = input.data.medicationOrders.filter(
+      (o) => isInotrope(o, knowledge) && (input.data.hook === 'patient-view' ? o.origin === 'active' : o.origin === 'draft' && o.selected),
+    );
+    const lookup = operatorsAt(knowledge, input.now);
+    return {
+      rules,
+      subjects,
+      patientRules: rules.filter((r) => r.scope === 'patient'),
+      orderRules: rules.filter((r) => r.scope === 'order'),
+      shared: new Map<string, unknown>(),
+      operator: (name: string) => lookup(name)!, // the compiler refused unknown operators
+      base: { data: input.data, now: input.now, knowledge } as FactContext,
+    };
+  }
+
+  const rawRules = new Map((parts.documents?.rules ?? []).flatMap((f) => f.content.rules.map((r) => [r.id, r] as const)));
+  const about = (rule: CompiledRule) => ({ rule: rule.id, version: rule.version, title: rule.title, status: rule.status, category: rule.category });
+
   return {
     version: parts.version,
     loadedAt: parts.loadedAt,
     counts: parts.counts,
+    ...(parts.documents && { documents: parts.documents }),
     requirements: (hook) => parts.requirements.get(hook) ?? [],
     async evaluate(input) {
-      const hasInotrope = input.data.medicationOrders.some((o) => isInotrope(o, knowledge));
-      const rules = (byHook.get(input.data.hook) ?? []).filter((r) => hasInotrope || !r.requiresInotrope);
-      if (rules.length === 0) return { cards: [], fired: [] };
-      const subjects = input.data.medicationOrders.filter(
-        (o) => isInotrope(o, knowledge) && (input.data.hook === 'patient-view' ? o.origin === 'active' : o.origin === 'draft' && o.selected),
-      );
-      const patientRules = rules.filter((r) => r.scope === 'patient');
-      const orderRules = rules.filter((r) => r.scope === 'order');
-      const shared = new Map<string, unknown>();
-      const lookup = operatorsAt(knowledge, input.now);
-      const operator = (name: string) => lookup(name)!; // the compiler refused unknown operators
-      const base: FactContext = { data: input.data, now: input.now, knowledge };
+      const p = prepare(input);
+      if (p.rules.length === 0) return { cards: [], fired: [] };
       const runs = [
-        ...run(patientRules, scopeFor(base, shared, operator), undefined),
-        ...subjects.flatMap((s) => run(orderRules, scopeFor({ ...base, subject: s }, shared, operator), s)),
+        ...run(p.patientRules, scopeFor(p.base, p.shared, p.operator), undefined),
+        ...p.subjects.flatMap((s) => run(p.orderRules, scopeFor({ ...p.base, subject: s }, p.shared, p.operator), s)),
       ];
       const cards: Card[] = [];
       const fired: Fired[] = [];
@@ -104,6 +120,43 @@ export function createRuleset(parts: RulesetParts): Ruleset {
         }
       }
       return { cards: orderCards(cards), fired };
+    },
+    async explain(input) {
+      const result = await this.evaluate(input);
+      const p = prepare(input);
+      const hook = input.data.hook;
+      const explanation: RuleExplanation[] = [];
+      const gaps = input.data.gaps.map((g) => g.message);
+      const explainRun = (rule: CompiledRule, scope: ConditionScope, subject: MedicationOrder | undefined) => {
+        const conditions = explainConditions(rule, rawRules.get(rule.id), scope, knowledge);
+        const fired = conditions.passed;
+        const holds = fired ? new Set(rule.parts.filter((x) => x.holds(scope)).map((x) => x.name)) : new Set<string>();
+        const dataQuality = fired && rule.category === 'data-quality' ? [...heldConditions(conditions), ...(rule.uses.some((u) => u.fact === 'dataGaps') ? gaps : [])] : undefined;
+        explanation.push({
+          ...about(rule),
+          ...(subject && { subject: orderLabel(subject) }),
+          outcome: fired ? 'fired' : 'not-fired',
+          ...(fired && { indicator: indicatorOf(rule, holds) }),
+          reason: fired ? (rule.status === 'silent' ? 'Its conditions held; it is silent, so no card was shown.' : 'Its conditions held.') : 'A condition did not hold (marked ✗).',
+          conditions,
+          ...(dataQuality && { dataQuality }),
+        });
+      };
+      for (const rule of parts.rules) {
+        if (!rule.hooks.includes(hook)) {
+          explanation.push({ ...about(rule), outcome: 'not-applicable', reason: `Runs on ${rule.hooks.join(', ')}, not ${hook}.` });
+        } else if (!p.rules.includes(rule)) {
+          explanation.push({ ...about(rule), outcome: 'not-applicable', reason: 'Runs only when the request has an IV inotrope order (dobutamine or milrinone), and this one has none.' });
+        } else if (rule.scope === 'patient') {
+          explainRun(rule, scopeFor(p.base, p.shared, p.operator), undefined);
+        } else if (p.subjects.length === 0) {
+          const which = hook === 'patient-view' ? 'an active inotrope order' : hook === 'order-select' ? 'a selected draft inotrope order' : 'a draft inotrope order';
+          explanation.push({ ...about(rule), outcome: 'not-applicable', reason: `Checks each order being written; this request has no ${which}.` });
+        } else {
+          for (const s of p.subjects) explainRun(rule, scopeFor({ ...p.base, subject: s }, p.shared, p.operator), s);
+        }
+      }
+      return { ...result, explanation };
     },
   };
 }

@@ -6,6 +6,8 @@ import type { Ruleset, RulesetSource } from './ruleset.js';
 
 /** status().lastError summarises this many of a refused reload's errors (never shown on open routes); the log has them all. */
 const MAX_ERRORS_SHOWN = 10;
+/** The console's ruleset page lists this many (operators only); the log has them all. */
+const MAX_ERRORS_KEPT = 200;
 
 /** What one reload attempt did, for metrics. */
 export type ReloadEvent =
@@ -32,6 +34,7 @@ export class ReloadingRulesetSource implements RulesetSource {
   private watcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
   private lastError: string | undefined;
+  private refused: { at: string; errors: readonly LoadError[] } | undefined;
   private queue: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -57,6 +60,10 @@ export class ReloadingRulesetSource implements RulesetSource {
     return { version: this.ruleset.version, loadedAt: this.ruleset.loadedAt, ...(this.lastError !== undefined && { lastError: this.lastError }) };
   }
 
+  refusedReload(): { at: string; errors: readonly LoadError[] } | undefined {
+    return this.refused;
+  }
+
   /** Re-reads the folder now. Reloads run one at a time, in order. */
   reload(reason: string): Promise<void> {
     this.queue = this.queue.then(() => this.doReload(reason));
@@ -78,6 +85,7 @@ export class ReloadingRulesetSource implements RulesetSource {
       result = { ok: false, errors: [{ file: '.', pointer: '', message: `could not be read: ${(err as Error).message}` }] };
     }
     if (!result.ok) {
+      this.refused = { at: new Date().toISOString(), errors: result.errors.slice(0, MAX_ERRORS_KEPT) };
       const shown = result.errors.slice(0, MAX_ERRORS_SHOWN).map(formatLoadError);
       const more = result.errors.length - shown.length;
       this.lastError = `${result.errors.length} error${result.errors.length === 1 ? '' : 's'}; still serving ${this.ruleset.version}: ${shown.join('; ')}${more > 0 ? `; and ${more} more (see the log)` : ''}`;
@@ -91,6 +99,7 @@ export class ReloadingRulesetSource implements RulesetSource {
     const changed = result.ruleset.version !== this.ruleset.version;
     if (changed) this.ruleset = result.ruleset;
     this.lastError = undefined;
+    this.refused = undefined;
     const { version, counts } = this.ruleset;
     logger.info({ reason, rulesetVersion: version, rules: counts, changed }, changed ? 'ruleset reloaded' : 'ruleset unchanged');
     onReload?.({ ok: true, version, changed, counts });

@@ -1,6 +1,9 @@
 import type { Card } from '../cds/response-schema.js';
 import type { Hook } from '../cds/request-schema.js';
 import type { DataRequirement, PatientData } from '../patient-data/patient-data.js';
+import type { LoadError } from './load-error.js';
+import type { RulesetDocuments } from './inspect.js';
+import type { RuleExplanation } from './explain.js';
 
 /**
  * The loaded, validated ruleset as the rest of the service uses it. The rules layer builds it from
@@ -12,10 +15,14 @@ export interface Ruleset {
   readonly loadedAt: string;
   /** Number of rules per status. */
   readonly counts: { readonly active: number; readonly silent: number; readonly retired: number };
+  /** The parsed files it was built from, for inspection (the console's ruleset page). */
+  readonly documents?: RulesetDocuments;
   /** The data the rules for this hook need, as prefetch keys and templates. */
   requirements(hook: Hook): readonly DataRequirement[];
   /** Evaluates the rules for the hook against the patient's data and returns rendered cards. */
   evaluate(input: EvaluationInput): Promise<EvaluationResult>;
+  /** Evaluates as `evaluate` does and explains every rule, condition by condition (operators only: it quotes patient values). */
+  explain(input: EvaluationInput): Promise<EvaluationResult & { explanation: RuleExplanation[] }>;
 }
 
 export interface EvaluationInput {
@@ -38,4 +45,6 @@ export interface RulesetSource {
   current(): Ruleset;
   /** Readiness detail: the version serving and the last reload error, if the last reload failed. */
   status(): { version: string; loadedAt: string; lastError?: string };
+  /** The last reload that was refused, with every error (file and JSON pointer); undefined once one succeeds. */
+  refusedReload?(): { at: string; errors: readonly LoadError[] } | undefined;
 }

@@ -45,6 +45,18 @@ describe('inotrope-cds check', () => {
 });
 
 describe('inotrope-cds evaluate', () => {
+  it('explains every rule, condition by condition, with --explain', async () => {
+    const args = ['evaluate', 'examples/order-sign-milrinone.json', '--rules', 'rules', '--now', '2026-11-21T12:00:00Z', '--explain'];
+    const { code, out } = await cli(...args);
+    expect(code).toBe(0);
+    expect(out).toMatch(/^FIRED +CI-HYPOKALEMIA 1\.0\.0 — /m);
+    expect(out).toContain('✓ potassium → value < 3.5 mmol/L (threshold potassium-low, newest value within 72h) — read 3.3 mmol/L (2026-11-21T06:00:00Z)');
+    expect(out).toMatch(/^not fired +CI-HOCM 1\.0\.0 — .* — for .*MedicationRequest\/stage-d-ckd-furosemide-milrinone-draft/m);
+    const json = await cli(...args, '--json');
+    const parsed = JSON.parse(json.out) as { cards: unknown[]; explanation: { rule: string; outcome: string }[] };
+    expect(parsed.explanation.filter((x) => x.outcome === 'fired')).toHaveLength(parsed.cards.length);
+  });
+
   it('prints the cards as a clinician reads them', async () => {
     const { code, out } = await cli('evaluate', REQUEST, '--rules', 'test/fixtures/rules', '--now', '2026-11-21T12:00:00Z');
     expect(code).toBe(0);

@@ -34,6 +34,7 @@ const ruleset: Ruleset = {
       { id: 'shadow-potassium-check', version: '0.1.0', status: 'silent', category: 'monitoring', indicator: 'info' },
     ],
   }),
+  explain: () => Promise.reject(new Error('not used: no hook call explains')),
 };
 
 function build(overrides: Parameters<typeof testConfig>[0] = {}, rules: Ruleset = ruleset) {

@@ -30,6 +30,7 @@ const ruleset: Ruleset = {
     ],
     fired: [],
   }),
+  explain: () => Promise.reject(new Error('not used: no hook call explains')),
 };
 
 function summarise(data: PatientData): string {

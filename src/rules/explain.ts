@@ -1,0 +1,151 @@
+import type { MedicationOrder } from '../patient-data/patient-data.js';
+import type { Knowledge } from '../facts/types.js';
+import type { CompiledRule } from './compile.js';
+import type { CheckedTree, ConditionScope } from './conditions.js';
+import type { ConditionNode, RuleDefinition } from './file-schemas.js';
+
+/**
+ * Why each rule did or did not fire for one request, condition by condition: the value each condition
+ * read (with its date and unit), what it was compared with, and whether it held. For informaticists
+ * (the console's playground, `POST /admin/evaluate`, `inotrope-cds evaluate --explain`), never for a
+ * hook answer: it quotes the patient's values.
+ */
+
+export interface ConditionExplanation {
+  /** Set for a group; a comparison has `label` instead. */
+  group?: 'all' | 'any' | 'not';
+  children?: ConditionExplanation[];
+  /** The fact as the rule names it (its alias) and the path read, e.g. `sbp → value`. */
+  label?: string;
+  fact?: string;
+  operator?: string;
+  /** What the fact gave, as text with its unit; absent when it had no value. */
+  value?: string;
+  /** When that value was observed or recorded. */
+  date?: string;
+  /** What it was compared with: a named threshold with its value and unit, or the literal value. */
+  threshold?: string;
+  passed: boolean;
+  /** Not needed for the answer: an earlier condition of its group had already decided it. */
+  skipped?: boolean;
+  /** The fact could not be computed (the rule engine treats that as not holding). */
+  error?: string;
+}
+
+export interface RuleExplanation {
+  rule: string;
+  version: string;
+  title: string;
+  status: 'active' | 'silent';
+  category: string;
+  /** The order an order-scoped rule was evaluated for. */
+  subject?: string;
+  outcome: 'fired' | 'not-fired' | 'not-applicable' | 'error';
+  /** Why the rule was not evaluated, or how it was decided, in one sentence. */
+  reason?: string;
+  indicator?: string;
+  conditions?: ConditionExplanation;
+  /** For a data-quality rule that fired: what could not be checked, and why. */
+  dataQuality?: string[];
+}
+
+const OPERATORS: Record<string, string> = {
+  equal: 'is',
+  notEqual: 'is not',
+  lessThan: '<',
+  lessThanInclusive: '≤',
+  greaterThan: '>',
+  greaterThanInclusive: '≥',
+  in: 'is one of',
+  notIn: 'is none of',
+  contains: 'contains',
+  doesNotContain: 'does not contain',
+  inValueSet: 'is in value set',
+};
+
+const MAX_TEXT = 300;
+
+/** Explains one rule's conditions against a scope (the same facts and memo the evaluation used). */
+export function explainConditions(rule: CompiledRule, raw: RuleDefinition | undefined, scope: ConditionScope, knowledge: Knowledge): ConditionExplanation {
+  return explainNode(rule.tree, raw?.conditions, scope, knowledge, false);
+}
+
+function explainNode(tree: CheckedTree, raw: ConditionNode | undefined, scope: ConditionScope, knowledge: Knowledge, skipped: boolean): ConditionExplanation {
+  if (tree.kind === 'all' || tree.kind === 'any') {
+    const rawChildren = tree.kind === 'all' ? raw?.all : raw?.any;
+    const children: ConditionExplanation[] = [];
+    let decided: boolean | undefined;
+    tree.children.forEach((child, i) => {
+      // Every condition is shown with what it read; those after the deciding one are marked as not needed.
+      const c = explainNode(child, rawChildren?.[i], scope, knowledge, skipped || decided !== undefined);
+      children.push(c);
+      if (decided === undefined && c.passed === (tree.kind === 'any')) decided = c.passed;
+    });
+    const passed = decided ?? tree.kind === 'all';
+    return { group: tree.kind, children, passed, ...(skipped && { skipped }) };
+  }
+  if (tree.kind === 'not') {
+    const inner = explainNode(tree.child, raw?.not, scope, knowledge, skipped);
+    return { group: 'not', children: [inner], passed: !inner.passed, ...(skipped && { skipped }) };
+  }
+  const { leaf } = tree;
+  const label = `${raw?.fact ?? leaf.fact}${leaf.path ? ` ${leaf.path.replace(/^\$\.?/, '→ ')}` : ''}`;
+  const base = { label, fact: leaf.fact, operator: operatorText(leaf.operator, leaf.value), threshold: thresholdText(raw?.value, leaf, knowledge), ...(skipped && { skipped }) };
+  try {
+    const whole = scope.fact(tree.use);
+    const read = tree.left(scope);
+    const passed = scope.operator(leaf.operator).evaluate(read, tree.right(scope));
+    return { ...base, ...describeValue(read, whole), passed };
+  } catch {
+    return { ...base, passed: false, error: 'the fact could not be computed from this data' };
+  }
+}
+
+function operatorText(operator: string, value: unknown): string {
+  if (operator === 'exists') return value === false ? 'is absent' : 'is present';
+  const parts = operator.split(':');
+  const base = parts.pop()!;
+  const decorators = parts.length > 0 ? `${parts.join(' ')} ` : '';
+  return `${decorators}${OPERATORS[base] ?? base}`;
+}
+
+function thresholdText(raw: unknown, leaf: { operator: string; value: unknown }, knowledge: Knowledge): string {
+  if (leaf.operator === 'exists') return '';
+  if (raw !== null && typeof raw === 'object' && 'threshold' in raw && typeof raw.threshold === 'string') {
+    const t = knowledge.thresholds.get(raw.threshold);
+    if (t) return `${t.value} ${t.unit} (threshold ${t.name}${t.maxAge ? `, newest value within ${t.maxAge}` : ''})`;
+  }
+  return short(leaf.value);
+}
+
+/** The value a condition read as text, with the unit and date of the observation it came from. */
+function describeValue(read: unknown, whole: unknown): { value?: string; date?: string } {
+  const parent = whole !== null && typeof whole === 'object' && !Array.isArray(whole) ? (whole as Record<string, unknown>) : undefined;
+  const date = typeof parent?.date === 'string' ? parent.date : undefined;
+  if (read === null || read === undefined) return date ? { date } : {};
+  if (typeof read === 'number' && typeof parent?.unit === 'string' && read === parent.value) return { value: `${read} ${parent.unit}`, ...(date && { date }) };
+  if (read === whole && typeof parent?.display === 'string') return { value: parent.display, ...(date && { date }) };
+  if (Array.isArray(read)) {
+    const shown = read.slice(0, 5).map((x) => (x !== null && typeof x === 'object' && typeof (x as { display?: unknown }).display === 'string' ? (x as { display: string }).display : short(x)));
+    return { value: read.length === 0 ? 'none' : `${read.length}: ${shown.join('; ')}${read.length > 5 ? '; …' : ''}` };
+  }
+  return { value: short(read), ...(date && { date }) };
+}
+
+function short(value: unknown): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text;
+}
+
+/** Leaf conditions that held, as sentences: why a data-quality card was raised. */
+export function heldConditions(c: ConditionExplanation): string[] {
+  if (c.group) return c.group === 'not' ? [] : (c.children ?? []).filter((x) => x.passed && !x.skipped).flatMap(heldConditions);
+  return c.passed ? [`${c.label} ${c.operator}${c.threshold ? ` ${c.threshold}` : ''}: read ${c.value ?? 'no value'}${c.date ? ` (${c.date})` : ''}`] : [];
+}
+
+/** An order as the explanation names it: the drug and the request id. */
+export function orderLabel(order: MedicationOrder): string {
+  const r = order.request;
+  const name = r.medicationCodeableConcept?.text ?? order.codings.find((c) => c.display)?.display ?? order.codings[0]?.code ?? 'order';
+  return `${name} (${order.origin}${r.id ? `, MedicationRequest/${r.id}` : ''})`;
+}

@@ -1,0 +1,134 @@
+import type { RulesFile, SettingsFile, ThresholdsFile, ValueSetsFile } from './file-schemas.js';
+
+/**
+ * The ruleset as informaticists read it in the console (`GET /admin/ruleset`, `GET /admin/codes`):
+ * the parsed rule files of the loaded version, with what uses each value set, threshold and table.
+ * Built from the documents the ruleset was loaded from, so it always describes the version serving,
+ * not files on disk that a refused reload left behind.
+ */
+
+/** The parsed files a ruleset was built from (validated; paths relative to the rules folder). */
+export interface RulesetDocuments {
+  settings: SettingsFile;
+  valueSets: readonly { file: string; content: ValueSetsFile }[];
+  thresholds: readonly { file: string; content: ThresholdsFile }[];
+  rules: readonly { file: string; content: RulesFile }[];
+}
+
+export interface RulesetDescription {
+  rules: (RulesFile['rules'][number] & { file: string })[];
+  overrideReasons: SettingsFile['overrideReasons'];
+  valueSets: { name: string; file: string; title: string; source: string; codeCount: number; systems: Record<string, number>; usedBy: string[] }[];
+  thresholds: { name: string; file: string; value: number; unit: string; maxAge?: string; source?: string; usedBy: string[] }[];
+  tables: { name: string; file: string; source?: string; input: unknown; output: unknown; method: string; rows: unknown[][]; usedBy: string[] }[];
+}
+
+export function describeRuleset(docs: RulesetDocuments): RulesetDescription {
+  const refs = references(docs);
+  const used = (kind: string, name: string) => [...(refs.get(`${kind}:${name}`) ?? [])].sort();
+  return {
+    rules: docs.rules.flatMap(({ file, content }) => content.rules.map((r) => ({ ...r, file }))),
+    overrideReasons: docs.settings.overrideReasons,
+    valueSets: docs.valueSets.flatMap(({ file, content }) =>
+      Object.entries(content.valueSets).map(([name, vs]) => {
+        const systems: Record<string, number> = {};
+        for (const c of vs.codes) systems[c.system] = (systems[c.system] ?? 0) + 1;
+        return { name, file, title: vs.title, source: vs.source ?? '', codeCount: vs.codes.length, systems, usedBy: used('valueSet', name) };
+      }),
+    ),
+    thresholds: docs.thresholds.flatMap(({ file, content }) =>
+      Object.entries(content.thresholds ?? {}).map(([name, t]) => ({ name, file, ...t, usedBy: used('threshold', name) })),
+    ),
+    tables: docs.thresholds.flatMap(({ file, content }) =>
+      Object.entries(content.tables ?? {}).map(([name, t]) => ({ name, file, ...t, rows: t.rows.map((r) => [...r]), usedBy: used('table', name) })),
+    ),
+  };
+}
+
+export interface CodeMatch {
+  system: string;
+  code: string;
+  display?: string;
+  valueSets: { name: string; title: string; rules: string[] }[];
+}
+
+/** Longest code search text and most matches answered: the search stays cheap whatever is typed. */
+export const MAX_CODE_QUERY = 100;
+export const MAX_CODE_MATCHES = 50;
+
+/**
+ * Codes whose code equals the query, or whose display contains every word of it (case-insensitive),
+ * with the value sets that hold them and the rules that use those value sets. Exact code matches first.
+ */
+export function searchCodes(docs: RulesetDocuments, query: string): { codes: CodeMatch[]; truncated: boolean } {
+  const q = query.trim().toLowerCase().slice(0, MAX_CODE_QUERY);
+  const words = q.split(/\s+/).filter(Boolean);
+  if (words.length === 0) return { codes: [], truncated: false };
+  const refs = references(docs);
+  const found = new Map<string, CodeMatch & { exact: boolean }>();
+  for (const { content } of docs.valueSets) {
+    for (const [name, vs] of Object.entries(content.valueSets)) {
+      for (const c of vs.codes) {
+        const exact = c.code.toLowerCase() === q;
+        const display = (c.display ?? '').toLowerCase();
+        if (!exact && !words.every((w) => display.includes(w) || c.code.toLowerCase() === w)) continue;
+        const key = `${c.system}|${c.code}`;
+        let match = found.get(key);
+        if (!match) {
+          match = { system: c.system, code: c.code, ...(c.display !== undefined && { display: c.display }), valueSets: [], exact };
+          found.set(key, match);
+        }
+        match.valueSets.push({ name, title: vs.title, rules: [...(refs.get(`valueSet:${name}`) ?? [])].sort() });
+      }
+    }
+  }
+  const all = [...found.values()].sort((a, b) => Number(b.exact) - Number(a.exact) || a.code.localeCompare(b.code));
+  return { codes: all.slice(0, MAX_CODE_MATCHES).map(({ exact: _exact, ...m }) => m), truncated: all.length > MAX_CODE_MATCHES };
+}
+
+/**
+ * `kind:name` → ids of the rules that name it anywhere in their definition (fact params, threshold
+ * values, tables, template placeholders such as `{{threshold.sbp-low}}`). The settings' value sets
+ * (inotropes, IV route, weight) are used by every rule, so they are listed as `settings`.
+ */
+function references(docs: RulesetDocuments): Map<string, Set<string>> {
+  const refs = new Map<string, Set<string>>();
+  const add = (key: string, id: string) => {
+    let set = refs.get(key);
+    if (!set) refs.set(key, (set = new Set()));
+    set.add(id);
+  };
+  const thresholdNames = new Set(docs.thresholds.flatMap(({ content }) => Object.keys(content.thresholds ?? {})));
+  const tableNames = new Set(docs.thresholds.flatMap(({ content }) => Object.keys(content.tables ?? {})));
+  const valueSetNames = new Set(docs.valueSets.flatMap(({ content }) => Object.keys(content.valueSets)));
+  for (const { content } of docs.rules) {
+    for (const rule of content.rules) {
+      walk(rule, (key, value) => {
+        if (typeof value !== 'string') return;
+        // `value` covers the inValueSet operator's right-hand side.
+        if ((key === 'valueSet' || key === 'value') && valueSetNames.has(value)) add(`valueSet:${value}`, rule.id);
+        if (key === 'threshold' && thresholdNames.has(value)) add(`threshold:${value}`, rule.id);
+        if (key === 'table' && tableNames.has(value)) add(`table:${value}`, rule.id);
+        for (const m of value.matchAll(/\{\{\s*(threshold|table)\.([A-Za-z0-9-]+)/g)) {
+          const kind = m[1]!;
+          const name = m[2]!;
+          if ((kind === 'threshold' ? thresholdNames : tableNames).has(name)) add(`${kind}:${name}`, rule.id);
+        }
+      });
+    }
+  }
+  const s = docs.settings;
+  for (const name of [...s.inotropes, s.ivRoute, s.ivProducts, s.weight.valueSet]) add(`valueSet:${name}`, 'settings');
+  return refs;
+}
+
+/** Calls `visit(key, value)` for every property of a JSON tree (array items get their array's key). */
+function walk(node: unknown, visit: (key: string, value: unknown) => void, key = ''): void {
+  if (Array.isArray(node)) {
+    for (const item of node) walk(item, visit, key);
+  } else if (node !== null && typeof node === 'object') {
+    for (const [k, v] of Object.entries(node)) walk(v, visit, k);
+  } else {
+    visit(key, node);
+  }
+}
