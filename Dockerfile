@@ -1,11 +1,12 @@
 # syntax=docker/dockerfile:1
-# Build stage: full install (TypeScript), compile to dist/.
+# Build stage: full install (TypeScript, Vite), compile to dist/ and build the console into dist/console.
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY console ./console
 RUN npm run build
 
 # Runtime stage: production dependencies only, non-root, rules shipped beside the code.
@@ -21,6 +22,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY rules ./rules
+# The console playground offers these example requests.
+COPY examples ./examples
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \

@@ -52,6 +52,10 @@ export const configSchema = z.object({
   JWKS_TIMEOUT_MS: z.coerce.number().int().min(50).default(2_000),
   /** How long a downloaded JWKS is used before it is fetched again (an unknown kid refetches sooner). */
   JWKS_CACHE_S: z.coerce.number().int().min(1).default(600),
+  /** Public OIDC client id the console signs operators in with (authorization code + PKCE, with ADMIN_OIDC_ISSUER). */
+  ADMIN_OIDC_CLIENT_ID: z.string().min(1).max(200).optional(),
+  /** Scopes the console asks for when it signs an operator in. */
+  ADMIN_OIDC_SCOPE: z.string().min(1).max(500).default('openid'),
   /** Most `jti` values remembered for replay protection (per process). */
   JTI_CACHE_MAX: z.coerce.number().int().min(100).default(100_000),
   /** Deepest JSON nesting accepted in a request body. */

@@ -15,6 +15,8 @@ import { authenticate } from './auth/authenticate.js';
 import { loadClients } from './auth/clients.js';
 import { requireOperator } from './auth/operator.js';
 import { rateLimiter } from './limits.js';
+import { adminRouter } from './admin-routes.js';
+import { consoleRouter } from './console-routes.js';
 import { feedbackSummaryRouter } from './feedback-routes.js';
 
 export interface AppDeps {
@@ -28,6 +30,9 @@ export interface AppDeps {
   /** Injected so tests are deterministic; default wall clock and random uuids. */
   now?: () => Date;
   uuid?: () => string;
+  /** The built console (default dist/console) and the playground's example requests (default ./examples). */
+  consoleDir?: string;
+  examplesDir?: string;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9\-_.]{1,64}$/;
@@ -66,6 +71,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRouter(deps));
   app.use('/feedback', operator);
   app.use(feedbackSummaryRouter(stores.feedback));
+  // The console's page and assets carry no data; everything it shows comes from the guarded routes.
+  app.use(consoleRouter({ config, ...(deps.consoleDir !== undefined && { dir: deps.consoleDir }) }));
+  app.use(adminRouter({ config, rules: deps.rules, operator, now, ...(deps.examplesDir !== undefined && { examplesDir: deps.examplesDir }) }));
   if (config.METRICS_ENABLED === 'on') app.use(metricsRouter(metrics));
   // Everything under /cds-services (discovery, services, feedback) needs a client JWT unless CDS_AUTH=off;
   // the clients file is read here so a bad one stops start-up.

@@ -1,0 +1,85 @@
+import type { Condition, RuleDoc, RulesetDoc } from '../api';
+
+/** A rule's conditions and card template written out as an informaticist reads them. */
+
+const OPERATORS: Record<string, string> = {
+  equal: 'is',
+  notEqual: 'is not',
+  lessThan: '<',
+  lessThanInclusive: '≤',
+  greaterThan: '>',
+  greaterThanInclusive: '≥',
+  in: 'is one of',
+  notIn: 'is none of',
+  contains: 'contains',
+  doesNotContain: 'does not contain',
+};
+
+export function operatorText(operator: string, value: unknown): string {
+  if (operator === 'exists') return value === false ? 'is absent' : 'is present';
+  return OPERATORS[operator] ?? operator;
+}
+
+export function valueText(value: unknown, ruleset: RulesetDoc): string {
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    const v = value as Record<string, unknown>;
+    if (typeof v.threshold === 'string') {
+      const t = ruleset.thresholds.find((x) => x.name === v.threshold);
+      return t ? `${t.value}${t.unit ? ` ${t.unit}` : ''} (threshold ${t.name})` : `threshold ${v.threshold}`;
+    }
+    if (typeof v.table === 'string') return `the value from table ${v.table}`;
+    if (typeof v.fact === 'string') return `the fact ${v.fact}${typeof v.path === 'string' ? ` ${v.path}` : ''}`;
+  }
+  if (Array.isArray(value)) return value.map((x) => JSON.stringify(x)).join(', ');
+  return value === undefined ? '' : JSON.stringify(value);
+}
+
+function factText(rule: RuleDoc, fact: string, path: string | undefined): string {
+  const alias = rule.facts?.[fact];
+  const base = alias ? `${fact} (${alias.fact}${alias.params ? ` ${paramsText(alias.params)}` : ''})` : fact;
+  return path ? `${base} ${path.replace(/^\$\./, '→ ')}` : base;
+}
+
+function paramsText(params: Record<string, unknown>): string {
+  return Object.entries(params)
+    .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(', ');
+}
+
+export function ConditionTree(props: { rule: RuleDoc; condition: Condition; ruleset: RulesetDoc }) {
+  const c = props.condition;
+  if ('all' in c || 'any' in c) {
+    const list = 'all' in c ? c.all : c.any;
+    return (
+      <div class="cond-group">
+        <span class="cond-op">{'all' in c ? 'ALL of:' : 'ANY of:'}</span>
+        <ul>
+          {list.map((child, i) => (
+            <li key={i}>
+              <ConditionTree rule={props.rule} condition={child} ruleset={props.ruleset} />
+            </li>
+          ))}
+        </ul>
+      </div>
+    );
+  }
+  if ('not' in c) {
+    return (
+      <div class="cond-group">
+        <span class="cond-op">NOT:</span>
+        <ul>
+          <li>
+            <ConditionTree rule={props.rule} condition={c.not} ruleset={props.ruleset} />
+          </li>
+        </ul>
+      </div>
+    );
+  }
+  return (
+    <span class="cond-leaf">
+      <code>{factText(props.rule, c.fact, c.path)}</code> <strong>{operatorText(c.operator, c.value)}</strong>{' '}
+      {c.operator !== 'exists' && <span class="cond-value">{valueText(c.value, props.ruleset)}</span>}
+      {c.params && <span class="sub"> ({paramsText(c.params)})</span>}
+    </span>
+  );
+}
