@@ -113,7 +113,6 @@ export interface RuleDoc {
 
 export interface ValueSetDoc {
   name: string;
-  file: string;
   title: string;
   source: string;
   codeCount: number;
@@ -123,7 +122,6 @@ export interface ValueSetDoc {
 
 export interface ThresholdDoc {
   name: string;
-  file: string;
   value: number;
   unit?: string;
   maxAge?: string;
@@ -133,7 +131,6 @@ export interface ThresholdDoc {
 
 export interface TableDoc {
   name: string;
-  file: string;
   source?: string;
   input?: unknown;
   output?: unknown;

@@ -1,4 +1,5 @@
-import type { RulesFile, SettingsFile, ThresholdsFile, ValueSetsFile } from './file-schemas.js';
+import type { Knowledge } from '../facts/types.js';
+import type { RulesFile, SettingsFile } from './file-schemas.js';
 
 /**
  * The ruleset as informaticists read it in the console (`GET /admin/ruleset`, `GET /admin/codes`):
@@ -7,20 +8,22 @@ import type { RulesFile, SettingsFile, ThresholdsFile, ValueSetsFile } from './f
  * not files on disk that a refused reload left behind.
  */
 
-/** The parsed files a ruleset was built from (validated; paths relative to the rules folder). */
+/**
+ * What a ruleset was built from: the rule files as written (paths relative to the rules folder), the
+ * settings, and the knowledge base (value sets as expanded, thresholds, tables).
+ */
 export interface RulesetDocuments {
   settings: SettingsFile;
-  valueSets: readonly { file: string; content: ValueSetsFile }[];
-  thresholds: readonly { file: string; content: ThresholdsFile }[];
   rules: readonly { file: string; content: RulesFile }[];
+  knowledge: Knowledge;
 }
 
 export interface RulesetDescription {
   rules: (RulesFile['rules'][number] & { file: string })[];
   overrideReasons: SettingsFile['overrideReasons'];
-  valueSets: { name: string; file: string; title: string; source: string; codeCount: number; systems: Record<string, number>; usedBy: string[] }[];
-  thresholds: { name: string; file: string; value: number; unit: string; maxAge?: string; source?: string; usedBy: string[] }[];
-  tables: { name: string; file: string; source?: string; input: unknown; output: unknown; method: string; rows: unknown[][]; usedBy: string[] }[];
+  valueSets: { name: string; title: string; source: string; codeCount: number; systems: Record<string, number>; usedBy: string[] }[];
+  thresholds: { name: string; value: number; unit: string; maxAge?: string; source?: string; usedBy: string[] }[];
+  tables: { name: string; source?: string; input: unknown; output: unknown; method: string; rows: unknown[][]; usedBy: string[] }[];
 }
 
 export function describeRuleset(docs: RulesetDocuments): RulesetDescription {
@@ -29,19 +32,13 @@ export function describeRuleset(docs: RulesetDocuments): RulesetDescription {
   return {
     rules: docs.rules.flatMap(({ file, content }) => content.rules.map((r) => ({ ...r, file }))),
     overrideReasons: docs.settings.overrideReasons,
-    valueSets: docs.valueSets.flatMap(({ file, content }) =>
-      Object.entries(content.valueSets).map(([name, vs]) => {
-        const systems: Record<string, number> = {};
-        for (const c of vs.codes) systems[c.system] = (systems[c.system] ?? 0) + 1;
-        return { name, file, title: vs.title, source: vs.source ?? '', codeCount: vs.codes.length, systems, usedBy: used('valueSet', name) };
-      }),
-    ),
-    thresholds: docs.thresholds.flatMap(({ file, content }) =>
-      Object.entries(content.thresholds ?? {}).map(([name, t]) => ({ name, file, ...t, usedBy: used('threshold', name) })),
-    ),
-    tables: docs.thresholds.flatMap(({ file, content }) =>
-      Object.entries(content.tables ?? {}).map(([name, t]) => ({ name, file, ...t, rows: t.rows.map((r) => [...r]), usedBy: used('table', name) })),
-    ),
+    valueSets: [...docs.knowledge.valueSets.values()].map((vs) => {
+      const systems: Record<string, number> = {};
+      for (const c of vs.codes.values()) systems[c.system] = (systems[c.system] ?? 0) + 1;
+      return { name: vs.name, title: vs.title, source: vs.source ?? '', codeCount: vs.codes.size, systems, usedBy: used('valueSet', vs.name) };
+    }),
+    thresholds: [...docs.knowledge.thresholds.values()].map((t) => ({ ...t, usedBy: used('threshold', t.name) })),
+    tables: [...docs.knowledge.tables.values()].map((t) => ({ ...t, rows: t.rows.map((r) => [...r]), usedBy: used('table', t.name) })),
   };
 }
 
@@ -66,20 +63,18 @@ export function searchCodes(docs: RulesetDocuments, query: string): { codes: Cod
   if (words.length === 0) return { codes: [], truncated: false };
   const refs = references(docs);
   const found = new Map<string, CodeMatch & { exact: boolean }>();
-  for (const { content } of docs.valueSets) {
-    for (const [name, vs] of Object.entries(content.valueSets)) {
-      for (const c of vs.codes) {
-        const exact = c.code.toLowerCase() === q;
-        const display = (c.display ?? '').toLowerCase();
-        if (!exact && !words.every((w) => display.includes(w) || c.code.toLowerCase() === w)) continue;
-        const key = `${c.system}|${c.code}`;
-        let match = found.get(key);
-        if (!match) {
-          match = { system: c.system, code: c.code, ...(c.display !== undefined && { display: c.display }), valueSets: [], exact };
-          found.set(key, match);
-        }
-        match.valueSets.push({ name, title: vs.title, rules: [...(refs.get(`valueSet:${name}`) ?? [])].sort() });
+  for (const vs of docs.knowledge.valueSets.values()) {
+    for (const c of vs.codes.values()) {
+      const exact = c.code.toLowerCase() === q;
+      const display = (c.display ?? '').toLowerCase();
+      if (!exact && !words.every((w) => display.includes(w) || c.code.toLowerCase() === w)) continue;
+      const key = `${c.system}|${c.code}`;
+      let match = found.get(key);
+      if (!match) {
+        match = { system: c.system, code: c.code, ...(c.display !== undefined && { display: c.display }), valueSets: [], exact };
+        found.set(key, match);
       }
+      match.valueSets.push({ name: vs.name, title: vs.title, rules: [...(refs.get(`valueSet:${vs.name}`) ?? [])].sort() });
     }
   }
   const all = [...found.values()].sort((a, b) => Number(b.exact) - Number(a.exact) || a.code.localeCompare(b.code));
@@ -98,9 +93,9 @@ function references(docs: RulesetDocuments): Map<string, Set<string>> {
     if (!set) refs.set(key, (set = new Set()));
     set.add(id);
   };
-  const thresholdNames = new Set(docs.thresholds.flatMap(({ content }) => Object.keys(content.thresholds ?? {})));
-  const tableNames = new Set(docs.thresholds.flatMap(({ content }) => Object.keys(content.tables ?? {})));
-  const valueSetNames = new Set(docs.valueSets.flatMap(({ content }) => Object.keys(content.valueSets)));
+  const thresholdNames = new Set(docs.knowledge.thresholds.keys());
+  const tableNames = new Set(docs.knowledge.tables.keys());
+  const valueSetNames = new Set(docs.knowledge.valueSets.keys());
   for (const { content } of docs.rules) {
     for (const rule of content.rules) {
       walk(rule, (key, value) => {

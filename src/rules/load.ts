@@ -84,7 +84,7 @@ export async function readRuleset(dir: string, facts: FactRegistry = FACTS): Pro
       version: contentHash(sources),
       loadedAt: new Date().toISOString(),
       counts,
-      documents: { settings: files.settings!.content, valueSets: files.valueSets, thresholds: files.thresholds, rules: ruleFiles },
+      documents: { settings: files.settings!.content, rules: ruleFiles, knowledge },
       knowledge,
       facts,
       rules: compiled,

@@ -64,7 +64,6 @@ export function RulesetPage(props: { ruleset: RulesetDoc }) {
             <tr key={vs.name}>
               <th scope="row">
                 <code>{vs.name}</code>
-                <div class="sub">{vs.file}</div>
               </th>
               <td>
                 {vs.title}
