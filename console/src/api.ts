@@ -171,6 +171,8 @@ export interface ScenarioRun {
   passed: number;
   failed: number;
   results: ScenarioResult[];
+  /** Scenario files or charts that could not be read (file and JSON pointer). */
+  errors: LoadErrorDoc[];
 }
 
 export interface CodeHit {

@@ -88,7 +88,7 @@ describe('openapi.yaml', () => {
     expect(validate({ cards: [], systemActions: [] })).toBe(false);
   });
 
-  it('describes the real responses', async () => {
+  it('describes the real responses', { timeout: 60_000 }, async () => {
     const { app } = await makeApp();
     const { app: small } = await makeApp({ BODY_LIMIT_BYTES: 4096 });
     const body = {
@@ -116,6 +116,19 @@ describe('openapi.yaml', () => {
       [request(app).get('/healthz'), 'get', '/healthz', 200],
       [request(app).get('/readyz'), 'get', '/readyz', 200],
       [request(app).get('/metrics'), 'get', '/metrics', 200],
+      [request(app).get('/console/config.json'), 'get', '/console/config.json', 200],
+      [request(app).get('/admin/ruleset'), 'get', '/admin/ruleset', 200],
+      [request(app).get('/admin/ruleset/scenarios'), 'get', '/admin/ruleset/scenarios', 200],
+      [request(app).get('/admin/codes?q=1791840'), 'get', '/admin/codes', 200],
+      [request(app).get('/admin/codes'), 'get', '/admin/codes', 400],
+      [request(app).get('/admin/examples'), 'get', '/admin/examples', 200],
+      [request(app).get('/admin/examples/order-sign-milrinone'), 'get', '/admin/examples/{id}', 200],
+      [request(app).get('/admin/examples/nope'), 'get', '/admin/examples/{id}', 404],
+      [request(app).get('/admin/charts/clean-milrinone?hook=order-select'), 'get', '/admin/charts/{id}', 200],
+      [request(app).post('/admin/requests/from-bundle').send({ hook: 'patient-view', bundle: { resourceType: 'Bundle', entry: [{ resource: { resourceType: 'Patient', id: 'p1' } }] } }), 'post', '/admin/requests/from-bundle', 200],
+      [request(app).post('/admin/requests/from-bundle').send({ hook: 'order-sign', bundle: { resourceType: 'Bundle', entry: [] } }), 'post', '/admin/requests/from-bundle', 400],
+      [request(app).post('/admin/evaluate').send({ ...example('order-sign-milrinone.json'), now: '2026-11-21T12:00:00Z' }), 'post', '/admin/evaluate', 200],
+      [request(app).post('/admin/evaluate').send(example('order-sign-no-prefetch.json')), 'post', '/admin/evaluate', 412],
     ];
     for (const [req, method, docPath, status] of cases) {
       const res = await req;

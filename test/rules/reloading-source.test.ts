@@ -57,6 +57,11 @@ describe('hot reload', () => {
     expect(source.current()).toBe(second);
     expect(source.status().lastError).toMatch(/^1 error; still serving [0-9a-f]{12}: rules\/rules\.json#\/rules\/0\/conditions\/all\/0\/operator: unknown operator "lessThen"/);
     expect(events.at(-1)).toMatchObject({ ok: false, serving: second.version });
+    // The console's ruleset page lists the refused reload's errors with file and pointer.
+    expect(source.refusedReload()).toEqual({
+      at: expect.any(String),
+      errors: [{ file: 'rules/rules.json', pointer: '/rules/0/conditions/all/0/operator', message: expect.stringContaining('unknown operator "lessThen"') }],
+    });
     const refused = logs.map((l) => JSON.parse(l)).find((l) => l.msg.startsWith('ruleset reload refused'));
     expect(refused).toMatchObject({ level: 50, serving: second.version, errorCount: 1 });
 
@@ -65,6 +70,7 @@ describe('hot reload', () => {
     });
     await source.reload('SIGHUP');
     expect(source.status().lastError).toBeUndefined();
+    expect(source.refusedReload()).toBeUndefined();
   });
 
   it('picks up a file change without a restart, and /readyz shows a refused reload', async () => {

@@ -153,6 +153,22 @@ function Scenarios(props: { value: Loaded<ScenarioRun> }) {
           </Empty>
         ) : (
           <>
+            {run.errors.length > 0 && (
+              <div class="error" role="alert">
+                <p>Some scenario files could not be read:</p>
+                <ul>
+                  {run.errors.map((e, i) => (
+                    <li key={i}>
+                      <code>
+                        {e.file}
+                        {e.pointer && `#${e.pointer}`}
+                      </code>
+                      : {e.message}
+                    </li>
+                  ))}
+                </ul>
+              </div>
+            )}
             <p data-testid="scenario-summary" class={run.failed > 0 ? 'error' : 'ok'}>
               {run.passed} passed, {run.failed} failed (ruleset {run.version})
             </p>
