@@ -83,6 +83,8 @@ describe.skipIf(!hasChromium)('console in Chromium', { timeout: 60_000 }, () => 
     });
     logs.push(...capture.lines);
     ({ server, origin } = await listen(app as never));
+    analytics = (await fetch(`${origin}/analytics/rules`, { headers: { authorization: `Bearer ${TOKEN}` } })).status !== 404;
+    if (!analytics) console.warn(`Browser tests: ${NO_ANALYTICS}`);
     await seed();
     ({ context, close: closeBrowser } = await launch());
     page = await context.newPage();
@@ -93,6 +95,10 @@ describe.skipIf(!hasChromium)('console in Chromium', { timeout: 60_000 }, () => 
     await new Promise((resolve) => server?.close(resolve));
     if (consoleDir) await rm(consoleDir, { recursive: true, force: true });
   });
+
+  /** Whether the service serves the analytics API (GET /analytics/rules) that the dashboard reads. */
+  let analytics = false;
+  const NO_ANALYTICS = 'the service does not serve GET /analytics/rules yet (issue 17): dashboard and rule-detail checks skipped';
 
   /** Four order-sign calls; their cards get feedback: one rule overridden every time, another accepted. */
   let overriddenRule = '';
@@ -123,6 +129,7 @@ describe.skipIf(!hasChromium)('console in Chromium', { timeout: 60_000 }, () => 
 
   it('shows the sign-in form and no data without the operator credential, and refuses a wrong one', async () => {
     expect((await fetch(`${origin}/admin/ruleset`)).status).toBe(401);
+    if (analytics) expect((await fetch(`${origin}/analytics/rules`)).status).toBe(401);
     const shell = await fetch(`${origin}/console/`);
     expect(shell.status).toBe(200);
     expect(shell.headers.get('content-security-policy')).toContain("script-src 'self'");
@@ -137,6 +144,62 @@ describe.skipIf(!hasChromium)('console in Chromium', { timeout: 60_000 }, () => 
     expect(await page.locator('nav').count()).toBe(0);
     expect(await axeFindings()).toEqual([]);
     await shot('sign-in');
+  });
+
+  it('lists every rule with the API’s numbers; the most overridden rule comes first and stands out; filters apply', async (ctx) => {
+    if (!analytics) return ctx.skip(NO_ANALYTICS);
+    await signIn();
+    await page.locator('table.rules tbody tr').first().waitFor();
+    const stats = await api<{ rules: { id: string; shown: number; overridden: number; accepted: number; overrideRate: number | null }[] }>('/analytics/rules');
+    const top = [...stats.rules].sort((a, b) => (b.overrideRate ?? -1) - (a.overrideRate ?? -1))[0]!;
+    expect(top.id).toBe(overriddenRule);
+    const first = page.locator('table.rules tbody tr').first();
+    expect(await first.getAttribute('data-rule')).toBe(overriddenRule);
+    expect(await first.getAttribute('class')).toContain('high-override');
+    expect(await first.locator('td').nth(3).textContent()).toBe(String(top.shown));
+    expect(await first.locator('[data-col=overrideRate]').textContent()).toContain('100%');
+    // Every rule of the ruleset is listed, with or without cards.
+    const ruleset = await api<{ rules: unknown[] }>('/admin/ruleset');
+    expect(await page.locator('table.rules tbody tr').count()).toBeGreaterThanOrEqual(ruleset.rules.length);
+    await page.locator('table.rules tbody tr').first().locator('.sparkline canvas').waitFor();
+    expect(await axeFindings()).toEqual([]);
+    await shot('dashboard');
+
+    // Another service saw none of these cards.
+    await page.getByLabel('Service').selectOption('inotrope-patient-view');
+    await expect.poll(() => page.locator(`table.rules tbody tr[data-rule="${overriddenRule}"] td`).nth(3).textContent()).toBe('0');
+    await page.getByLabel('Service').selectOption('');
+    await expect.poll(() => page.locator(`table.rules tbody tr[data-rule="${overriddenRule}"] td`).nth(3).textContent()).toBe(String(top.shown));
+    // Sorting by rule id puts the rows in id order.
+    await page.getByRole('button', { name: /^Rule/ }).click();
+    const ids = await page.locator('table.rules tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-rule')!));
+    expect(ids).toEqual([...ids].sort((a, b) => a.localeCompare(b)));
+  });
+
+  it('shows a rule’s plot, override reasons and versions exactly as the API counts them', async (ctx) => {
+    if (!analytics) return ctx.skip(NO_ANALYTICS);
+    await signIn();
+    await page.locator(`table.rules tbody tr[data-rule="${overriddenRule}"] th a`).click();
+    await page.getByRole('heading', { name: new RegExp(overriddenRule) }).waitFor();
+    await page.locator('figure.chart canvas').first().waitFor();
+    const series = await api<{ points: { start: string; shown: number; accepted: number; overridden: number }[] }>(
+      `/analytics/rules/${overriddenRule}/timeseries?bucket=day`,
+    );
+    await page.getByText('Numbers behind this chart').click();
+    const table = await page.getByTestId('timeseries-table').locator('tbody tr').evaluateAll((rows) =>
+      rows.map((r) => [...r.querySelectorAll('th, td')].map((c) => c.textContent)),
+    );
+    const withCards = series.points.filter((p) => p.shown > 0);
+    expect(withCards.length).toBeGreaterThan(0);
+    for (const p of withCards) expect(table).toContainEqual([p.start.slice(0, 10), String(p.shown), String(p.accepted), String(p.overridden)]);
+    const stats = await api<{ rules: { id: string; overrideReasons: Record<string, number> }[] }>('/analytics/rules');
+    const reasons = stats.rules.find((r) => r.id === overriddenRule)!.overrideReasons;
+    const bars = await page.getByTestId('bar-table').locator('tbody td').allTextContents();
+    expect(bars.map(Number).sort()).toEqual(Object.values(reasons).sort());
+    expect(await page.getByTestId('versions').locator('[data-col=overridden]').textContent()).toBe('4');
+    expect(await page.getByTestId('rule-conditions').textContent()).toMatch(/ALL of|ANY of/);
+    expect(await axeFindings()).toEqual([]);
+    await shot('rule');
   });
 
   it('runs an example in the playground: the cards a CDS client shows and why each rule fired', async () => {
@@ -167,7 +230,8 @@ describe.skipIf(!hasChromium)('console in Chromium', { timeout: 60_000 }, () => 
     await shot('playground');
   });
 
-  it('shows the ruleset: version, value sets, a code search that reaches the rules, scenario results', async () => {
+  // The first visit runs every scenario of rules/tests on the server (a few seconds; longer on a loaded machine).
+  it('shows the ruleset: version, value sets, a code search that reaches the rules, scenario results', { timeout: 150_000 }, async () => {
     await signIn();
     await page.getByRole('link', { name: 'Ruleset' }).click();
     const ruleset = await api<{ version: string; valueSets: unknown[] }>('/admin/ruleset');
@@ -176,7 +240,7 @@ describe.skipIf(!hasChromium)('console in Chromium', { timeout: 60_000 }, () => 
     await page.getByLabel('Code or words of its display').fill('1791840');
     await page.getByRole('button', { name: 'Search' }).click();
     await expect.poll(() => page.getByTestId('code-hits').textContent()).toContain('DOSE-MIL-MAX');
-    await expect.poll(() => page.getByTestId('scenario-summary').textContent(), { timeout: 60_000 }).toMatch(/^\d+ passed, 0 failed/);
+    await expect.poll(() => page.getByTestId('scenario-summary').textContent(), { timeout: 140_000 }).toMatch(/^\d+ passed, 0 failed/);
     expect(await axeFindings()).toEqual([]);
     await shot('ruleset');
   });
