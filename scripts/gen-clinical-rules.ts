@@ -33,6 +33,13 @@ interface Action {
   resource?: { resourceType?: string; code?: { coding?: { system?: string; code?: string; display?: string }[] }; oralDiet?: { type?: { coding?: { code?: string; display?: string }[] }[] } };
 }
 
+/** Whom a rule is for (the rule's `population`), as the rule list says it. */
+const POPULATION = {
+  'all-ages': 'living patients of any age',
+  adults: 'adults only (not run for a patient younger than settings.adultAge)',
+  deceased: 'patients recorded as deceased (then no other rule runs)',
+} as const;
+
 interface Rule {
   id: string;
   version: string;
@@ -43,6 +50,7 @@ interface Rule {
   status: string;
   scope?: string;
   requiresInotrope?: boolean;
+  population?: 'all-ages' | 'adults' | 'deceased';
   references: { label: string; url?: string }[];
   facts?: Record<string, { fact: string; params?: Record<string, unknown> }>;
   conditions: Condition;
@@ -289,6 +297,7 @@ function ruleSection(rule: Rule, file: string, content: Content): string[] {
     `| Indicator | ${rule.card.indicator}${rule.card.escalate ? ` (${rule.card.escalate.indicator} when the escalation condition holds)` : ''} |`,
     `| Hooks | ${hooks} |`,
     `| Scope | ${rule.scope ?? 'patient'}${rule.requiresInotrope === false ? '; runs even without an inotrope order' : '; only when an inotrope is ordered or active'} |`,
+    `| For | ${POPULATION[rule.population ?? 'all-ages']} |`,
     `| File | \`rules/rules/${file}\` |`,
     '',
   ];

@@ -1,3 +1,4 @@
+import { staleOrders } from './administrations.js';
 import { allergies, conditions, serviceRequests } from './clinical-records.js';
 import { fhirpath } from './fhirpath.js';
 import { coadministered, inotropes, ivMedications } from './medications.js';
@@ -21,6 +22,7 @@ export const FACTS: Readonly<Record<string, FactDefinition<any>>> = Object.freez
   patient,
   dataGaps,
   fhirpath,
+  staleOrders,
 });
 
 export { mergeRequirements } from './requirements.js';

@@ -1,12 +1,18 @@
 import type { DataGap } from '../patient-data/patient-data.js';
-import { noParams, type NoParams } from './params.js';
+import { durationMs, noParams, type NoParams } from './params.js';
 import { PATIENT_REQUIREMENT } from './requirements.js';
-import type { FactDefinition } from './types.js';
+import type { FactContext, FactDefinition } from './types.js';
 
 export interface PatientValue {
   id: string;
   gender: string | null;
   ageYears: number | null;
+  /** At least `settings.adultAge` old; null when the birth date is unknown. */
+  adult: boolean | null;
+  /** The record marks the patient deceased (`deceasedBoolean` true or a `deceasedDateTime`). */
+  deceased: boolean;
+  /** `deceasedDateTime`, when given. */
+  deceasedDate: string | null;
   display: string;
 }
 
@@ -14,14 +20,31 @@ export const patient = {
   params: noParams,
   refs: () => [],
   requirements: () => [PATIENT_REQUIREMENT],
-  compute: (_p, ctx): PatientValue => {
-    const resource = ctx.data.patient;
-    const gender = typeof resource?.gender === 'string' ? resource.gender : null;
-    const ageYears = typeof resource?.birthDate === 'string' ? age(resource.birthDate, ctx.now) : null;
-    const display = [gender, ageYears === null ? null : `${ageYears} y`].filter((s) => s !== null).join(', ');
-    return { id: ctx.data.patientId, gender, ageYears, display: display || 'patient' };
-  },
+  compute: (_p, ctx): PatientValue => patientValue(ctx),
 } satisfies FactDefinition<NoParams>;
+
+/** The patient fact's value; the evaluator reads it too, to decide which population's rules run. */
+export function patientValue(ctx: Pick<FactContext, 'data' | 'now' | 'knowledge'>): PatientValue {
+  const resource = ctx.data.patient;
+  const gender = typeof resource?.gender === 'string' ? resource.gender : null;
+  const ageYears = typeof resource?.birthDate === 'string' ? age(resource.birthDate, ctx.now) : null;
+  const adultYears = (durationMs(ctx.knowledge.settings.adultAge) ?? 0) / YEAR_MS;
+  const deceasedDate = typeof resource?.deceasedDateTime === 'string' ? resource.deceasedDateTime : null;
+  const deceased = resource?.deceasedBoolean === true || deceasedDate !== null;
+  const death = deceased ? `deceased${deceasedDate === null ? '' : ` ${deceasedDate.slice(0, 10)}`}` : null;
+  const display = [gender, ageYears === null ? null : `${ageYears} y`, death].filter((s) => s !== null).join(', ');
+  return {
+    id: ctx.data.patientId,
+    gender,
+    ageYears,
+    adult: ageYears === null ? null : ageYears >= adultYears,
+    deceased,
+    deceasedDate,
+    display: display || 'patient',
+  };
+}
+
+const YEAR_MS = durationMs('1y')!;
 
 /** Whole years from a FHIR date (YYYY, YYYY-MM or YYYY-MM-DD); partial dates count from their first day. */
 function age(birthDate: string, now: Date): number | null {

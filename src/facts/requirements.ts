@@ -48,6 +48,15 @@ export const SERVICE_REQUESTS_REQUIREMENT: DataRequirement = {
   paging: 'all',
 };
 
+/** Recorded administrations, newest first: evidence that an active order is actually being given. */
+export const ADMINISTRATIONS_REQUIREMENT: DataRequirement = {
+  key: 'administrations',
+  label: 'Medication administrations',
+  template: `MedicationAdministration?patient=${PATIENT}&_sort=-effective-time&_count=100`,
+  resourceType: 'MedicationAdministration',
+  paging: 'latest',
+};
+
 /** The newest observations coded in a value set: one search, newest first, first page only. */
 export function observationRequirement(valueSetName: string, knowledge: Knowledge): DataRequirement[] {
   const valueSet = knowledge.valueSets.get(valueSetName);

@@ -50,6 +50,10 @@ export interface Settings {
   ivProducts: string;
   weight: { valueSet: string; maxAge: string };
   source: { label: string; url?: string };
+  /** Younger patients are children: `adults` rules do not run for them. */
+  adultAge: string;
+  /** An active inotrope order older than this with no administration recorded is stale. */
+  staleOrderAge: string;
   overrideReasons: readonly { system: string; code: string; display: string }[];
 }
 
@@ -67,6 +71,8 @@ export interface FactContext {
   knowledge: Knowledge;
   /** The order an order-scoped rule is evaluated for. */
   subject?: MedicationOrder;
+  /** Active inotrope orders that look stale (src/facts/administrations.ts): left out of `data.medicationOrders`. */
+  staleOrders?: readonly MedicationOrder[];
 }
 
 /** A reference from fact params to something in the knowledge base, checked at load time. */

@@ -4,6 +4,7 @@ import type {
   AllergyIntolerance,
   Condition,
   Medication,
+  MedicationAdministration,
   MedicationRequest,
   Observation,
   Patient,
@@ -121,6 +122,17 @@ const medicationRequest = z.object({
     .optional(),
 });
 
+const medicationAdministration = z.object({
+  resourceType: z.literal('MedicationAdministration'),
+  id,
+  status: z.string().optional(),
+  medicationCodeableConcept: codeableConcept.optional(),
+  medicationReference: reference.optional(),
+  request: reference.optional(),
+  effectiveDateTime: z.string().optional(),
+  effectivePeriod: period.optional(),
+});
+
 const medication = z.object({
   resourceType: z.literal('Medication'),
   id,
@@ -142,6 +154,8 @@ const patient = z.object({
   id,
   gender: z.string().optional(),
   birthDate: z.string().optional(),
+  deceasedBoolean: z.boolean().optional(),
+  deceasedDateTime: z.string().optional(),
 });
 
 interface Typed {
@@ -150,6 +164,7 @@ interface Typed {
   AllergyIntolerance: AllergyIntolerance;
   ServiceRequest: ServiceRequest;
   MedicationRequest: MedicationRequest;
+  MedicationAdministration: MedicationAdministration;
   Medication: Medication;
   Patient: Patient;
 }
@@ -161,6 +176,7 @@ export const RESOURCE_SHAPES: { [K in keyof Typed]: z.ZodType } = {
   AllergyIntolerance: allergyIntolerance,
   ServiceRequest: serviceRequest,
   MedicationRequest: medicationRequest,
+  MedicationAdministration: medicationAdministration,
   Medication: medication,
   Patient: patient,
 };

@@ -41,6 +41,8 @@ export interface NormaliseInput {
 export const DRAFT_OWNER: Owner = { key: 'draftOrders', label: 'Draft orders', resourceType: 'MedicationRequest' };
 
 const UNUSABLE_OBSERVATION = new Set(['cancelled', 'entered-in-error']);
+// Not given (or recorded by mistake): such a record is no evidence that a drug was administered.
+const UNUSABLE_ADMINISTRATION = new Set(['not-done', 'entered-in-error']);
 
 export function buildPatientData(input: NormaliseInput): { data: Omit<PatientData, 'gaps'>; gaps: DataGap[] } {
   const gaps: DataGap[] = [];
@@ -86,6 +88,11 @@ export function buildPatientData(input: NormaliseInput): { data: Omit<PatientDat
       conditions: ofType('Condition').map((c) => c.resource),
       allergies: ofType('AllergyIntolerance').map((a) => a.resource),
       serviceRequests: ofType('ServiceRequest').map((s) => s.resource),
+      administrations: newestFirst(
+        ofType('MedicationAdministration')
+          .map((a) => a.resource)
+          .filter((a) => !UNUSABLE_ADMINISTRATION.has(a.status ?? '')),
+      ),
     },
     gaps,
   };
@@ -215,6 +222,12 @@ function addValues(
     if (list) list.push(value);
     else byCode.set(value.code, [value]);
   }
+}
+
+/** Administrations by effective time, newest first; undated ones last (they prove nothing about when). */
+function newestFirst<T extends object>(items: T[]): T[] {
+  const at = new Map(items.map((item) => [item, effectiveAt(item)?.t ?? -Infinity]));
+  return items.sort((a, b) => at.get(b)! - at.get(a)!);
 }
 
 function isNewestFirst(list: readonly ObservationValue[], times: ReadonlyMap<ObservationValue, number>): boolean {

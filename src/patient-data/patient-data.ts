@@ -3,6 +3,7 @@ import type {
   Coding,
   Condition,
   Medication,
+  MedicationAdministration,
   MedicationRequest,
   Observation,
   Patient,
@@ -25,7 +26,14 @@ export interface DataRequirement {
   /** Relative FHIR read or search URL with STU2 tokens, e.g. `Observation?patient={{context.patientId}}&code=...`. */
   template: string;
   /** The resource type the key yields (for search keys, the type of the entries). */
-  resourceType: 'Patient' | 'MedicationRequest' | 'Observation' | 'Condition' | 'AllergyIntolerance' | 'ServiceRequest';
+  resourceType:
+    | 'Patient'
+    | 'MedicationRequest'
+    | 'MedicationAdministration'
+    | 'Observation'
+    | 'Condition'
+    | 'AllergyIntolerance'
+    | 'ServiceRequest';
   /**
    * `latest`: a search sorted newest first whose first page is enough (observations);
    * `all`: follow `Bundle.link[next]` up to the configured caps.
@@ -92,6 +100,8 @@ export interface PatientData {
   conditions: readonly Condition[];
   allergies: readonly AllergyIntolerance[];
   serviceRequests: readonly ServiceRequest[];
+  /** Recorded administrations (given or running; not-done and entered-in-error left out), newest first. */
+  administrations: readonly MedicationAdministration[];
   /** Data the rules need that could not be obtained or is incomplete. Empty when everything arrived. */
   gaps: readonly DataGap[];
 }

@@ -25,6 +25,7 @@ export interface CompiledRule {
   status: 'active' | 'silent';
   scope: 'patient' | 'order';
   requiresInotrope: boolean;
+  population: RuleDefinition['population'];
   references: RuleDefinition['references'];
   card: RuleCard;
   /** json-rules-engine's `priority`: rules with a higher one are evaluated (and their cards listed) first. */
@@ -111,6 +112,7 @@ export class RuleCompiler {
       status: rule.status,
       scope: rule.scope,
       requiresInotrope: rule.requiresInotrope,
+      population: rule.population,
       references: rule.references,
       card: rule.card,
       priority: rule.priority ?? 1,

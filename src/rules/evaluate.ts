@@ -3,6 +3,8 @@ import type { Card } from '../cds/response-schema.js';
 import type { DataRequirement, MedicationOrder } from '../patient-data/patient-data.js';
 import type { FactContext, Knowledge } from '../facts/types.js';
 import { isInotrope } from '../facts/medications.js';
+import { staleInotropeOrders } from '../facts/administrations.js';
+import { patientValue, type PatientValue } from '../facts/patient.js';
 import { buildCard, indicatorOf, orderCards } from '../cards/build-card.js';
 import { formatQuantity } from '../facts/units.js';
 import type { CompiledRule, FactRegistry } from './compile.js';
@@ -78,20 +80,30 @@ export function createRuleset(parts: RulesetParts): Ruleset {
 
   /** What one evaluation needs: the hook's rules, the orders checked, and facts shared across them. */
   function prepare(input: EvaluationInput) {
-    const hasInotrope = input.data.medicationOrders.some((o) => isInotrope(o, knowledge));
-    const rules = (byHook.get(input.data.hook) ?? []).filter((r) => hasInotrope || !r.requiresInotrope);
-    const subjects = input.data.medicationOrders.filter(
-      (o) => isInotrope(o, knowledge) && (input.data.hook === 'patient-view' ? o.origin === 'active' : o.origin === 'draft' && o.selected),
+    // A stale active order is no running infusion: every fact and rule sees the record without it,
+    // and only the staleOrders fact (the data-quality rule that says so) sees it.
+    // (For a deceased patient no order is current: only the rules for that case run, on the whole record.)
+    const who = patientValue({ data: input.data, now: input.now, knowledge });
+    const staleOrders = who.deceased ? [] : staleInotropeOrders(input.data, input.now, knowledge, parts.requirements.get(input.data.hook) ?? []);
+    const data = staleOrders.length === 0 ? input.data : { ...input.data, medicationOrders: input.data.medicationOrders.filter((o) => !staleOrders.includes(o)) };
+    const hasInotrope = data.medicationOrders.some((o) => isInotrope(o, knowledge));
+    const forInotrope = (byHook.get(data.hook) ?? []).filter((r) => hasInotrope || !r.requiresInotrope);
+    const rules = forInotrope.filter((r) => isFor(r.population, who));
+    const subjects = data.medicationOrders.filter(
+      (o) => isInotrope(o, knowledge) && (data.hook === 'patient-view' ? o.origin === 'active' : o.origin === 'draft' && o.selected),
     );
     const lookup = operatorsAt(knowledge, input.now);
     return {
       rules,
+      /** Rules left out only for whom they are for (a child, a deceased patient). */
+      notFor: forInotrope.filter((r) => !rules.includes(r)),
+      who,
       subjects,
       patientRules: rules.filter((r) => r.scope === 'patient'),
       orderRules: rules.filter((r) => r.scope === 'order'),
       shared: new Map<string, unknown>(),
       operator: (name: string) => lookup(name)!, // the compiler refused unknown operators
-      base: { data: input.data, now: input.now, knowledge } as FactContext,
+      base: { data, now: input.now, knowledge, staleOrders } as FactContext,
     };
   }
 
@@ -145,6 +157,9 @@ export function createRuleset(parts: RulesetParts): Ruleset {
       for (const rule of parts.rules) {
         if (!rule.hooks.includes(hook)) {
           explanation.push({ ...about(rule), outcome: 'not-applicable', reason: `Runs on ${rule.hooks.join(', ')}, not ${hook}.` });
+        } else if (p.notFor.includes(rule)) {
+          const why = p.who.deceased ? 'the record marks the patient deceased' : 'the patient is younger than the adult age';
+          explanation.push({ ...about(rule), outcome: 'not-applicable', reason: `Written for ${rule.population === 'deceased' ? 'deceased patients' : rule.population === 'adults' ? 'living adults' : 'living patients'}; ${why}.` });
         } else if (!p.rules.includes(rule)) {
           explanation.push({ ...about(rule), outcome: 'not-applicable', reason: 'Runs only when the request has an IV inotrope order (dobutamine or milrinone), and this one has none.' });
         } else if (rule.scope === 'patient') {
@@ -159,4 +174,14 @@ export function createRuleset(parts: RulesetParts): Ruleset {
       return { ...result, explanation };
     },
   };
+}
+
+/**
+ * Whom a rule is for (docs/rule-format.md "population"): a deceased patient gets only the rules written
+ * for that case; a child (younger than settings.adultAge) does not get the rules written for adults.
+ * An unknown age counts as adult: the rule runs rather than stay silent.
+ */
+function isFor(population: CompiledRule['population'], who: PatientValue): boolean {
+  if (who.deceased) return population === 'deceased';
+  return population === 'all-ages' || (population === 'adults' && who.adult !== false);
 }

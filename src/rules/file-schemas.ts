@@ -35,6 +35,9 @@ export type Category = (typeof CATEGORIES)[number];
 
 const coding = z.strictObject({ system: text, code: text, display: text });
 
+export const POPULATIONS = ['all-ages', 'adults', 'deceased'] as const;
+export type Population = (typeof POPULATIONS)[number];
+
 // settings.json -------------------------------------------------------------------------------
 
 export const settingsFileSchema = z
@@ -50,6 +53,12 @@ export const settingsFileSchema = z
       .strictObject({ valueSet: name, maxAge: duration })
       .describe('Where weight-based dose checks read body weight, and how recent it must be.'),
     source: z.strictObject({ label: text, url: httpUrl.optional() }).describe('source.label (and default source.url) of every card.'),
+    adultAge: duration
+      .default('18y')
+      .describe('Patients younger than this are children: rules for "adults" do not run for them (the dose and threshold rules are written for adults).'),
+    staleOrderAge: duration
+      .default('7d')
+      .describe('An active inotrope order authored longer ago than this with no administration recorded looks stale: it is not checked as a running infusion.'),
     overrideReasons: z
       .array(coding)
       .min(1)
@@ -277,6 +286,12 @@ export const ruleSchema = z
       .default('patient')
       .describe('patient: evaluated once per call; order: once per subject inotrope order, with the "order" fact bound to it.'),
     requiresInotrope: z.boolean().default(true).describe('Run only when the patient has an inotrope order (draft or active).'),
+    population: z
+      .enum(POPULATIONS)
+      .default('all-ages')
+      .describe(
+        'Whom the rule is for: all-ages (living patients of any age), adults (not run for a patient younger than settings.adultAge: dose and threshold rules written for adults), deceased (run only, and instead of every other rule, when the record marks the patient deceased).',
+      ),
     priority: z.number().int().min(1).optional().describe('Evaluation order only (higher first); results do not depend on it.'),
     references: z.array(z.strictObject({ label: text, url: httpUrl.optional() })).min(1),
     facts: z

@@ -11,6 +11,7 @@ type Action = 'create:ServiceRequest' | 'create:NutritionOrder' | 'update-draft-
 const CATALOG: Record<string, { category: string; indicator: string; escalate?: string; actions: Action[] }> = {
   'ELIG-HF': { category: 'eligibility', indicator: 'warning', actions: [] },
   'ELIG-ADV': { category: 'eligibility', indicator: 'warning', actions: [] },
+  'ELIG-PEDIATRIC': { category: 'eligibility', indicator: 'info', actions: [] },
   'DUR-48H': { category: 'dosing', indicator: 'warning', actions: [] },
   'CI-ALLERGY': { category: 'contraindication', indicator: 'critical', actions: ['delete-draft'] },
   'CI-HOCM': { category: 'contraindication', indicator: 'critical', actions: ['delete-draft'] },
@@ -37,6 +38,8 @@ const CATALOG: Record<string, { category: string; indicator: string; escalate?: 
   'MON-TELEMETRY': { category: 'monitoring', indicator: 'info', actions: ['create:ServiceRequest'] },
   'DQ-WEIGHT': { category: 'data-quality', indicator: 'info', actions: [] },
   'DQ-FETCH': { category: 'data-quality', indicator: 'warning', actions: [] },
+  'DQ-DECEASED': { category: 'data-quality', indicator: 'info', escalate: 'warning', actions: [] },
+  'DQ-STALE-ORDER': { category: 'data-quality', indicator: 'info', actions: [] },
 };
 
 const { rules } = readContent();

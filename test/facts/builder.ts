@@ -4,6 +4,7 @@ import type {
   Condition,
   Dosage,
   Medication,
+  MedicationAdministration,
   MedicationRequest,
   Observation,
   Patient,
@@ -139,6 +140,8 @@ export const SETTINGS: Settings = {
   ivProducts: 'iv-products',
   weight: { valueSet: 'body-weight', maxAge: '7d' },
   source: { label: 'inotrope-cds' },
+  adultAge: '18y',
+  staleOrderAge: '7d',
   overrideReasons: [],
 };
 
@@ -277,6 +280,7 @@ export interface DataSpec {
   conditions?: Condition[];
   allergies?: AllergyIntolerance[];
   serviceRequests?: ServiceRequest[];
+  administrations?: MedicationAdministration[];
   otherDraftOrders?: Resource[];
   gaps?: DataGap[];
 }
@@ -292,6 +296,7 @@ export function patientData(spec: DataSpec = {}): PatientData {
     conditions: spec.conditions ?? [],
     allergies: spec.allergies ?? [],
     serviceRequests: spec.serviceRequests ?? [],
+    administrations: spec.administrations ?? [],
     gaps: spec.gaps ?? [],
   };
 }

@@ -20,6 +20,7 @@ const EXAMPLE_PARAMS: Record<string, unknown> = {
   lookup: { table: 'milrinone-renal-rate', observation: { valueSet: 'egfr', maxAge: '7d' } },
   patient: undefined,
   dataGaps: undefined,
+  staleOrders: undefined,
   fhirpath: { expression: "Bundle.entry.resource.ofType(Condition).code.coding.where(system = 'http://snomed.info/sct').code" },
 };
 
@@ -58,7 +59,7 @@ describe('FACTS registry', () => {
       ...Object.entries(EXAMPLE_PARAMS).map(([id, raw]) => FACTS[id]!.requirements(FACTS[id]!.params.parse(raw), k)),
     );
     expect(all.map((r) => r.key).sort()).toEqual(
-      ['allergies', 'conditions', 'medications', 'obs-body-weight', 'obs-egfr', 'obs-potassium', 'patient', 'service-requests'].sort(),
+      ['administrations', 'allergies', 'conditions', 'medications', 'obs-body-weight', 'obs-egfr', 'obs-potassium', 'patient', 'service-requests'].sort(),
     );
     for (const r of all) {
       const tokens = r.template.match(/\{\{[^}]*\}\}/g) ?? [];
@@ -108,13 +109,29 @@ describe('inValueSet (for the operator)', () => {
 describe('patient and dataGaps', () => {
   it('gives id, gender and age in whole years', () => {
     const data = patientData({ patient: { resourceType: 'Patient', id: 'p1', gender: 'female', birthDate: '1958-11-22' } });
-    expect(FACTS.patient!.compute({}, context(data))).toEqual({ id: 'p1', gender: 'female', ageYears: 67, display: 'female, 67 y' });
+    expect(FACTS.patient!.compute({}, context(data))).toEqual({
+      id: 'p1',
+      gender: 'female',
+      ageYears: 67,
+      adult: true,
+      deceased: false,
+      deceasedDate: null,
+      display: 'female, 67 y',
+    });
   });
 
   it('copes with a partial birth date and with no Patient resource', () => {
     const partial = patientData({ patient: { resourceType: 'Patient', birthDate: '1958' } });
     expect(FACTS.patient!.compute({}, context(partial))).toMatchObject({ ageYears: 68, gender: null });
-    expect(FACTS.patient!.compute({}, context(patientData()))).toEqual({ id: 'p1', gender: null, ageYears: null, display: 'patient' });
+    expect(FACTS.patient!.compute({}, context(patientData()))).toEqual({
+      id: 'p1',
+      gender: null,
+      ageYears: null,
+      adult: null,
+      deceased: false,
+      deceasedDate: null,
+      display: 'patient',
+    });
   });
 
   it('lists the data that could not be obtained', () => {

@@ -76,6 +76,7 @@ export function patientData(overrides: Partial<PatientData> = {}): PatientData {
     conditions: [],
     allergies: [],
     serviceRequests: [],
+    administrations: [],
     gaps: [],
     ...overrides,
   };

@@ -161,6 +161,19 @@ function richRequest(hook: Hook): Record<string, unknown> {
           return [r.key, entry({ resourceType: 'AllergyIntolerance', id: 'a1', patient: subject, code: { coding: [{ system: 'http://snomed.info/sct', code: '91936005' }] } })];
         case 'ServiceRequest':
           return [r.key, entry({ resourceType: 'ServiceRequest', id: 's1', status: 'active', intent: 'order', subject, code: { text: 'Telemetry' } })];
+        case 'MedicationAdministration':
+          return [
+            r.key,
+            entry({
+              resourceType: 'MedicationAdministration',
+              id: 'ma1',
+              status: 'in-progress',
+              subject,
+              request: { reference: 'MedicationRequest/active-1' },
+              medicationCodeableConcept: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '52769', display: 'milrinone' }] },
+              effectivePeriod: { start: '2026-11-20T08:00:00Z' },
+            }),
+          ];
       }
     }),
   );

@@ -85,7 +85,7 @@ export function answer(url: string, resources: readonly Resource[], options: { i
         throw new ScenarioError(`the scenario runner cannot answer the search parameter "${name}" in ${url}`);
     }
   }
-  if (type === 'Observation') matches = [...matches].sort((a, b) => effective(b).localeCompare(effective(a)));
+  if (type === 'Observation' || type === 'MedicationAdministration') matches = [...matches].sort((a, b) => effective(b).localeCompare(effective(a)));
   if (count !== undefined && !options.ignoreCount) matches = matches.slice(0, count);
   const entry: Record<string, unknown>[] = matches.map((resource) => ({ resource, search: { mode: 'match' } }));
   if (includeMedications) {
@@ -203,6 +203,27 @@ function applyAdditions(chart: Chart, scenario: Scenario, now: Date): { resource
   };
   for (const m of add.medications ?? []) resources.push(medication(m, false));
   for (const m of add.draftOrders ?? []) drafts.push(medication(m, true));
+  for (const a of add.administrations ?? []) {
+    if ('resourceType' in a) {
+      resources.push(a as Resource);
+      continue;
+    }
+    const status = a.status ?? 'in-progress';
+    resources.push({
+      resourceType: 'MedicationAdministration',
+      id: id('administration'),
+      status,
+      medicationCodeableConcept: { coding: [{ system: a.system ?? RXNORM, code: a.code }] },
+      subject,
+      ...(a.order !== undefined && { request: { reference: `MedicationRequest/${a.order}` } }),
+      ...(status === 'in-progress' ? { effectivePeriod: { start: before(a.ago) } } : { effectiveDateTime: before(a.ago) }),
+    });
+  }
+  if (scenario.patientChanges) {
+    const patient = resources.find((r) => r.resourceType === 'Patient' && r.id === chart.patientId);
+    if (!patient) throw new ScenarioError(`patientChanges: the chart has no Patient ${chart.patientId}`);
+    Object.assign(patient, scenario.patientChanges);
+  }
   for (const s of add.serviceRequests ?? []) {
     resources.push(
       'resourceType' in s

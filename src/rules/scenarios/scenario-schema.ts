@@ -47,6 +47,15 @@ const medication = z
     durationHours: z.number().positive().optional(),
   })
   .describe('A medication order shorthand.');
+const administration = z
+  .strictObject({
+    code: text.describe('The drug given (RxNorm unless system says otherwise).'),
+    system: text.optional().describe('Default RxNorm.'),
+    order: z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/).optional().describe('Id of the MedicationRequest it was given for.'),
+    ago: ago.describe('When it started (in-progress) or was given.'),
+    status: text.optional().describe('Default "in-progress" (a running infusion); "completed" for a dose given.'),
+  })
+  .describe('A medication administration shorthand.');
 const serviceRequest = z
   .strictObject({ code: text, system: text.optional().describe('Default SNOMED CT.'), status: text.optional().describe('Default "active".') })
   .describe('A service request shorthand.');
@@ -76,8 +85,17 @@ export const scenarioSchema = z.strictObject({
       medications: either(medication).optional(),
       serviceRequests: either(serviceRequest).optional(),
       draftOrders: either(medication).optional(),
+      administrations: either(administration).optional(),
     })
     .optional(),
+  patientChanges: z
+    .strictObject({
+      birthDate: z.iso.date({ error: 'must be a date such as "2008-11-21"' }).optional(),
+      deceasedBoolean: z.boolean().optional(),
+      deceasedDateTime: isoDateTime.optional(),
+    })
+    .optional()
+    .describe('Fields set on the chart\'s Patient resource (a child, a patient recorded as deceased).'),
   remove: z.array(text).optional().describe('Prefetch keys the EHR does not send.'),
   prefetch: z.record(z.string(), z.unknown()).optional().describe('Prefetch values sent as given (null, an OperationOutcome, ...).'),
   expect: z.strictObject({
