@@ -1,4 +1,5 @@
 import { staleOrders } from './administrations.js';
+import { overdueObservations } from './monitoring.js';
 import { allergies, conditions, serviceRequests } from './clinical-records.js';
 import { fhirpath } from './fhirpath.js';
 import { coadministered, inotropes, ivMedications } from './medications.js';
@@ -23,6 +24,7 @@ export const FACTS: Readonly<Record<string, FactDefinition<any>>> = Object.freez
   dataGaps,
   fhirpath,
   staleOrders,
+  overdueObservations,
 });
 
 export { mergeRequirements } from './requirements.js';

@@ -36,6 +36,11 @@ const CATALOG: Record<string, { category: string; indicator: string; escalate?: 
   'MON-FEVER': { category: 'monitoring', indicator: 'warning', actions: [] },
   'MON-BASELINE-LABS': { category: 'monitoring', indicator: 'info', actions: ['create:ServiceRequest', 'create:ServiceRequest', 'create:ServiceRequest'] },
   'MON-TELEMETRY': { category: 'monitoring', indicator: 'info', actions: ['create:ServiceRequest'] },
+  'MON-OVERDUE': {
+    category: 'monitoring',
+    indicator: 'info',
+    actions: ['create:ServiceRequest', 'create:ServiceRequest', 'create:ServiceRequest', 'create:ServiceRequest', 'create:ServiceRequest'],
+  },
   'DQ-WEIGHT': { category: 'data-quality', indicator: 'info', actions: [] },
   'DQ-FETCH': { category: 'data-quality', indicator: 'warning', actions: [] },
   'DQ-DECEASED': { category: 'data-quality', indicator: 'info', escalate: 'warning', actions: [] },

@@ -21,6 +21,7 @@ const EXAMPLE_PARAMS: Record<string, unknown> = {
   patient: undefined,
   dataGaps: undefined,
   staleOrders: undefined,
+  overdueObservations: { items: [{ valueSet: 'potassium', every: '24h', unit: 'mmol/L' }] },
   fhirpath: { expression: "Bundle.entry.resource.ofType(Condition).code.coding.where(system = 'http://snomed.info/sct').code" },
 };
 

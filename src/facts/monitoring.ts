@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { durationMs, durationSchema, nameSchema, ucumSchema } from './params.js';
+import { MEDICATIONS_REQUIREMENT, mergeRequirements, observationRequirement } from './requirements.js';
+import type { FactDefinition } from './types.js';
+import { identifyDrug, isInotrope, listText } from './medications.js';
+import { latestValue, type ObservedValue } from './observations.js';
+
+/**
+ * A monitoring schedule while an inotrope runs: which observations are older than their interval.
+ * The intervals live in the rule file (MON-OVERDUE), one item per value set.
+ */
+
+const overdueParams = z.strictObject({
+  items: z
+    .array(
+      z.strictObject({
+        valueSet: nameSchema,
+        every: durationSchema.describe('Due again this long after the last result, e.g. "24h".'),
+        unit: ucumSchema.optional().describe('Read the result in this unit (results that cannot be converted do not count).'),
+        drugs: z.array(nameSchema).min(1).optional().describe('Only while one of these inotropes runs (value-set names); default any.'),
+      }),
+    )
+    .min(1),
+});
+type OverdueParams = z.infer<typeof overdueParams>;
+
+export interface OverdueItem {
+  valueSet: string;
+  name: string;
+  every: string;
+  /** The newest usable result at any age, or null when there is none. */
+  last: ObservedValue | null;
+  /** Whole hours since `last`, or null. */
+  ageHours: number | null;
+  /** `Potassium: last 3.9 mmol/L (2026-11-20), 30 h ago (due every 24h)`. */
+  display: string;
+}
+
+export interface OverdueValue {
+  /** The overdue observations, in the order the rule lists them; empty when all are current. */
+  items: OverdueItem[];
+  /** `Potassium, Magnesium and Body weight`. */
+  names: string;
+  display: string;
+}
+
+export const overdueObservations = {
+  params: overdueParams,
+  refs: (p, settings) => [
+    ...settings.inotropes.map((name) => ({ kind: 'valueSet' as const, name })),
+    ...p.items.flatMap((i) => [i.valueSet, ...(i.drugs ?? [])].map((name) => ({ kind: 'valueSet' as const, name }))),
+  ],
+  requirements: (p, knowledge) => mergeRequirements([MEDICATIONS_REQUIREMENT], ...p.items.map((i) => observationRequirement(i.valueSet, knowledge))),
+  compute: (p, ctx): OverdueValue => {
+    const { knowledge } = ctx;
+    const running = new Set(
+      ctx.data.medicationOrders.filter((o) => o.origin === 'active' && isInotrope(o, knowledge)).map((o) => identifyDrug(o, knowledge).drug),
+    );
+    const items: OverdueItem[] = [];
+    for (const item of p.items) {
+      if (item.drugs && !item.drugs.some((d) => running.has(d))) continue;
+      const last = latestValue(ctx, item.valueSet, { unit: item.unit });
+      const ageMs = last === null ? null : ctx.now.getTime() - Date.parse(last.date);
+      if (ageMs !== null && ageMs <= (durationMs(item.every) ?? 0)) continue;
+      const ageHours = ageMs === null ? null : Math.floor(ageMs / 3_600_000);
+      const name = knowledge.valueSets.get(item.valueSet)?.title ?? item.valueSet;
+      const lastText = last === null ? 'none on record' : `last ${last.display}, ${ageHours} h ago`;
+      items.push({ valueSet: item.valueSet, name, every: item.every, last, ageHours, display: `${name}: ${lastText} (due every ${item.every})` });
+    }
+    const names = listText(items.map((i) => i.name));
+    return { items, names, display: items.length === 0 ? 'none' : items.map((i) => i.display).join('; ') };
+  },
+} satisfies FactDefinition<OverdueParams>;
