@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { AllergyIntolerance, Coding, Condition, Resource, ServiceRequest } from '@medplum/fhirtypes';
 import { nameSchema } from './params.js';
 import { ALLERGIES_REQUIREMENT, CONDITIONS_REQUIREMENT, SERVICE_REQUESTS_REQUIREMENT } from './requirements.js';
-import type { FactDefinition, ValueSet } from './types.js';
+import type { FactContext, FactDefinition, ValueSet } from './types.js';
 import { codingKey, codingsOf, displayOf, matchCoding } from './value-sets.js';
 
 /** Conditions, allergies and service requests coded in a value set. */
@@ -54,17 +54,20 @@ export const conditions = {
   params: valueSetParams,
   refs: (p) => [{ kind: 'valueSet', name: p.valueSet }],
   requirements: () => [CONDITIONS_REQUIREMENT],
-  compute: (p, ctx): ConditionRecord[] => {
-    const valueSet = ctx.knowledge.valueSets.get(p.valueSet);
-    return ctx.data.conditions.flatMap((condition) => {
-      if (!isCurrent(condition)) return [];
-      const match = coded(valueSet, codingsOf(condition.code), condition.code?.text);
-      if (!match) return [];
-      const onset = condition.onsetDateTime ?? condition.onsetPeriod?.start ?? null;
-      return [{ ...match, onset: typeof onset === 'string' ? onset : null, reference: referenceOf(condition) }];
-    });
-  },
+  compute: (p, ctx): ConditionRecord[] => conditionRecords(ctx, p.valueSet),
 } satisfies FactDefinition<ValueSetParams>;
+
+/** The patient's current conditions coded in the value set (the conditions fact's value). */
+export function conditionRecords(ctx: Pick<FactContext, 'data' | 'knowledge'>, valueSetName: string): ConditionRecord[] {
+  const valueSet = ctx.knowledge.valueSets.get(valueSetName);
+  return ctx.data.conditions.flatMap((condition) => {
+    if (!isCurrent(condition)) return [];
+    const match = coded(valueSet, codingsOf(condition.code), condition.code?.text);
+    if (!match) return [];
+    const onset = condition.onsetDateTime ?? condition.onsetPeriod?.start ?? null;
+    return [{ ...match, onset: typeof onset === 'string' ? onset : null, reference: referenceOf(condition) }];
+  });
+}
 
 export const allergies = {
   params: valueSetParams,

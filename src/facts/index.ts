@@ -1,5 +1,6 @@
 import { staleOrders } from './administrations.js';
 import { overdueObservations } from './monitoring.js';
+import { changeSinceStart, conditionsSinceStart } from './during-therapy.js';
 import { allergies, conditions, serviceRequests } from './clinical-records.js';
 import { fhirpath } from './fhirpath.js';
 import { coadministered, inotropes, ivMedications } from './medications.js';
@@ -25,6 +26,8 @@ export const FACTS: Readonly<Record<string, FactDefinition<any>>> = Object.freez
   fhirpath,
   staleOrders,
   overdueObservations,
+  changeSinceStart,
+  conditionsSinceStart,
 });
 
 export { mergeRequirements } from './requirements.js';

@@ -26,6 +26,11 @@ export interface ObservedValue {
 
 export interface LatestOptions {
   maxAge?: string | undefined;
+  /** Only values observed after this time (epoch ms). */
+  after?: number | undefined;
+  /** Only values observed at or before this time (epoch ms), and (with `within`) no more than `within` ms before it. */
+  until?: number | undefined;
+  within?: number | undefined;
   /** Convert to this UCUM unit; values that cannot be converted are skipped. */
   unit?: string | undefined;
 }
@@ -40,6 +45,9 @@ export function latestValue(ctx: FactContext, valueSetName: string, options: Lat
   const conversion = conversionOptions(valueSet);
   for (const { entry, time } of newestFirst.get(ctx.data, valueSet)) {
     if (maxAgeMs !== null && ctx.now.getTime() - time > maxAgeMs) break;
+    if (options.after !== undefined && time <= options.after) break;
+    if (options.until !== undefined && time > options.until) continue;
+    if (options.until !== undefined && options.within !== undefined && options.until - time > options.within) break;
     if (UNUSABLE_STATUS.has(entry.observation?.status ?? '')) continue;
     const value = usableValue(entry, options.unit, conversion);
     if (value) return value;

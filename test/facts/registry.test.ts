@@ -21,6 +21,8 @@ const EXAMPLE_PARAMS: Record<string, unknown> = {
   patient: undefined,
   dataGaps: undefined,
   staleOrders: undefined,
+  changeSinceStart: { valueSet: 'potassium', unit: 'mmol/L', baselineWithin: '24h', maxAge: '4h' },
+  conditionsSinceStart: { valueSets: ['hypertrophic-obstruction'] },
   overdueObservations: { items: [{ valueSet: 'potassium', every: '24h', unit: 'mmol/L' }] },
   fhirpath: { expression: "Bundle.entry.resource.ofType(Condition).code.coding.where(system = 'http://snomed.info/sct').code" },
 };
@@ -50,8 +52,8 @@ describe('FACTS registry', () => {
     }
   });
 
-  it('only the order fact is order-scoped', () => {
-    expect(Object.entries(FACTS).filter(([, d]) => d.scope === 'order').map(([id]) => id)).toEqual(['order']);
+  it('only the facts about the subject order are order-scoped', () => {
+    expect(Object.entries(FACTS).filter(([, d]) => d.scope === 'order').map(([id]) => id).sort()).toEqual(['changeSinceStart', 'conditionsSinceStart', 'order']);
   });
 
   it('the union of all requirements uses the documented keys and STU2 tokens only', () => {
