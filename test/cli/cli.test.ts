@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -55,6 +55,23 @@ describe('inotrope-cds evaluate', () => {
     const json = await cli(...args, '--json');
     const parsed = JSON.parse(json.out) as { cards: unknown[]; explanation: { rule: string; outcome: string }[] };
     expect(parsed.explanation.filter((x) => x.outcome === 'fired')).toHaveLength(parsed.cards.length);
+  });
+
+  it('explains that the adult rules did not run for a child', async () => {
+    const request = JSON.parse(await readFile('examples/order-sign-milrinone.json', 'utf8')) as { prefetch: { patient: { birthDate?: string } } };
+    request.prefetch.patient.birthDate = '2014-05-02';
+    const dir = await mkdtemp(path.join(tmpdir(), 'inotrope-cli-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'child.json');
+    await writeFile(file, JSON.stringify(request));
+    const { code, out } = await cli('evaluate', file, '--rules', 'rules', '--now', '2026-11-21T12:00:00Z', '--explain', '--json');
+    expect(code).toBe(0);
+    const { explanation } = JSON.parse(out) as { explanation: { rule: string; outcome: string; reason: string }[] };
+    expect(explanation.find((x) => x.rule === 'ELIG-PEDIATRIC')?.outcome).toBe('fired');
+    expect(explanation.find((x) => x.rule === 'CI-HYPOKALEMIA')).toMatchObject({
+      outcome: 'not-applicable',
+      reason: 'Written for living adults; the patient is younger than the adult age.',
+    });
   });
 
   it('prints the cards as a clinician reads them', async () => {
