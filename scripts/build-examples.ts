@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Hook } from '../src/cds/request-schema.js';
+import type { Hook } from '../src/shared/hooks.js';
 import { formatLoadError } from '../src/rules/load-error.js';
 import { readRuleset } from '../src/rules/load.js';
 import { buildRequest } from '../src/rules/scenarios/build-request.js';

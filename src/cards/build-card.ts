@@ -1,8 +1,9 @@
 import type { MedicationRequest } from '@medplum/fhirtypes';
-import type { Action, Card, Suggestion } from '../cds/response-schema.js';
+import { CATEGORY_DISPLAY, CATEGORY_SYSTEM, RULE_EXTENSION, type Action, type Card, type Category, type Suggestion } from '../shared/card.js';
+import { UCUM_SYSTEM } from '../shared/syntax.js';
 import type { MedicationOrder } from '../patient-data/patient-data.js';
 import type { Settings } from '../facts/types.js';
-import type { Category, RuleAction, RuleCard } from '../rules/file-schemas.js';
+import type { RuleAction, RuleCard } from '../rules/file-schemas.js';
 import { cutSummary, lookup, render, type ParsedTemplate, type TemplateValues } from './template.js';
 
 /** What the card builder needs to know about the rule that fired. */
@@ -28,21 +29,6 @@ export interface CardInput {
   rulesetVersion: string;
   uuid: () => string;
 }
-
-export const CATEGORY_SYSTEM = 'urn:inotrope-cds:card-category';
-export const RULE_EXTENSION = 'org.inotrope-cds.rule';
-const UCUM = 'http://unitsofmeasure.org';
-
-const CATEGORY_DISPLAY: Record<Category, string> = {
-  eligibility: 'Eligibility',
-  contraindication: 'Contraindication',
-  dosing: 'Dosing',
-  alcohol: 'Alcohol',
-  'iv-line': 'IV line',
-  'duplicate-therapy': 'Duplicate therapy',
-  monitoring: 'Monitoring',
-  'data-quality': 'Data quality',
-};
 
 /** The card's indicator: `escalate.indicator` when its `when` held too, else the card's own. */
 export function indicatorOf(rule: Pick<CardRule, 'id' | 'card'>, holds: ReadonlySet<string> = new Set()): Card['indicator'] {
@@ -124,7 +110,7 @@ function withRate(draft: MedicationRequest, rate: number): MedicationRequest {
   const dosage = { ...dosages[at]! };
   const entries = dosage.doseAndRate ?? [];
   const first = Math.max(0, entries.findIndex(hasRate));
-  const newRate: DoseAndRate = { rateQuantity: { value: rate, unit: 'ug/kg/min', system: UCUM, code: 'ug/kg/min' } };
+  const newRate: DoseAndRate = { rateQuantity: { value: rate, unit: 'ug/kg/min', system: UCUM_SYSTEM, code: 'ug/kg/min' } };
   const kept = entries.flatMap((entry, i): DoseAndRate[] => {
     const { rateQuantity: _q, rateRatio: _r, rateRange: _g, ...rest } = entry;
     if (i === first) return [{ ...rest, ...newRate }];

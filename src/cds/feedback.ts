@@ -1,13 +1,12 @@
 import { z } from 'zod';
-import type { Card } from './response-schema.js';
+import { ruleOf, type Card } from '../shared/card.js';
+import { UUID } from '../shared/syntax.js';
 import type { FeedbackResult, IssuedCard } from '../stores/ports.js';
 
 /**
  * CDS Hooks feedback (shared/cds-hooks.md §7): what clinicians did with our cards, aggregated per rule
  * so informaticists can see which rules are accepted and which are overridden, and why.
  */
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const feedbackItemSchema = z
   .looseObject({
@@ -30,8 +29,6 @@ const feedbackItemSchema = z
 export const feedbackRequestSchema = z.looseObject({ feedback: z.array(feedbackItemSchema).min(1).max(100) });
 export type FeedbackItem = z.infer<typeof feedbackItemSchema>;
 
-export const RULE_EXTENSION = 'org.inotrope-cds.rule';
-
 export interface FeedbackOutcome {
   recorded: number;
   duplicates: number;
@@ -43,7 +40,7 @@ export interface FeedbackOutcome {
 export function issuedCards(cards: readonly Card[]): IssuedCard[] {
   return cards.flatMap((card) => {
     const rule = ruleOf(card);
-    return rule ? [{ uuid: card.uuid, ...rule, category: card.source.topic?.code ?? 'unknown' }] : [];
+    return rule ? [{ uuid: card.uuid, ruleId: rule.id, ruleVersion: rule.version, category: card.source.topic?.code ?? 'unknown' }] : [];
   });
 }
 
@@ -52,9 +49,4 @@ export function tally(outcome: FeedbackOutcome, result: FeedbackResult): void {
   if (result === 'recorded') outcome.recorded++;
   else if (result === 'duplicate') outcome.duplicates++;
   else outcome.unknownCards++;
-}
-
-function ruleOf(card: Card): { ruleId: string; ruleVersion: string } | undefined {
-  const ext = card.extension?.[RULE_EXTENSION] as { id?: unknown; version?: unknown } | undefined;
-  return typeof ext?.id === 'string' && typeof ext.version === 'string' ? { ruleId: ext.id, ruleVersion: ext.version } : undefined;
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { Hook } from '../shared/hooks.js';
+import { UUID } from '../shared/syntax.js';
 
 /**
  * CDS Hooks 2.0 request bodies (shared/cds-hooks.md §3, §4, §13). Objects are loose: unknown fields
@@ -6,10 +8,6 @@ import { z } from 'zod';
  * the data layer reads them defensively.
  */
 
-export const HOOKS = ['order-select', 'order-sign', 'patient-view'] as const;
-export type Hook = (typeof HOOKS)[number];
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const REFERENCE = /^[A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/;
 const PLAIN_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 

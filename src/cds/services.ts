@@ -1,4 +1,4 @@
-import type { Hook } from './request-schema.js';
+import type { Hook } from '../shared/hooks.js';
 import type { DiscoveryService } from './response-schema.js';
 import type { Ruleset } from '../rules/ruleset.js';
 

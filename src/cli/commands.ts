@@ -3,8 +3,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { explainHook, handleHook } from '../cds/handle-hook.js';
 import type { ConditionExplanation, RuleExplanation } from '../rules/explain.js';
-import { HOOKS, parseHookRequest, type Hook } from '../cds/request-schema.js';
-import type { Card } from '../cds/response-schema.js';
+import { parseHookRequest } from '../cds/request-schema.js';
+import { HOOKS, type Hook } from '../shared/hooks.js';
+import { ruleOf, type Card } from '../shared/card.js';
 import { fhirLimits, loadConfig } from '../config.js';
 import { DataUnavailableError } from '../patient-data/resolve.js';
 import { jsonSchemaFiles } from '../rules/json-schemas.js';
@@ -168,7 +169,7 @@ async function evaluate(args: readonly string[], defaultDir: string, io: Output)
 
 /** A card as a clinician reads it: indicator and summary, then detail, suggestions, reasons and sources. */
 export function readable(card: Card): string {
-  const rule = card.extension?.['org.inotrope-cds.rule'] as { id: string; version: string; subject?: string } | undefined;
+  const rule = ruleOf(card);
   const lines = [`${card.indicator.toUpperCase().padEnd(8)}  ${card.summary}`];
   lines.push(`  ${[card.source.topic?.display, rule && `${rule.id} ${rule.version}`, rule?.subject].filter(Boolean).join(' · ')}`);
   if (card.detail) {

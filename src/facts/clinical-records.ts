@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AllergyIntolerance, Coding, Condition, Resource, ServiceRequest } from '@medplum/fhirtypes';
-import { nameSchema } from './params.js';
+import { nameSchema } from '../shared/syntax.js';
 import { ALLERGIES_REQUIREMENT, CONDITIONS_REQUIREMENT, SERVICE_REQUESTS_REQUIREMENT } from './requirements.js';
 import type { FactContext, FactDefinition, ValueSet } from './types.js';
 import { codingKey, codingsOf, displayOf, matchCoding } from './value-sets.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { MedicationOrder } from '../patient-data/patient-data.js';
-import { nameSchema, noParams, type NoParams } from './params.js';
+import { noParams, type NoParams } from './params.js';
+import { nameSchema } from '../shared/syntax.js';
 import { MEDICATIONS_REQUIREMENT } from './requirements.js';
 import type { FactDefinition, Knowledge, KnowledgeRef, Settings } from './types.js';
 import { codingsOf, displayOf, matchCoding } from './value-sets.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ObservationValue, PatientData } from '../patient-data/patient-data.js';
-import { durationMs, durationSchema, nameSchema, ucumSchema } from './params.js';
+import { durationMs, durationSchema, ucumSchema } from './params.js';
+import { nameSchema } from '../shared/syntax.js';
 import { observationRequirement } from './requirements.js';
 import type { FactContext, FactDefinition, ValueSet } from './types.js';
 import { codingKey, codingsOf, displayOf } from './value-sets.js';

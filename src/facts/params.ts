@@ -3,8 +3,6 @@ import { isUcum } from './units.js';
 
 /** Param schemas shared by the facts; rule files are checked against them at load time. */
 
-export const nameSchema = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'names are kebab-case, e.g. potassium-low');
-
 const DURATION = /^(\d+(?:\.\d+)?)(min|h|d|w|y)$/;
 
 export const durationSchema = z.string().regex(DURATION, 'a duration is <n><unit> with unit min, h, d, w or y, e.g. 72h');

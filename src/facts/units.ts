@@ -1,5 +1,6 @@
 import { UcumLhcUtils } from '@lhncbc/ucum-lhc';
 import { LRUCache } from 'lru-cache';
+import { UCUM_SYSTEM } from '../shared/syntax.js';
 
 /**
  * Unit handling for facts: UCUM conversion through the NLM UCUM library (@lhncbc/ucum-lhc), plus the
@@ -7,7 +8,6 @@ import { LRUCache } from 'lru-cache';
  * which unit a rule wants, and a substance's molar mass or charge, come from the rule files.
  */
 
-export const UCUM_SYSTEM = 'http://unitsofmeasure.org';
 
 // getInstance() parses the UCUM tables (~35 ms) once per process, on first import.
 const ucum = UcumLhcUtils.getInstance();

@@ -48,8 +48,3 @@ export const notFound = (message: string): HttpError => new HttpError(404, 'not-
 
 export const preconditionFailed = (message: string, details?: readonly string[]): HttpError =>
   new HttpError(412, 'precondition-failed', message, details ? { details } : {});
-
-/** Encodes a path of keys as an RFC 6901 JSON pointer. */
-export function jsonPointer(path: readonly PropertyKey[]): string {
-  return path.map((p) => '/' + String(p).replace(/~/g, '~0').replace(/\//g, '~1')).join('');
-}

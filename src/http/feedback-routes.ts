@@ -3,7 +3,8 @@ import type { Logger } from '../logger.js';
 import { feedbackRequestSchema, tally, type FeedbackOutcome } from '../cds/feedback.js';
 import type { CardLedger, FeedbackStore } from '../stores/ports.js';
 import type { Metrics } from '../observability/metrics.js';
-import { badRequest, jsonPointer } from './errors.js';
+import { badRequest } from './errors.js';
+import { jsonPointer } from '../shared/syntax.js';
 
 /**
  * `POST /cds-services/{id}/feedback` (CDS Hooks §Feedback): what the clinician did with our cards.

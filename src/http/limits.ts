@@ -2,7 +2,8 @@ import type { RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import type { Config } from '../config.js';
 import { authenticatedClient } from './auth/authenticate.js';
-import { HttpError, jsonPointer } from './errors.js';
+import { HttpError } from './errors.js';
+import { isObject, jsonPointer } from '../shared/syntax.js';
 
 /**
  * Request limits at the HTTP edge, each answering a clear 4xx before the work they bound is done.
@@ -155,6 +156,3 @@ function entryCount(bundle: unknown): number {
   return isObject(bundle) && Array.isArray(bundle.entry) ? bundle.entry.length : 0;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

@@ -1,9 +1,11 @@
-import type { Hook } from '../cds/request-schema.js';
+import type { Hook } from '../shared/hooks.js';
 import type { FactDefinition, Knowledge, KnowledgeRef } from '../facts/types.js';
 import { durationMs } from '../facts/params.js';
 import { parseTemplate, placeholders, type ParsedTemplate } from '../cards/template.js';
-import type { Category, ConditionNode, RuleCard, RuleDefinition } from './file-schemas.js';
-import { didYouMean, pointer, zodErrors, type LoadError } from './load-error.js';
+import type { ConditionNode, RuleCard, RuleDefinition } from './file-schemas.js';
+import type { Category } from '../shared/card.js';
+import { didYouMean, zodErrors, type LoadError } from './load-error.js';
+import { isObject, jsonPointer as pointer } from '../shared/syntax.js';
 import { KNOWN_OPERATORS, operatorsAt } from './operators.js';
 import { checkTree, compileCondition, type CheckedTree, type FactUse, type Predicate } from './conditions.js';
 
@@ -385,6 +387,3 @@ function pathTo(value: unknown, wanted: string): PropertyKey[] | undefined {
   return undefined;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

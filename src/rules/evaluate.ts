@@ -1,5 +1,5 @@
-import type { Hook } from '../cds/request-schema.js';
-import type { Card } from '../cds/response-schema.js';
+import type { Hook } from '../shared/hooks.js';
+import type { Card } from '../shared/card.js';
 import type { DataRequirement, MedicationOrder } from '../patient-data/patient-data.js';
 import type { FactContext, Knowledge } from '../facts/types.js';
 import { isInotrope } from '../facts/medications.js';

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { HOOKS } from '../cds/request-schema.js';
+import { HOOKS } from '../shared/hooks.js';
+import { CATEGORIES } from '../shared/card.js';
+import { nameSchema as name } from '../shared/syntax.js';
 import { FACTS } from '../facts/index.js';
 import { durationSchema, ucumSchema } from '../facts/params.js';
 import { KNOWN_OPERATORS } from './operators.js';
@@ -10,8 +12,6 @@ import { KNOWN_OPERATORS } from './operators.js';
  * in rules/schema/ that editors use. Objects are strict so a misspelt key is an error, not ignored.
  */
 
-export const NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
-const name = z.string().regex(NAME, 'must be kebab-case: lower-case letters, digits and single hyphens, e.g. "potassium-low"');
 const duration = durationSchema.describe('A duration: a number and a unit (min, h, d, w, y), e.g. "72h".');
 const ucum = ucumSchema.describe('A UCUM unit (case-sensitive), e.g. "mmol/L", "mm[Hg]", "ug/kg/min", "Cel".');
 const text = z.string().min(1, 'must not be empty');
@@ -21,17 +21,6 @@ const schemaRef = (file: string) =>
     'The JSON Schema that lets an editor complete and check this file.',
   );
 
-export const CATEGORIES = [
-  'eligibility',
-  'contraindication',
-  'dosing',
-  'alcohol',
-  'iv-line',
-  'duplicate-therapy',
-  'monitoring',
-  'data-quality',
-] as const;
-export type Category = (typeof CATEGORIES)[number];
 
 const coding = z.strictObject({ system: text, code: text, display: text });
 

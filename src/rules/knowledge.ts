@@ -1,6 +1,7 @@
 import type { CodeEntry, Knowledge, LookupTable, Settings, Threshold, ValueSet } from '../facts/types.js';
 import type { SettingsFile, ThresholdsFile, ValueSetsFile } from './file-schemas.js';
-import { didYouMean, pointer, type LoadError } from './load-error.js';
+import { didYouMean, type LoadError } from './load-error.js';
+import { jsonPointer as pointer } from '../shared/syntax.js';
 
 /** Parsed knowledge files, each with the path it came from. */
 export interface KnowledgeFiles {

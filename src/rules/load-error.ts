@@ -1,5 +1,6 @@
 import { closest, distance } from 'fastest-levenshtein';
 import type { z } from 'zod';
+import { jsonPointer as pointer } from '../shared/syntax.js';
 
 /** One mistake in a rules file: where it is (file, JSON pointer) and what is wrong, in plain English. */
 export interface LoadError {
@@ -20,10 +21,6 @@ export class RulesetLoadError extends Error {
   constructor(readonly errors: readonly LoadError[]) {
     super(`The ruleset has ${errors.length} error${errors.length === 1 ? '' : 's'}:\n${errors.map((e) => `  ${formatLoadError(e)}`).join('\n')}`);
   }
-}
-
-export function pointer(path: readonly PropertyKey[]): string {
-  return path.map((p) => `/${String(p).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
 }
 
 export function zodErrors(file: string, error: z.ZodError, base: readonly PropertyKey[] = []): LoadError[] {

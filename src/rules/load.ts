@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
-import { HOOKS, type Hook } from '../cds/request-schema.js';
+import { HOOKS, type Hook } from '../shared/hooks.js';
 import type { DataRequirement } from '../patient-data/patient-data.js';
 import { FACTS } from '../facts/index.js';
 import { MEDICATIONS_REQUIREMENT, mergeRequirements, observationRequirement } from '../facts/requirements.js';

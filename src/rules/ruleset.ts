@@ -1,5 +1,5 @@
-import type { Card } from '../cds/response-schema.js';
-import type { Hook } from '../cds/request-schema.js';
+import type { Card } from '../shared/card.js';
+import type { Hook } from '../shared/hooks.js';
 import type { DataRequirement, PatientData } from '../patient-data/patient-data.js';
 import type { LoadError } from './load-error.js';
 import type { RulesetDocuments } from './inspect.js';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { feedbackRequestSchema, issuedCards, RULE_EXTENSION } from '../../src/cds/feedback.js';
+import { feedbackRequestSchema, issuedCards } from '../../src/cds/feedback.js';
+import { RULE_EXTENSION } from '../../src/shared/card.js';
 import { FeedbackLedger } from '../../src/stores/memory/index.js';
-import type { Card } from '../../src/cds/response-schema.js';
+import type { Card } from '../../src/shared/card.js';
 
 const card = (uuid: string, id: string, category = 'contraindication'): Card => ({
   uuid,

@@ -1,6 +1,6 @@
 import type { ServiceRequest } from '@medplum/fhirtypes';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Card } from '../../src/cds/response-schema.js';
+import type { Card } from '../../src/shared/card.js';
 import { loadRuleset } from '../../src/rules/load.js';
 import type { EvaluationInput, Ruleset } from '../../src/rules/ruleset.js';
 import { DOBUTAMINE, HEART_FAILURE, MILRINONE, observation, order, patientData } from '../rules/patient-data.js';

@@ -5,7 +5,7 @@ import request from 'supertest';
 import { makeApp, useNockPerTest } from '../helpers.js';
 import { hookResponseSchema } from '../../src/cds/response-schema.js';
 import { SERVICES } from '../../src/cds/services.js';
-import type { Hook } from '../../src/cds/request-schema.js';
+import type { Hook } from '../../src/shared/hooks.js';
 import { renderExamples } from '../../scripts/build-examples.js';
 
 /**

@@ -10,7 +10,7 @@ import { createLogger } from '../../src/logger.js';
 import { loadRuleset } from '../../src/rules/load.js';
 import { answer, buildRequest } from '../../src/rules/scenarios/build-request.js';
 import { chartSchema, type Scenario } from '../../src/rules/scenarios/scenario-schema.js';
-import type { Hook } from '../../src/cds/request-schema.js';
+import type { Hook } from '../../src/shared/hooks.js';
 
 /**
  * Done-when of the data issue, with the shipped ruleset: the same clinical request gives the same

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import nock from 'nock';
 import { hookResponseSchema } from '../../src/cds/response-schema.js';
-import type { Hook } from '../../src/cds/request-schema.js';
+import type { Hook } from '../../src/shared/hooks.js';
 import type { Ruleset } from '../../src/rules/ruleset.js';
 import { BASE, EHR_FHIR, ISS, PATIENT_ID, makeAuthApp, newKey, signToken, validRequest, type TestKey } from './security-helpers.js';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { base64url, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import type { Config } from '../../src/config.js';
-import type { Hook } from '../../src/cds/request-schema.js';
+import type { Hook } from '../../src/shared/hooks.js';
 import type { Ruleset } from '../../src/rules/ruleset.js';
 import { makeApp } from '../helpers.js';
 

@@ -2,6 +2,7 @@ import type { DataRequirement } from '../../patient-data/patient-data.js';
 import { fillTemplate, tokenValues } from '../../patient-data/tokens.js';
 import type { HookRequest } from '../../cds/request-schema.js';
 import { durationMs } from '../../facts/params.js';
+import { UCUM_SYSTEM } from '../../shared/syntax.js';
 import type { Chart, Scenario } from './scenario-schema.js';
 
 /**
@@ -15,7 +16,6 @@ type Resource = Record<string, unknown> & { resourceType: string; id?: string };
 const LOINC = 'http://loinc.org';
 const SNOMED = 'http://snomed.info/sct';
 const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
-const UCUM = 'http://unitsofmeasure.org';
 const IV_ROUTE = '47625008';
 const HOOK_INSTANCE = 'd1577c69-dfbe-44ad-ba6d-3e05e953b2ea';
 
@@ -120,7 +120,7 @@ function applyAdditions(chart: Chart, scenario: Scenario, now: Date): { resource
   const before = (ago: string) => new Date(now.getTime() - (durationMs(ago) ?? 0)).toISOString();
   let n = 0;
   const id = (kind: string) => `scenario-${kind}-${++n}`;
-  const quantity = (value: number, unit: string) => ({ value, unit, system: UCUM, code: unit });
+  const quantity = (value: number, unit: string) => ({ value, unit, system: UCUM_SYSTEM, code: unit });
 
   for (const o of add.observations ?? []) {
     resources.push(

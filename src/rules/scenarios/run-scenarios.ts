@@ -5,7 +5,7 @@ import { parseHookRequest } from '../../cds/request-schema.js';
 import { fhirLimits, testConfig } from '../../config.js';
 import { DataUnavailableError } from '../../patient-data/resolve.js';
 import { zodErrors, type LoadError } from '../load-error.js';
-import type { Card } from '../../cds/response-schema.js';
+import { ruleOf, type Card } from '../../shared/card.js';
 import type { EvaluationResult, Ruleset } from '../ruleset.js';
 import { buildRequest } from './build-request.js';
 import { chartSchema, scenariosFileSchema, type Chart, type Scenario } from './scenario-schema.js';
@@ -123,7 +123,7 @@ export async function runScenario(ruleset: Ruleset, c: ScenarioCase): Promise<Sc
 
 function toFirings(cards: EvaluationResult['cards'], fired: EvaluationResult['fired']): Firing[] {
   const fromCards = cards.map((card) => ({
-    rule: (card.extension?.['org.inotrope-cds.rule'] as { id: string }).id,
+    rule: ruleOf(card)!.id,
     indicator: card.indicator,
     summary: card.summary,
   }));

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { HOOKS } from '../../cds/request-schema.js';
+import { HOOKS } from '../../shared/hooks.js';
+import { nameSchema } from '../../shared/syntax.js';
 import { durationSchema } from '../../facts/params.js';
 
 /**
@@ -73,7 +74,7 @@ export const expectedFiringSchema = z.union([
 
 export const scenarioSchema = z.strictObject({
   name: text,
-  patient: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must name a chart in tests/patients/ (kebab-case, without .json)'),
+  patient: nameSchema.describe('The chart in tests/patients/, by its file name without .json.'),
   hook: z.enum(HOOKS),
   now: isoDateTime.optional().describe('Evaluation time; default the file\'s "now", else the current time.'),
   selections: z.array(reference).min(1).optional().describe('order-select: the selected draft orders (default the chart\'s, else every draft).'),
