@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { HookRequest } from '../src/cds/request-schema.js';
 import { fillTemplate, tokenValues } from '../src/patient-data/tokens.js';
-import { answer } from '../src/rules/scenarios/build-request.js';
+import { answer } from '../src/scenarios/build-request.js';
 
 /**
  * Benchmark inputs built from the content's synthetic charts (rules/tests/patients), so the benchmark

@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { answer } from '../src/rules/scenarios/build-request.js';
+import { answer } from '../src/scenarios/build-request.js';
 import { orderSignChart } from './chart.js';
 
 /**

@@ -5,8 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { readRuleset } from '../src/rules/load.js';
 import type { Ruleset } from '../src/rules/ruleset.js';
 import { discoveryServices } from '../src/cds/services.js';
-import { parseHookRequest } from '../src/cds/request-schema.js';
-import { handleHook } from '../src/cds/handle-hook.js';
+import { runHook, validateCall } from '../src/cds/handle-hook.js';
+import { orderSign } from '../src/cds/hooks/order-sign.js';
 import { fhirLimits, testConfig } from '../src/config.js';
 import { buildPrefetch, chartWithObservations, orderSignChart, ROOT, type Chart } from './chart.js';
 
@@ -111,9 +111,7 @@ const defaults = testConfig();
 async function timeRequest(ruleset: Ruleset, body: unknown, budgetMs: number): Promise<Omit<Point, 'n'>> {
   const once = async () => {
     const start = performance.now();
-    const parsed = parseHookRequest(body, 'order-sign');
-    if (!parsed.ok) throw new Error(`bench request is invalid: ${JSON.stringify(parsed.issues.slice(0, 3))}`);
-    const outcome = await handleHook(parsed.request, ruleset, {
+    const outcome = await runHook(orderSign, validateCall(orderSign, body), ruleset, {
       data: {
         fhirServerAllowlist: [],
         ...fhirLimits(defaults),

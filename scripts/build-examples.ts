@@ -5,8 +5,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Hook } from '../src/shared/hooks.js';
 import { formatLoadError } from '../src/rules/load-error.js';
 import { readRuleset } from '../src/rules/load.js';
-import { buildRequest } from '../src/rules/scenarios/build-request.js';
-import { DEFAULT_NOW } from '../src/rules/scenarios/run-scenarios.js';
+import { buildRequest } from '../src/scenarios/build-request.js';
+import { DEFAULT_NOW } from '../src/scenarios/run-scenarios.js';
 import { chartSchema } from '../src/rules/scenarios/scenario-schema.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { MedicationRequest } from '@medplum/fhirtypes';
 import { CATEGORY_DISPLAY, CATEGORY_SYSTEM, RULE_EXTENSION, type Action, type Card, type Category, type Suggestion } from '../shared/card.js';
 import { UCUM_SYSTEM } from '../shared/syntax.js';
-import type { MedicationOrder } from '../patient-data/patient-data.js';
+import type { MedicationOrder } from '../shared/patient-data.js';
 import type { Settings } from '../facts/types.js';
 import type { RuleAction, RuleCard } from '../rules/file-schemas.js';
 import { cutSummary, lookup, render, type ParsedTemplate, type TemplateValues } from './template.js';

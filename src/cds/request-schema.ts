@@ -1,67 +1,22 @@
 import { z } from 'zod';
-import type { Hook } from '../shared/hooks.js';
 import { UUID } from '../shared/syntax.js';
+import type { Hook } from '../shared/hooks.js';
+import type { HookContext, HookModule } from './hooks/hook.js';
 
 /**
- * CDS Hooks 2.0 request bodies (shared/cds-hooks.md §3, §4, §13). Objects are loose: unknown fields
- * and extensions are tolerated, never rejected. FHIR resources are checked only for being resources;
- * the data layer reads them defensively.
+ * CDS Hooks 2.0 request bodies (https://cds-hooks.hl7.org/2.0/#http-request): the envelope common to
+ * every hook here, each hook's `context` in its module (src/cds/hooks/). Objects are loose: unknown
+ * fields and extensions are tolerated, never rejected. FHIR resources are checked only for being
+ * resources; the data layer reads them defensively.
  */
 
-const REFERENCE = /^[A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/;
-const PLAIN_ID = /^[A-Za-z0-9\-.]{1,64}$/;
-
 export const fhirResourceSchema = z.looseObject({ resourceType: z.string().min(1) });
-export type FhirResourceLike = z.infer<typeof fhirResourceSchema>;
 
 export const bundleSchema = z.looseObject({
   resourceType: z.literal('Bundle'),
   type: z.string().optional(),
   entry: z.array(z.looseObject({ resource: fhirResourceSchema.optional() })).optional(),
 });
-export type BundleLike = z.infer<typeof bundleSchema>;
-
-const ORDER_TYPES = ['MedicationRequest', 'ServiceRequest', 'NutritionOrder', 'DeviceRequest', 'VisionPrescription'];
-
-const userId = z
-  .string()
-  .regex(/^(Practitioner|PractitionerRole|Patient|RelatedPerson)\/[A-Za-z0-9\-.]{1,64}$/, 'must be "ResourceType/id"');
-const patientId = z.string().regex(PLAIN_ID, 'must be a plain FHIR id (no "Patient/" prefix)');
-const encounterId = z.string().regex(PLAIN_ID, 'must be a plain FHIR id').optional();
-
-// A Medication may travel with the draft orders whose medicationReference points to it (the data layer reads it).
-const DRAFT_ENTRY_TYPES = [...ORDER_TYPES, 'Medication'];
-const draftOrders = bundleSchema.refine(
-  (b) => (b.entry ?? []).every((e) => e.resource === undefined || DRAFT_ENTRY_TYPES.includes(e.resource.resourceType)),
-  { message: `entries must be order resources (${ORDER_TYPES.join(', ')}) or the Medications they reference` },
-);
-
-const patientViewContext = z.looseObject({ userId, patientId, encounterId });
-const orderSignContext = z.looseObject({ userId, patientId, encounterId, draftOrders });
-const orderSelectContext = z
-  .looseObject({
-    userId,
-    patientId,
-    encounterId,
-    selections: z.array(z.string().regex(REFERENCE, 'must be "ResourceType/id"')).min(1),
-    draftOrders,
-  })
-  .superRefine((ctx, issues) => {
-    const present = new Set(
-      (ctx.draftOrders.entry ?? []).flatMap((e) => (e.resource ? [`${e.resource.resourceType}/${String(e.resource.id)}`] : [])),
-    );
-    ctx.selections.forEach((sel, i) => {
-      if (!present.has(sel)) {
-        issues.addIssue({ code: 'custom', path: ['selections', i], message: `selection ${sel} is not in draftOrders` });
-      }
-    });
-  });
-
-export const CONTEXT_SCHEMAS = {
-  'order-select': orderSelectContext,
-  'order-sign': orderSignContext,
-  'patient-view': patientViewContext,
-} as const satisfies Record<Hook, z.ZodType>;
 
 export const fhirAuthorizationSchema = z.looseObject({
   access_token: z.string().min(1),
@@ -91,44 +46,39 @@ export const hookRequestSchema = z
     path: ['fhirServer'],
   });
 
-export type OrderSelectContext = z.infer<typeof orderSelectContext>;
-export type OrderSignContext = z.infer<typeof orderSignContext>;
-export type PatientViewContext = z.infer<typeof patientViewContext>;
-
-interface RequestBase {
+export interface HookRequest {
+  hook: Hook;
   hookInstance: string;
+  context: HookContext;
   fhirServer?: string;
   fhirAuthorization?: FhirAuthorization;
   prefetch?: Record<string, unknown>;
 }
-export type HookRequest =
-  | (RequestBase & { hook: 'order-select'; context: OrderSelectContext })
-  | (RequestBase & { hook: 'order-sign'; context: OrderSignContext })
-  | (RequestBase & { hook: 'patient-view'; context: PatientViewContext });
 
 export type ParseResult =
   | { ok: true; request: HookRequest }
   | { ok: false; issues: readonly { path: readonly PropertyKey[]; message: string }[] };
 
 /** Validates a body for the given hook: envelope first, then the hook's context. */
-export function parseHookRequest(body: unknown, hook: Hook): ParseResult {
+export function parseHookRequest(body: unknown, module: HookModule): ParseResult {
+  const { hook } = module;
   const envelope = hookRequestSchema.safeParse(body);
   if (!envelope.success) return { ok: false, issues: envelope.error.issues };
   if (envelope.data.hook !== hook) {
     return { ok: false, issues: [{ path: ['hook'], message: `this service answers the ${hook} hook, not ${envelope.data.hook}` }] };
   }
-  const context = CONTEXT_SCHEMAS[hook].safeParse(envelope.data.context);
+  const context = module.context.safeParse(envelope.data.context);
   if (!context.success) {
     return { ok: false, issues: context.error.issues.map((i) => ({ path: ['context', ...i.path], message: i.message })) };
   }
   const { hookInstance, fhirServer, fhirAuthorization, prefetch } = envelope.data;
-  const request = {
+  const request: HookRequest = {
     hook,
     hookInstance,
     context: context.data,
     ...(fhirServer !== undefined && { fhirServer }),
     ...(fhirAuthorization !== undefined && { fhirAuthorization }),
     ...(prefetch !== undefined && { prefetch }),
-  } as HookRequest;
+  };
   return { ok: true, request };
 }

@@ -1,17 +1,17 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { explainHook, handleHook } from '../cds/handle-hook.js';
+import { explainHook, runHook, validateCall } from '../cds/handle-hook.js';
+import { findHook, HOOK_MODULES } from '../cds/hooks/registry.js';
 import type { ConditionExplanation, RuleExplanation } from '../rules/explain.js';
-import { parseHookRequest } from '../cds/request-schema.js';
-import { HOOKS, type Hook } from '../shared/hooks.js';
 import { ruleOf, type Card } from '../shared/card.js';
 import { fhirLimits, loadConfig } from '../config.js';
-import { DataUnavailableError } from '../patient-data/resolve.js';
+import { statusOf } from '../http/errors.js';
+import { ServiceError } from '../shared/errors.js';
 import { jsonSchemaFiles } from '../rules/json-schemas.js';
 import { formatLoadError } from '../rules/load-error.js';
 import { readRuleset } from '../rules/load.js';
-import { describeFailure, readScenarios, runScenario } from '../rules/scenarios/run-scenarios.js';
+import { describeFailure, readScenarios, runScenario } from '../scenarios/run-scenarios.js';
 
 /** Where the CLI writes: injected so tests capture it. */
 export interface Output {
@@ -124,20 +124,15 @@ async function evaluate(args: readonly string[], defaultDir: string, io: Output)
     return 1;
   }
   const body = JSON.parse(await readFile(file, 'utf8')) as { hook?: unknown };
-  const hook = body.hook as Hook;
-  if (!HOOKS.includes(hook)) {
-    io.err(`${file}: "hook" must be one of ${HOOKS.join(', ')}`);
-    return 1;
-  }
-  const parsed = parseHookRequest(body, hook);
-  if (!parsed.ok) {
-    io.err(`${file} is not a valid ${hook} request:`);
-    for (const issue of parsed.issues) io.err(`  /${issue.path.map(String).join('/')}: ${issue.message}`);
+  const hook = findHook(body.hook);
+  if (!hook) {
+    io.err(`${file}: "hook" must be one of ${HOOK_MODULES.map((m) => m.hook).join(', ')}`);
     return 1;
   }
   // The CLI authenticates nobody; the rest (FHIR allowlist, budgets) comes from the environment as for the service.
   const config = loadConfig({ ...process.env, CDS_AUTH: 'off' });
   try {
+    const request = validateCall(hook, body);
     const deps = {
       data: {
         fhirServerAllowlist: config.FHIR_SERVER_ALLOWLIST,
@@ -147,12 +142,12 @@ async function evaluate(args: readonly string[], defaultDir: string, io: Output)
       uuid: () => crypto.randomUUID(),
     };
     const { cards, fired, explanation } = values.explain
-      ? await explainHook(parsed.request, loaded.ruleset, deps)
-      : await handleHook(parsed.request, loaded.ruleset, deps).then((o) => ({ cards: o.response.cards, fired: o.fired, explanation: undefined }));
+      ? await explainHook(hook, request, loaded.ruleset, deps)
+      : await runHook(hook, request, loaded.ruleset, deps).then((o) => ({ cards: o.response.cards, fired: o.fired, explanation: undefined }));
     if (values.json) {
       io.out(JSON.stringify(explanation ? { cards, explanation } : { cards }, null, 2));
     } else {
-      io.out(`${cards.length} card${cards.length === 1 ? '' : 's'} for ${hook} (ruleset ${loaded.ruleset.version}, evaluated at ${now.toISOString()})`);
+      io.out(`${cards.length} card${cards.length === 1 ? '' : 's'} for ${hook.hook} (ruleset ${loaded.ruleset.version}, evaluated at ${now.toISOString()})`);
       for (const card of cards) io.out(`\n${readable(card)}`);
       const silent = fired.filter((f) => f.status === 'silent');
       if (silent.length > 0) io.out(`\nSilent rules that fired (no card): ${silent.map((f) => f.id).join(', ')}`);
@@ -160,9 +155,9 @@ async function evaluate(args: readonly string[], defaultDir: string, io: Output)
     }
     return 0;
   } catch (err) {
-    if (!(err instanceof DataUnavailableError)) throw err;
-    io.err(`The service would answer 412: ${err.message}`);
-    for (const d of err.details) io.err(`  ${d}`);
+    if (!(err instanceof ServiceError)) throw err;
+    io.err(`The service would answer ${statusOf(err.code)}: ${err.message}`);
+    for (const d of err.extra.details ?? []) io.err(`  ${d}`);
     return 1;
   }
 }

@@ -1,5 +1,5 @@
 import type { MedicationAdministration } from '@medplum/fhirtypes';
-import type { DataRequirement, MedicationOrder, PatientData } from '../patient-data/patient-data.js';
+import type { DataRequirement, MedicationOrder, PatientData } from '../shared/patient-data.js';
 import { identifyDrug, isInotrope, referenceOf, summarize, type OrderSummary } from './medications.js';
 import { noParams, durationMs, type NoParams } from './params.js';
 import { ADMINISTRATIONS_REQUIREMENT, MEDICATIONS_REQUIREMENT } from './requirements.js';

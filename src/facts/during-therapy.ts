@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import type { MedicationOrder } from '../patient-data/patient-data.js';
+import type { MedicationOrder } from '../shared/patient-data.js';
 import { administrationsOf } from './administrations.js';
-import { durationMs, durationSchema, nameSchema, ucumSchema } from './params.js';
+import { durationMs, durationSchema, ucumSchema } from './params.js';
+import { nameSchema } from '../shared/syntax.js';
 import { ADMINISTRATIONS_REQUIREMENT, CONDITIONS_REQUIREMENT, MEDICATIONS_REQUIREMENT, mergeRequirements, observationRequirement } from './requirements.js';
 import type { FactContext, FactDefinition } from './types.js';
 import { latestValue, type ObservedValue } from './observations.js';

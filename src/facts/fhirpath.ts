@@ -1,7 +1,7 @@
 import { evalFhirPathTyped, parseFhirPath, PropertyType, toTypedValue, type FhirPathAtom, type TypedValue } from '@medplum/core';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { z } from 'zod';
-import type { PatientData } from '../patient-data/patient-data.js';
+import type { PatientData } from '../shared/patient-data.js';
 import {
   ALLERGIES_REQUIREMENT,
   CONDITIONS_REQUIREMENT,

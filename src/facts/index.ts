@@ -5,6 +5,7 @@ import { allergies, conditions, serviceRequests } from './clinical-records.js';
 import { fhirpath } from './fhirpath.js';
 import { coadministered, inotropes, ivMedications } from './medications.js';
 import { latestObservation, lookup } from './observations.js';
+import { moment } from './moment.js';
 import { order } from './order.js';
 import { dataGaps, patient } from './patient.js';
 import type { FactDefinition } from './types.js';
@@ -23,6 +24,7 @@ export const FACTS: Readonly<Record<string, FactDefinition<any>>> = Object.freez
   lookup,
   patient,
   dataGaps,
+  moment,
   fhirpath,
   staleOrders,
   overdueObservations,

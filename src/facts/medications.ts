@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { MedicationOrder } from '../patient-data/patient-data.js';
+import type { MedicationOrder } from '../shared/patient-data.js';
 import { noParams, type NoParams } from './params.js';
 import { nameSchema } from '../shared/syntax.js';
 import { MEDICATIONS_REQUIREMENT } from './requirements.js';

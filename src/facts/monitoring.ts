@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { durationMs, durationSchema, nameSchema, ucumSchema } from './params.js';
+import { durationMs, durationSchema, ucumSchema } from './params.js';
+import { nameSchema } from '../shared/syntax.js';
 import { MEDICATIONS_REQUIREMENT, mergeRequirements, observationRequirement } from './requirements.js';
 import type { FactDefinition } from './types.js';
 import { identifyDrug, isInotrope, listText } from './medications.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ObservationValue, PatientData } from '../patient-data/patient-data.js';
+import type { ObservationValue, PatientData } from '../shared/patient-data.js';
 import { durationMs, durationSchema, ucumSchema } from './params.js';
 import { nameSchema } from '../shared/syntax.js';
 import { observationRequirement } from './requirements.js';

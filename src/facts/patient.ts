@@ -1,4 +1,4 @@
-import type { DataGap } from '../patient-data/patient-data.js';
+import type { DataGap } from '../shared/patient-data.js';
 import { durationMs, noParams, type NoParams } from './params.js';
 import { PATIENT_REQUIREMENT } from './requirements.js';
 import type { FactContext, FactDefinition } from './types.js';

@@ -1,5 +1,5 @@
 import type { Dosage, Medication, MedicationRequest, Quantity, Ratio } from '@medplum/fhirtypes';
-import type { MedicationOrder } from '../patient-data/patient-data.js';
+import type { MedicationOrder } from '../shared/patient-data.js';
 import type { ValueSet } from './types.js';
 import { codingKey, codingsOf, matchCoding } from './value-sets.js';
 import { clean, convert, formatQuantity, quantityUnit } from './units.js';

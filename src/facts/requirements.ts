@@ -1,4 +1,4 @@
-import type { DataRequirement } from '../patient-data/patient-data.js';
+import type { DataRequirement } from '../shared/patient-data.js';
 import type { Knowledge } from './types.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { DataRequirement, MedicationOrder, PatientData } from '../patient-data/patient-data.js';
+import type { DataRequirement, MedicationOrder, PatientData } from '../shared/patient-data.js';
 
 /**
  * The contract between facts (pure functions of the patient's data) and the rules layer that loads

@@ -4,16 +4,17 @@ import path from 'node:path';
 import express, { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { fhirLimits, type Config } from '../config.js';
-import { HOOKS, parseHookRequest, type Hook } from '../cds/request-schema.js';
-import { SERVICES } from '../cds/services.js';
-import { explainHook } from '../cds/handle-hook.js';
+import { HOOKS, type Hook } from '../shared/hooks.js';
+import { HOOK_MODULES, hookModule } from '../cds/hooks/registry.js';
+import { explainHook, hookRequirements, validateCall } from '../cds/handle-hook.js';
 import { DataUnavailableError } from '../patient-data/resolve.js';
 import { describeRuleset, MAX_CODE_QUERY, searchCodes, type RulesetDescription } from '../rules/inspect.js';
 import type { Ruleset, RulesetSource } from '../rules/ruleset.js';
-import { buildRequest } from '../rules/scenarios/build-request.js';
-import { DEFAULT_NOW, readScenarios, runScenario } from '../rules/scenarios/run-scenarios.js';
+import { buildRequest } from '../scenarios/build-request.js';
+import { DEFAULT_NOW, readScenarios, runScenario } from '../scenarios/run-scenarios.js';
 import { chartSchema, type Chart } from '../rules/scenarios/scenario-schema.js';
-import { badRequest, HttpError, jsonPointer, notFound, preconditionFailed } from './errors.js';
+import { invalidRequest, notFound, ServiceError } from '../shared/errors.js';
+import { jsonPointer } from '../shared/syntax.js';
 import { jsonLimits } from './limits.js';
 
 /**
@@ -63,7 +64,7 @@ export function adminRouter(deps: AdminRouterDeps): Router {
       loadedAt: ruleset.loadedAt,
       counts: ruleset.counts,
       ...(refused && { lastReload: refused }),
-      services: SERVICES.map((s) => ({ id: s.id, hook: s.hook })),
+      services: HOOK_MODULES.map((m) => ({ id: m.service.id, hook: m.hook })),
       ...description,
     });
   });
@@ -78,7 +79,7 @@ export function adminRouter(deps: AdminRouterDeps): Router {
   router.get('/admin/codes', (req, res) => {
     const q = req.query.q;
     if (typeof q !== 'string' || q.trim().length === 0 || q.length > MAX_CODE_QUERY) {
-      throw badRequest(`q must be a code or words of its display (1–${MAX_CODE_QUERY} characters)`);
+      throw invalidRequest(`q must be a code or words of its display (1–${MAX_CODE_QUERY} characters)`);
     }
     res.json(searchCodes(documentsOf(deps.rules.current()), q));
   });
@@ -104,7 +105,7 @@ export function adminRouter(deps: AdminRouterDeps): Router {
     if (!chart) throw notFound('No such synthetic chart');
     const hook = hookParam(req.query.hook);
     const now = new Date(DEFAULT_NOW);
-    const request = buildRequest(chart, { name: String(req.params.id), patient: String(req.params.id), hook, expect: {} }, deps.rules.current().requirements(hook), now);
+    const request = buildRequest(chart, { name: String(req.params.id), patient: String(req.params.id), hook, expect: {} }, hookRequirements(hookModule(hook), deps.rules.current()), now);
     res.json({ request, now: DEFAULT_NOW });
   });
 
@@ -113,11 +114,11 @@ export function adminRouter(deps: AdminRouterDeps): Router {
     if (!parsed.success) throw invalid('Invalid body', parsed.error);
     const { hook, bundle } = parsed.data;
     if (bundle.entry.length > config.MAX_BUNDLE_ENTRIES) {
-      throw new HttpError(413, 'payload-too-large', `The Bundle has more than ${config.MAX_BUNDLE_ENTRIES} entries`, { pointer: '/bundle/entry' });
+      throw new ServiceError('payload-too-large', `The Bundle has more than ${config.MAX_BUNDLE_ENTRIES} entries`, { pointer: '/bundle/entry' });
     }
     const resources = bundle.entry.flatMap((e) => (e.resource ? [e.resource] : []));
     const patient = resources.find((r) => r.resourceType === 'Patient');
-    if (typeof patient?.id !== 'string') throw badRequest('The Bundle needs a Patient resource with an id', '/bundle/entry');
+    if (typeof patient?.id !== 'string') throw invalidRequest('The Bundle needs a Patient resource with an id', '/bundle/entry');
     const isDraft = (r: Record<string, unknown>) => r.resourceType === 'MedicationRequest' && r.status === 'draft';
     const chart = {
       description: 'Uploaded Bundle',
@@ -126,7 +127,7 @@ export function adminRouter(deps: AdminRouterDeps): Router {
       draftOrders: resources.filter(isDraft),
     } as Chart;
     const now = deps.now?.() ?? new Date();
-    res.json({ request: buildRequest(chart, { name: 'upload', patient: 'upload', hook, expect: {} }, deps.rules.current().requirements(hook), now) });
+    res.json({ request: buildRequest(chart, { name: 'upload', patient: 'upload', hook, expect: {} }, hookRequirements(hookModule(hook), deps.rules.current()), now) });
   });
 
   router.post('/admin/evaluate', requireJson, json, jsonLimits(config), async (req, res) => {
@@ -135,24 +136,22 @@ export function adminRouter(deps: AdminRouterDeps): Router {
     let now = deps.now?.() ?? new Date();
     if (nowText !== undefined) {
       const parsedNow = z.iso.datetime({ offset: true }).safeParse(nowText);
-      if (!parsedNow.success) throw badRequest('now must be an RFC 3339 date-time such as 2026-11-21T12:00:00Z', '/now');
+      if (!parsedNow.success) throw invalidRequest('now must be an RFC 3339 date-time such as 2026-11-21T12:00:00Z', '/now');
       now = new Date(parsedNow.data);
     }
     const hook = request.hook as Hook;
-    if (!HOOKS.includes(hook)) throw badRequest(`hook must be one of ${HOOKS.join(', ')}`, '/hook');
-    const parsed = parseHookRequest(request, hook);
-    if (!parsed.ok) {
-      const first = parsed.issues[0]!;
-      const pointer = jsonPointer(first.path);
-      throw badRequest(`Invalid request: ${pointer || '/'} ${first.message}`, pointer, parsed.issues.slice(0, 20).map((i) => `${jsonPointer(i.path) || '/'}: ${i.message}`));
-    }
+    if (!HOOKS.includes(hook)) throw invalidRequest(`hook must be one of ${HOOKS.join(', ')}`, '/hook');
+    const module = hookModule(hook);
+    const valid = validateCall(module, request);
     const ruleset = deps.rules.current();
     try {
       // Only the data given: no FHIR server may be used (an empty allowlist), and nothing is logged.
-      const result = await explainHook(parsed.request, ruleset, { data: { fhirServerAllowlist: [], ...fhirLimits(config) }, now: () => now, uuid: randomUUID });
+      const result = await explainHook(module, valid, ruleset, { data: { fhirServerAllowlist: [], ...fhirLimits(config) }, now: () => now, uuid: randomUUID });
       res.json({ cards: result.cards, explanation: result.explanation });
     } catch (err) {
-      if (err instanceof DataUnavailableError) throw preconditionFailed(`${err.message} (the playground evaluates only the data given: add it to prefetch)`, err.details);
+      if (err instanceof DataUnavailableError) {
+        throw new ServiceError('precondition-failed', `${err.message} (the playground evaluates only the data given: add it to prefetch)`, { details: err.details });
+      }
       throw err;
     }
   });
@@ -161,7 +160,7 @@ export function adminRouter(deps: AdminRouterDeps): Router {
 }
 
 function documentsOf(ruleset: Ruleset) {
-  if (!ruleset.documents) throw new HttpError(503, 'unavailable', 'The loaded ruleset does not carry its documents');
+  if (!ruleset.documents) throw new ServiceError('unavailable', 'The loaded ruleset does not carry its documents');
   return ruleset.documents;
 }
 
@@ -171,20 +170,20 @@ const fromBundleSchema = z.object({
   bundle: z.looseObject({ resourceType: z.literal('Bundle'), entry: z.array(z.looseObject({ resource: fhirResource.optional() })).default([]) }),
 });
 
-function invalid(what: string, error: z.ZodError): HttpError {
+function invalid(what: string, error: z.ZodError): ServiceError {
   const first = error.issues[0]!;
   const pointer = jsonPointer(first.path);
-  return badRequest(`${what}: ${pointer || '/'} ${first.message}`, pointer);
+  return invalidRequest(`${what}: ${pointer || '/'} ${first.message}`, pointer);
 }
 
 function hookParam(value: unknown): Hook {
   if (value === undefined) return 'order-sign';
-  if (typeof value !== 'string' || !HOOKS.includes(value as Hook)) throw badRequest(`hook must be one of ${HOOKS.join(', ')}`);
+  if (typeof value !== 'string' || !HOOKS.includes(value as Hook)) throw invalidRequest(`hook must be one of ${HOOKS.join(', ')}`);
   return value as Hook;
 }
 
 const requireJson: RequestHandler = function requireJson(req, _res, next) {
-  next(req.is(['application/json', 'application/*+json']) ? undefined : new HttpError(415, 'unsupported-media-type', 'Send the request body as application/json'));
+  next(req.is(['application/json', 'application/*+json']) ? undefined : new ServiceError('unsupported-media-type', 'Send the request body as application/json'));
 };
 
 async function jsonFiles(dir: string): Promise<Map<string, unknown>> {

@@ -3,17 +3,14 @@ import { fhirLimits, type Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { RulesetSource } from '../rules/ruleset.js';
 import type { HookOutcomeLabel, Metrics } from '../observability/metrics.js';
-import { parseHookRequest } from '../cds/request-schema.js';
-import { discoveryServices, findService } from '../cds/services.js';
-import { handleHook } from '../cds/handle-hook.js';
-import { DataUnavailableError } from '../patient-data/resolve.js';
-import { badRequest, HttpError, notFound, preconditionFailed } from './errors.js';
-import { jsonPointer } from '../shared/syntax.js';
-import { authenticatedClient } from './auth/authenticate.js';
-import { clientMayUseServer } from './auth/clients.js';
-import { jsonLimits } from './limits.js';
+import { discoveryServices } from '../cds/services.js';
+import { findService } from '../cds/hooks/registry.js';
+import { runHook, validateCall } from '../cds/handle-hook.js';
 import { issuedCards } from '../cds/feedback.js';
 import type { CardLedger, FeedbackStore } from '../stores/ports.js';
+import { notFound, ServiceError } from '../shared/errors.js';
+import { authenticatedClient } from './auth/authenticate.js';
+import { jsonLimits } from './limits.js';
 import { feedbackHandler } from './feedback-routes.js';
 
 export interface CdsRouterDeps {
@@ -37,34 +34,19 @@ export function cdsRouter(deps: CdsRouterDeps): Router {
     res.json({ services: discoveryServices(deps.rules.current()) });
   });
 
+  // authenticate (app-level) → validate → the hook's use-case → log and metrics → send; errors go to the error handler.
   router.post('/:id', requireService, requireJson, json, jsonLimits(config), async (req, res) => {
-    const service = findService(String(req.params.id))!;
-    const parsed = parseHookRequest(req.body, service.hook);
-    if (!parsed.ok) {
-      const first = parsed.issues[0]!;
-      const pointer = jsonPointer(first.path);
-      throw badRequest(
-        `Invalid request: ${pointer || '/'} ${first.message}`,
-        pointer,
-        parsed.issues.slice(0, 20).map((i) => `${jsonPointer(i.path) || '/'}: ${i.message}`),
-      );
-    }
-    const request = parsed.request;
-    // An authenticated client may name only its own FHIR servers: refused before anything is fetched,
-    // so the EHR's access token is never sent elsewhere. With CDS_AUTH=off the global allowlist applies.
+    const hook = findService(String(req.params.id))!;
+    // With CDS_AUTH=off there is no client, and the global allowlist applies in the data layer.
     const client = authenticatedClient(res);
-    if (client && request.fhirServer !== undefined && !clientMayUseServer(client, request.fhirServer)) {
-      throw new HttpError(403, 'forbidden', 'fhirServer is not one of the FHIR servers configured for this CDS client', {
-        pointer: '/fhirServer',
-      });
-    }
-    Object.assign(res.locals.logFields as object, { service: service.id, hook: service.hook, hookInstance: request.hookInstance });
+    const request = validateCall(hook, req.body, client?.fhirServers);
+    Object.assign(res.locals.logFields as object, { service: hook.service.id, hook: hook.hook, hookInstance: request.hookInstance });
     const ruleset = deps.rules.current();
     const start = process.hrtime.bigint();
     let hookOutcome: HookOutcomeLabel = 'error';
     try {
       const outcome = await withTimeout(
-        handleHook(request, ruleset, {
+        runHook(hook, request, ruleset, {
           data: {
             fhirServerAllowlist: client ? client.fhirServers : config.FHIR_SERVER_ALLOWLIST,
             ...fhirLimits(config),
@@ -77,19 +59,16 @@ export function cdsRouter(deps: CdsRouterDeps): Router {
       );
       hookOutcome = 'ok';
       deps.metrics.recordFetches(outcome.fetches);
-      deps.metrics.recordFirings(service.id, outcome.fired);
+      deps.metrics.recordFirings(hook.service.id, outcome.fired);
       Object.assign(res.locals.logFields as object, outcome.stats);
       await deps.cards.issued(issuedCards(outcome.response.cards));
       res.json(outcome.response);
     } catch (err) {
-      if (err instanceof DataUnavailableError) {
-        hookOutcome = 'data-unavailable';
-        throw preconditionFailed(err.message, err.details);
-      }
-      if (err instanceof HttpError && err.code === 'timeout') hookOutcome = 'timeout';
+      if (err instanceof ServiceError && err.code === 'precondition-failed') hookOutcome = 'data-unavailable';
+      if (err instanceof ServiceError && err.code === 'timeout') hookOutcome = 'timeout';
       throw err;
     } finally {
-      deps.metrics.observeHook(service.id, hookOutcome, Number(process.hrtime.bigint() - start) / 1e9);
+      deps.metrics.observeHook(hook.service.id, hookOutcome, Number(process.hrtime.bigint() - start) / 1e9);
     }
   });
 
@@ -112,7 +91,7 @@ const requireService: RequestHandler = function requireService(req, _res, next) 
 
 const requireJson: RequestHandler = function requireJson(req, _res, next) {
   if (!req.is(['application/json', 'application/*+json'])) {
-    next(new HttpError(415, 'unsupported-media-type', 'Send the request body as application/json'));
+    next(new ServiceError('unsupported-media-type', 'Send the request body as application/json'));
     return;
   }
   next();
@@ -121,7 +100,7 @@ const requireJson: RequestHandler = function requireJson(req, _res, next) {
 function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new HttpError(503, 'timeout', 'The service could not answer in time')), ms);
+    timer = setTimeout(() => reject(new ServiceError('timeout', 'The service could not answer in time')), ms);
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

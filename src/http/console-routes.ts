@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { Router } from 'express';
 import type { Config } from '../config.js';
-import { HttpError } from './errors.js';
+import { ServiceError } from '../shared/errors.js';
 
 /**
  * Serves the informaticist console (built by `npm run build` into dist/console) at `/console/`.
@@ -64,7 +64,7 @@ export function consoleRouter(deps: { config: ConsoleConfig; dir?: string }): Ro
   });
   router.use('/console', (req, _res, next) => {
     if (!existsSync(path.join(dir, 'index.html'))) {
-      next(new HttpError(503, 'unavailable', 'The console is not built: run npm run build'));
+      next(new ServiceError('unavailable', 'The console is not built: run npm run build'));
       return;
     }
     next();

@@ -1,16 +1,17 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../logger.js';
-import { HttpError, notFound } from './errors.js';
+import { notFound, ServiceError } from '../shared/errors.js';
+import { statusOf } from './errors.js';
 
 /** Body-parser failures, by their documented `type`, mapped to our error codes. */
-const PARSER_ERRORS: Record<string, () => HttpError> = {
-  'entity.parse.failed': () => new HttpError(400, 'invalid-json', 'The request body is not valid JSON'),
-  'entity.too.large': () => new HttpError(413, 'payload-too-large', 'The request body is larger than the service accepts'),
-  'encoding.unsupported': () => new HttpError(415, 'unsupported-media-type', 'Unsupported content encoding'),
-  'charset.unsupported': () => new HttpError(415, 'unsupported-media-type', 'Unsupported charset; send UTF-8 JSON'),
-  'request.aborted': () => new HttpError(400, 'invalid-request', 'The request was aborted'),
-  'request.size.invalid': () => new HttpError(400, 'invalid-request', 'The request body length does not match Content-Length'),
-  'stream.encoding.set': () => new HttpError(500, 'internal', 'Internal error'),
+const PARSER_ERRORS: Record<string, () => ServiceError> = {
+  'entity.parse.failed': () => new ServiceError('invalid-json', 'The request body is not valid JSON'),
+  'entity.too.large': () => new ServiceError('payload-too-large', 'The request body is larger than the service accepts'),
+  'encoding.unsupported': () => new ServiceError('unsupported-media-type', 'Unsupported content encoding'),
+  'charset.unsupported': () => new ServiceError('unsupported-media-type', 'Unsupported charset; send UTF-8 JSON'),
+  'request.aborted': () => new ServiceError('invalid-request', 'The request was aborted'),
+  'request.size.invalid': () => new ServiceError('invalid-request', 'The request body length does not match Content-Length'),
+  'stream.encoding.set': () => new ServiceError('internal', 'Internal error'),
 };
 
 export const notFoundHandler: RequestHandler = function notFoundHandler(req, _res, next) {
@@ -29,13 +30,13 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     const type = typeof err === 'object' && err !== null && 'type' in err ? String(err.type) : undefined;
     const parserError = type !== undefined ? PARSER_ERRORS[type] : undefined;
-    const httpError = err instanceof HttpError ? err : parserError?.();
-    if (httpError) {
-      res.locals.logFields = { ...(res.locals.logFields as object), error: httpError.code };
-      res.status(httpError.status).json(httpError.toBody());
+    const known = err instanceof ServiceError ? err : parserError?.();
+    if (known) {
+      res.locals.logFields = { ...(res.locals.logFields as object), error: known.code };
+      res.status(statusOf(known.code)).json(known.toBody());
       return;
     }
     logger.error({ err: { name: err instanceof Error ? err.name : typeof err } }, 'unhandled error');
-    res.status(500).json(new HttpError(500, 'internal', 'Internal error').toBody());
+    res.status(500).json(new ServiceError('internal', 'Internal error').toBody());
   };
 }

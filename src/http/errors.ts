@@ -1,50 +1,25 @@
+import type { ErrorCode } from '../shared/errors.js';
+
 /**
- * The one error type that leaves the service as an HTTP answer. Everything thrown below the HTTP
- * edge that is meant for the caller is an HttpError; anything else becomes a generic 500.
+ * The one place an error's meaning becomes an HTTP status (as Medplum's getStatus(outcome)): errors
+ * thrown anywhere below carry a code (src/shared/errors.ts), and the error handler, the CLI and the
+ * scenario runner read the status here.
  */
-export type ErrorCode =
-  | 'invalid-request'
-  | 'invalid-json'
-  | 'unsupported-media-type'
-  | 'payload-too-large'
-  | 'not-found'
-  | 'method-not-allowed'
-  | 'precondition-failed'
-  | 'unauthorized'
-  | 'forbidden'
-  | 'too-many-requests'
-  | 'timeout'
-  | 'unavailable'
-  | 'internal';
+const STATUS: Readonly<Record<ErrorCode, number>> = {
+  'invalid-request': 400,
+  'invalid-json': 400,
+  unauthorized: 401,
+  forbidden: 403,
+  'not-found': 404,
+  'precondition-failed': 412,
+  'payload-too-large': 413,
+  'unsupported-media-type': 415,
+  'too-many-requests': 429,
+  internal: 500,
+  unavailable: 503,
+  timeout: 503,
+};
 
-export interface ErrorBody {
-  error: ErrorCode;
-  message: string;
-  /** JSON pointer into the request body of the offending field, when there is one. */
-  pointer?: string;
-  details?: readonly string[];
+export function statusOf(code: ErrorCode): number {
+  return STATUS[code];
 }
-
-export class HttpError extends Error {
-  override name = 'HttpError';
-  constructor(
-    readonly status: number,
-    readonly code: ErrorCode,
-    message: string,
-    readonly extra: { pointer?: string; details?: readonly string[] } = {},
-  ) {
-    super(message);
-  }
-
-  toBody(): ErrorBody {
-    return { error: this.code, message: this.message, ...this.extra };
-  }
-}
-
-export const badRequest = (message: string, pointer?: string, details?: readonly string[]): HttpError =>
-  new HttpError(400, 'invalid-request', message, { ...(pointer !== undefined && { pointer }), ...(details && { details }) });
-
-export const notFound = (message: string): HttpError => new HttpError(404, 'not-found', message);
-
-export const preconditionFailed = (message: string, details?: readonly string[]): HttpError =>
-  new HttpError(412, 'precondition-failed', message, details ? { details } : {});

@@ -3,7 +3,7 @@ import type { Logger } from '../logger.js';
 import { feedbackRequestSchema, tally, type FeedbackOutcome } from '../cds/feedback.js';
 import type { CardLedger, FeedbackStore } from '../stores/ports.js';
 import type { Metrics } from '../observability/metrics.js';
-import { badRequest } from './errors.js';
+import { invalidRequest } from '../shared/errors.js';
 import { jsonPointer } from '../shared/syntax.js';
 
 /**
@@ -16,7 +16,7 @@ export function feedbackHandler(deps: { cards: CardLedger; feedback: FeedbackSto
     if (!parsed.success) {
       const first = parsed.error.issues[0]!;
       const pointer = jsonPointer(first.path);
-      throw badRequest(`Invalid feedback: ${pointer || '/'} ${first.message}`, pointer);
+      throw invalidRequest(`Invalid feedback: ${pointer || '/'} ${first.message}`, pointer);
     }
     const outcome: FeedbackOutcome = { recorded: 0, duplicates: 0, unknownCards: 0 };
     // One line and one metric sample per feedback item with the rule it concerns; the clinician's

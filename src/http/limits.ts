@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import type { Config } from '../config.js';
 import { authenticatedClient } from './auth/authenticate.js';
-import { HttpError } from './errors.js';
+import { ServiceError } from '../shared/errors.js';
 import { isObject, jsonPointer } from '../shared/syntax.js';
 
 /**
@@ -28,7 +28,7 @@ export function rateLimiter(config: Pick<Config, 'RATE_LIMIT_PER_MINUTE'>): Requ
       return client ? `iss:${client.iss}` : `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
     },
     handler: (_req, _res, next) => {
-      next(new HttpError(429, 'too-many-requests', 'Too many requests from this client; retry after the number of seconds in Retry-After'));
+      next(new ServiceError('too-many-requests', 'Too many requests from this client; retry after the number of seconds in Retry-After'));
     },
   });
 }
@@ -46,8 +46,8 @@ export function jsonLimits(config: JsonLimits): RequestHandler {
   };
 }
 
-function checkJsonLimits(body: unknown, config: JsonLimits): HttpError | undefined {
-  const tooLarge = (message: string, pointer: string) => new HttpError(413, 'payload-too-large', message, { pointer });
+function checkJsonLimits(body: unknown, config: JsonLimits): ServiceError | undefined {
+  const tooLarge = (message: string, pointer: string) => new ServiceError('payload-too-large', message, { pointer });
   // Nearly every body is within its limits: the allocation-free pass answers that, and only a body it
   // refuses pays for the walk that names the place.
   const shape = exceedsShape(body, config.MAX_JSON_DEPTH, config.MAX_ARRAY_ITEMS)

@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { FetchRecord } from '../patient-data/patient-data.js';
+import type { FetchRecord } from '../shared/patient-data.js';
 import type { EvaluationResult } from '../rules/ruleset.js';
 import type { FeedbackResult } from '../stores/ports.js';
 

@@ -1,7 +1,7 @@
 import { isUnder, type BaseUrl } from './allowlist.js';
 import { isFhirObject, type FhirObject } from './fhir-payload.js';
 import type { HttpGet } from './http-get.js';
-import type { DataGap } from './patient-data.js';
+import type { DataGap } from '../shared/patient-data.js';
 
 /**
  * GETs against the EHR's FHIR server on behalf of one hook call. A plain HTTP GET rather than

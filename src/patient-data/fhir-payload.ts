@@ -1,4 +1,4 @@
-import type { DataRequirement } from './patient-data.js';
+import type { DataRequirement } from '../shared/patient-data.js';
 
 /**
  * What a key's value holds, whether it came as prefetch or as a FHIR server's answer

@@ -1,4 +1,4 @@
-import type { DataGap, DataRequirement } from './patient-data.js';
+import type { DataGap, DataRequirement } from '../shared/patient-data.js';
 
 /** Whose data a gap is about: a requirement, or the request's draft orders. */
 export interface GapOwner {

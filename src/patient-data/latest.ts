@@ -1,6 +1,6 @@
 import type { FhirObject } from './fhir-payload.js';
 import { effectiveAt } from './normalise.js';
-import type { DataRequirement } from './patient-data.js';
+import type { DataRequirement } from '../shared/patient-data.js';
 
 /**
  * A `latest` key asks for the newest observations and how many (`_sort=-date&_count=50`). An EHR that

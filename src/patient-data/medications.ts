@@ -1,7 +1,7 @@
 import type { Coding, Medication, MedicationRequest } from '@medplum/fhirtypes';
 import type { FhirClient, Failure } from './fhir-client.js';
 import { readResource } from './fhir-schemas.js';
-import type { FetchRecord } from './patient-data.js';
+import type { FetchRecord } from '../shared/patient-data.js';
 
 /**
  * Finds the Medication behind a MedicationRequest's `medicationReference`, so rules see drug codes

@@ -1,10 +1,10 @@
 import type { MedicationRequest, Observation, Resource } from '@medplum/fhirtypes';
-import type { HookRequest } from '../cds/request-schema.js';
 import type { FhirObject } from './fhir-payload.js';
 import { dataGap } from './gaps.js';
 import { readAll, type Readable, type ReadableType } from './fhir-schemas.js';
 import { drugCodings, type MedicationLookup } from './medications.js';
-import type { DataGap, DataRequirement, MedicationOrder, ObservationValue, PatientData } from './patient-data.js';
+import type { DataGap, DataRequirement, MedicationOrder, ObservationValue, PatientData } from '../shared/patient-data.js';
+import type { DataRequest } from './resolve.js';
 
 /**
  * Turns what was obtained (draft orders, and the resources each usable key carried) into the one
@@ -30,7 +30,7 @@ export interface KeyResources {
 }
 
 export interface NormaliseInput {
-  request: HookRequest;
+  request: DataRequest;
   drafts: readonly OrderInput[];
   otherDraftOrders: readonly Resource[];
   active: readonly OrderInput[];
@@ -72,14 +72,16 @@ export function buildPatientData(input: NormaliseInput): { data: Omit<PatientDat
   }
 
   const medicationOrders = [
-    ...input.drafts.map((o) => toOrder(o, 'draft', input.request.hook === 'order-sign' || isSelected(input.request, o.request))),
-    ...dedupeActive(input.drafts, input.active).map((o) => toOrder(o, 'active', input.request.hook === 'patient-view')),
+    ...input.drafts.map((o) => toOrder(o, 'draft', isSelected(input.request, o.request))),
+    ...dedupeActive(input.drafts, input.active).map((o) => toOrder(o, 'active', input.request.subjects === 'active')),
   ];
   gaps.push(...medicationGaps([...input.drafts, ...input.active]));
 
   return {
     data: {
       hook: input.request.hook,
+      moment: input.request.moment,
+      subjects: input.request.subjects,
       patientId: input.request.context.patientId,
       ...(patient && { patient }),
       otherDraftOrders: input.otherDraftOrders,
@@ -123,14 +125,13 @@ function collect<K extends ReadableType>(
  * The draft orders of an order hook: MedicationRequests (readable ones), the other order resources,
  * and the Medications the bundle carries for its orders' medicationReferences (not orders themselves).
  */
-export function readDraftOrders(request: HookRequest): {
+export function readDraftOrders(request: DataRequest): {
   medicationRequests: MedicationRequest[];
   others: Resource[];
   medications: Resource[];
   gaps: DataGap[];
 } {
-  if (request.hook === 'patient-view') return { medicationRequests: [], others: [], medications: [], gaps: [] };
-  const resources = (request.context.draftOrders.entry ?? []).flatMap((e) => (e.resource ? [e.resource as Resource] : []));
+  const resources = (request.draftOrders ?? []) as Resource[];
   const { valid, malformed } = readAll('MedicationRequest', resources.filter((r) => r.resourceType === 'MedicationRequest'));
   return {
     medicationRequests: valid,
@@ -146,8 +147,10 @@ export function readActiveOrders(requirement: DataRequirement, resources: readon
   return { requests: valid.filter((r) => r.status === 'active'), gaps: malformed > 0 ? [malformedGap(requirement, malformed)] : [] };
 }
 
-function isSelected(request: HookRequest, order: MedicationRequest): boolean {
-  return request.hook === 'order-select' && order.id !== undefined && request.context.selections.includes(`MedicationRequest/${order.id}`);
+/** Whether a draft order is one the hook's order rules evaluate. */
+function isSelected(request: DataRequest, order: MedicationRequest): boolean {
+  if (request.subjects === 'all-drafts') return true;
+  return request.subjects === 'selected-drafts' && order.id !== undefined && (request.selections ?? []).includes(`MedicationRequest/${order.id}`);
 }
 
 function dedupeActive(drafts: readonly OrderInput[], active: readonly OrderInput[]): OrderInput[] {

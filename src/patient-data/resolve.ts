@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import type { HookRequest } from '../cds/request-schema.js';
 import { isAllowed, parseBaseUrl } from './allowlist.js';
 import { FhirClient } from './fhir-client.js';
 import { httpGet, type HttpGet } from './http-get.js';
@@ -8,7 +7,9 @@ import { classifyPayload, type FhirObject, type Payload } from './fhir-payload.j
 import { keepNewest, latestCount } from './latest.js';
 import { MedicationResolver } from './medications.js';
 import { buildPatientData, DRAFT_OWNER, readActiveOrders, readDraftOrders, type KeyResources, type OrderInput } from './normalise.js';
-import type { DataGap, DataRequirement, FetchRecord, ResolvedData } from './patient-data.js';
+import type { DataGap, DataRequirement, FetchRecord, ResolvedData } from '../shared/patient-data.js';
+import type { Hook, Moment, OrderSubjects } from '../shared/hooks.js';
+import { ServiceError } from '../shared/errors.js';
 import { fillTemplate, tokenValues } from './tokens.js';
 
 /**
@@ -18,6 +19,23 @@ import { fillTemplate, tokenValues } from './tokens.js';
  * the rules turn into a data-quality card; only when nothing usable was obtained, or a key is missing
  * and there is nowhere to fetch it from, does the call fail with 412.
  */
+
+/** What the data layer needs from a hook call (the protocol layer builds it from a validated request). */
+export interface DataRequest {
+  hook: Hook;
+  moment: Moment;
+  subjects: OrderSubjects;
+  /** The call's context: `patientId`, and the fields prefetch tokens may name (`userId`, `encounterId`). */
+  context: Readonly<Record<string, unknown>> & { patientId: string };
+  /** The draft orders the call carries (with the Medications they reference), for hooks that evaluate drafts. */
+  draftOrders?: readonly { resourceType: string }[];
+  /** order-select: the selected draft orders, as `MedicationRequest/<id>`. */
+  selections?: readonly string[];
+  prefetch?: Readonly<Record<string, unknown>>;
+  /** The EHR's FHIR server and the access token for it. */
+  fhirServer?: string;
+  accessToken?: string;
+}
 
 export interface DataOptions {
   /** Base URLs the EHR's token may be sent to: the authenticated client's own list, else FHIR_SERVER_ALLOWLIST. */
@@ -40,14 +58,14 @@ export interface DataOptions {
   clock?: () => number;
 }
 
-/** Required data could not be obtained at all: the edge answers 412 (spec §Prefetch). */
-export class DataUnavailableError extends Error {
+/** Required data could not be obtained at all: the edge answers 412 (CDS Hooks §Prefetch). */
+export class DataUnavailableError extends ServiceError {
   override name = 'DataUnavailableError';
   constructor(
     message: string,
     readonly details: readonly string[] = [],
   ) {
-    super(message);
+    super('precondition-failed', message, { details });
   }
 }
 
@@ -78,7 +96,7 @@ interface Context {
 }
 
 export async function resolvePatientData(
-  request: HookRequest,
+  request: DataRequest,
   requirements: readonly DataRequirement[],
   options: DataOptions,
 ): Promise<ResolvedData> {
@@ -113,7 +131,7 @@ export async function resolvePatientData(
   const client = allowed
     ? new FhirClient({
         base: parseBaseUrl(request.fhirServer!)!,
-        ...(request.fhirAuthorization && { accessToken: request.fhirAuthorization.access_token }),
+        ...(request.accessToken !== undefined && { accessToken: request.accessToken }),
         get: options.httpGet ?? httpGet,
         clock,
         deadline,

@@ -1,5 +1,3 @@
-import type { HookRequest } from '../cds/request-schema.js';
-
 /**
  * Prefetch template tokens (shared/cds-hooks.md §5 P2–P4): `{{context.<field>}}` for the root-level
  * primitive fields our hooks mark as prefetch tokens, and the four `{{user*Id}}` tokens derived from
@@ -20,9 +18,9 @@ const USER_TOKENS: Record<string, string> = {
 const SAFE_ID = /^(?!\.{1,2}$)[A-Za-z0-9\-.]{1,64}$/;
 
 /** The value of each token the request can fill; a token not in the map has no value. */
-export function tokenValues(context: HookRequest['context']): Map<string, string> {
+export function tokenValues(context: Readonly<Record<string, unknown>>): Map<string, string> {
   const values = new Map<string, string>();
-  const fields = context as Record<string, unknown>;
+  const fields = context;
   for (const name of CONTEXT_TOKENS) {
     const value = fields[name];
     if (typeof value !== 'string') continue;

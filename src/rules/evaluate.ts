@@ -1,6 +1,6 @@
-import type { Hook } from '../shared/hooks.js';
+import type { Hook, OrderSubjects } from '../shared/hooks.js';
 import type { Card } from '../shared/card.js';
-import type { DataRequirement, MedicationOrder } from '../patient-data/patient-data.js';
+import type { DataRequirement, MedicationOrder } from '../shared/patient-data.js';
 import type { FactContext, Knowledge } from '../facts/types.js';
 import { isInotrope } from '../facts/medications.js';
 import { staleInotropeOrders } from '../facts/administrations.js';
@@ -26,6 +26,13 @@ export interface RulesetParts {
 }
 
 type Fired = EvaluationResult['fired'][number];
+
+/** The orders an order-scoped rule checks, as an explanation names them. */
+const SUBJECT_TEXT: Record<OrderSubjects, string> = {
+  active: 'an active inotrope order',
+  'selected-drafts': 'a selected draft inotrope order',
+  'all-drafts': 'a draft inotrope order',
+};
 
 /**
  * The ruleset as the service runs it: rules compiled at load time (src/rules/conditions.ts), evaluated
@@ -90,7 +97,7 @@ export function createRuleset(parts: RulesetParts): Ruleset {
     const forInotrope = (byHook.get(data.hook) ?? []).filter((r) => hasInotrope || !r.requiresInotrope);
     const rules = forInotrope.filter((r) => isFor(r.population, who));
     const subjects = data.medicationOrders.filter(
-      (o) => isInotrope(o, knowledge) && (data.hook === 'patient-view' ? o.origin === 'active' : o.origin === 'draft' && o.selected),
+      (o) => isInotrope(o, knowledge) && (data.subjects === 'active' ? o.origin === 'active' : o.origin === 'draft' && o.selected),
     );
     const lookup = operatorsAt(knowledge, input.now);
     return {
@@ -165,7 +172,7 @@ export function createRuleset(parts: RulesetParts): Ruleset {
         } else if (rule.scope === 'patient') {
           explainRun(rule, scopeFor(p.base, p.shared, p.operator), undefined);
         } else if (p.subjects.length === 0) {
-          const which = hook === 'patient-view' ? 'an active inotrope order' : hook === 'order-select' ? 'a selected draft inotrope order' : 'a draft inotrope order';
+          const which = SUBJECT_TEXT[input.data.subjects];
           explanation.push({ ...about(rule), outcome: 'not-applicable', reason: `Checks each order being written; this request has no ${which}.` });
         } else {
           for (const s of p.subjects) explainRun(rule, scopeFor({ ...p.base, subject: s }, p.shared, p.operator), s);

@@ -1,4 +1,4 @@
-import type { MedicationOrder } from '../patient-data/patient-data.js';
+import type { MedicationOrder } from '../shared/patient-data.js';
 import type { Knowledge } from '../facts/types.js';
 import type { CompiledRule } from './compile.js';
 import type { CheckedTree, ConditionScope } from './conditions.js';

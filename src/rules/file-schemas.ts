@@ -132,8 +132,6 @@ export interface ConditionNode {
   path?: string;
   operator?: string;
   value?: unknown;
-  priority?: number;
-  name?: string;
 }
 
 const LEAF_KEYS = ['fact', 'params', 'path', 'operator', 'value'] as const;
@@ -165,8 +163,10 @@ export const conditionSchema: z.ZodType<ConditionNode> = z
       .unknown()
       .optional()
       .describe('A number, string, boolean or array; { "threshold": "<name>" } for a threshold\'s value; or { "fact": ..., "params"?, "path"? }.'),
-    priority: z.number().int().min(1).optional(),
-    name: text.optional(),
+    // json-rules-engine's condition-level priority and name change nothing here (every condition is
+    // evaluated; cards do not report which one held): refused by name rather than silently ignored.
+    priority: z.never({ error: 'condition-level "priority" is not supported: conditions are all evaluated (order rules with the rule\'s "priority")' }).optional(),
+    name: z.never({ error: 'condition-level "name" is not supported: name a fact instead under the rule\'s "facts"' }).optional(),
   })
   .superRefine((node, ctx) => {
     const booleans = BOOLEAN_KEYS.filter((k) => node[k] !== undefined);

@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
 import { HOOKS, type Hook } from '../shared/hooks.js';
-import type { DataRequirement } from '../patient-data/patient-data.js';
+import type { DataRequirement } from '../shared/patient-data.js';
 import { FACTS } from '../facts/index.js';
 import { MEDICATIONS_REQUIREMENT, mergeRequirements, observationRequirement } from '../facts/requirements.js';
 import type { Knowledge } from '../facts/types.js';

@@ -1,6 +1,6 @@
 import type { Card } from '../shared/card.js';
 import type { Hook } from '../shared/hooks.js';
-import type { DataRequirement, PatientData } from '../patient-data/patient-data.js';
+import type { DataRequirement, PatientData } from '../shared/patient-data.js';
 import type { LoadError } from './load-error.js';
 import type { RulesetDocuments } from './inspect.js';
 import type { RuleExplanation } from './explain.js';

@@ -4,7 +4,7 @@ import nock from 'nock';
 import request from 'supertest';
 import { makeApp, useNockPerTest } from '../helpers.js';
 import { hookResponseSchema } from '../../src/cds/response-schema.js';
-import { SERVICES } from '../../src/cds/services.js';
+import { hookModule } from '../../src/cds/hooks/registry.js';
 import type { Hook } from '../../src/shared/hooks.js';
 import { renderExamples } from '../../scripts/build-examples.js';
 
@@ -35,7 +35,7 @@ interface Example {
 }
 
 const read = (file: string) => JSON.parse(readFileSync(new URL(file, DIR), 'utf8')) as Example;
-const servicePath = (hook: Hook) => `/cds-services/${SERVICES.find((s) => s.hook === hook)!.id}`;
+const servicePath = (hook: Hook) => `/cds-services/${hookModule(hook).service.id}`;
 const ruleIds = (body: { cards: { extension?: Record<string, { id?: string }> }[] }) =>
   body.cards.map((c) => c.extension?.['org.inotrope-cds.rule']?.id).sort();
 

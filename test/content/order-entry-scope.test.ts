@@ -1,6 +1,6 @@
 import type { MedicationRequest } from '@medplum/fhirtypes';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { DataGap, MedicationOrder } from '../../src/patient-data/patient-data.js';
+import type { DataGap, MedicationOrder } from '../../src/shared/patient-data.js';
 import { loadRuleset } from '../../src/rules/load.js';
 import type { EvaluationInput, Ruleset } from '../../src/rules/ruleset.js';
 import { FUROSEMIDE, HEART_FAILURE, MILRINONE, RXNORM, observation, order, patientData } from '../rules/patient-data.js';

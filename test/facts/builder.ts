@@ -12,8 +12,9 @@ import type {
   Resource,
   ServiceRequest,
 } from '@medplum/fhirtypes';
-import type { DataGap, MedicationOrder, ObservationValue, PatientData } from '../../src/patient-data/patient-data.js';
+import type { DataGap, MedicationOrder, ObservationValue, PatientData } from '../../src/shared/patient-data.js';
 import type { CodeEntry, FactContext, Knowledge, LookupTable, Settings, Threshold, ValueSet } from '../../src/facts/types.js';
+import { hookModule } from '../../src/cds/hooks/registry.js';
 
 /**
  * Hand-built PatientData and Knowledge for fact tests. Codes and figures are from /work/shared/clinical.md;
@@ -285,9 +286,14 @@ export interface DataSpec {
   gaps?: DataGap[];
 }
 
+/** A hook's moment and subjects come from its module, as the data layer sets them. */
 export function patientData(spec: DataSpec = {}): PatientData {
+  const hook = spec.hook ?? 'order-sign';
+  const { moment, subjects } = hookModule(hook);
   return {
-    hook: spec.hook ?? 'order-sign',
+    hook,
+    moment,
+    subjects,
     patientId: 'p1',
     patient: spec.patient,
     otherDraftOrders: spec.otherDraftOrders ?? [],

@@ -1,6 +1,6 @@
 import type { Dosage, Medication } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
-import type { MedicationOrder } from '../../src/patient-data/patient-data.js';
+import type { MedicationOrder } from '../../src/shared/patient-data.js';
 import { order, type OrderValue } from '../../src/facts/order.js';
 import { perBodyMass } from '../../src/facts/rate.js';
 import { ago, context, knowledge, medicationOrder, observation, patientData, quantity, RXNORM, UCUM } from './builder.js';

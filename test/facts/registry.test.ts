@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { Observation } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
-import type { MedicationOrder, ObservationValue, PatientData } from '../../src/patient-data/patient-data.js';
+import type { MedicationOrder, ObservationValue, PatientData } from '../../src/shared/patient-data.js';
 import { FACTS, inValueSet, mergeRequirements } from '../../src/facts/index.js';
 import { patientBundle, withEvaluationTime } from '../../src/facts/fhirpath.js';
 import { MEDICATIONS_REQUIREMENT, PATIENT_REQUIREMENT } from '../../src/facts/requirements.js';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { makeApp } from '../helpers.js';
 import { hookResponseSchema } from '../../src/cds/response-schema.js';
-import { buildRequest } from '../../src/rules/scenarios/build-request.js';
+import { buildRequest } from '../../src/scenarios/build-request.js';
 import { chartSchema } from '../../src/rules/scenarios/scenario-schema.js';
 
 const EXAMPLES = path.resolve(import.meta.dirname, '../fixtures/cds-hooks-examples');

@@ -6,7 +6,7 @@ import { createApp } from '../../src/http/app.js';
 import { memoryStores } from '../../src/stores/memory/index.js';
 import { createLogger } from '../../src/logger.js';
 import type { Ruleset } from '../../src/rules/ruleset.js';
-import type { PatientData } from '../../src/patient-data/patient-data.js';
+import type { PatientData } from '../../src/shared/patient-data.js';
 import { logCapture, staticSource, useNockPerTest } from '../helpers.js';
 import { CHART, chartServer, FHIR, ORIGIN, orderSign, PATIENT_ID, REQUIREMENTS, TOKEN } from './fixtures.js';
 

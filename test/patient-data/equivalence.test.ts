@@ -8,9 +8,10 @@ import { createApp } from '../../src/http/app.js';
 import { memoryStores } from '../../src/stores/memory/index.js';
 import { createLogger } from '../../src/logger.js';
 import { loadRuleset } from '../../src/rules/load.js';
-import { answer, buildRequest } from '../../src/rules/scenarios/build-request.js';
+import { answer, buildRequest } from '../../src/scenarios/build-request.js';
 import { chartSchema, type Scenario } from '../../src/rules/scenarios/scenario-schema.js';
 import type { Hook } from '../../src/shared/hooks.js';
+import { HOOK_MODULES } from '../../src/cds/hooks/registry.js';
 
 /**
  * Done-when of the data issue, with the shipped ruleset: the same clinical request gives the same
@@ -21,11 +22,7 @@ import type { Hook } from '../../src/shared/hooks.js';
 
 const FHIR = 'https://ehr.test/fhir';
 const TOKEN = 'equivalence-test-token';
-const SERVICE: Record<Hook, string> = {
-  'order-select': 'inotrope-order-select',
-  'order-sign': 'inotrope-order-sign',
-  'patient-view': 'inotrope-patient-view',
-};
+const SERVICE = Object.fromEntries(HOOK_MODULES.map((m) => [m.hook, m.service.id])) as Record<Hook, string>;
 const DIR = 'rules/tests/patients';
 const ruleset = await loadRuleset('rules');
 const charts = readdirSync(DIR)

@@ -1,8 +1,10 @@
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import nock from 'nock';
 import type { HookRequest } from '../../src/cds/request-schema.js';
-import type { DataRequirement } from '../../src/patient-data/patient-data.js';
-import type { DataOptions } from '../../src/patient-data/resolve.js';
+import type { DataRequirement } from '../../src/shared/patient-data.js';
+import { resolvePatientData as resolve, type DataOptions } from '../../src/patient-data/resolve.js';
+import { dataRequest } from '../../src/cds/handle-hook.js';
+import { hookModule } from '../../src/cds/hooks/registry.js';
 
 /** A small synthetic chart and the requirements a ruleset like ours would declare, for data-layer tests. */
 
@@ -28,6 +30,11 @@ export const REQUIREMENTS: readonly DataRequirement[] = [
     paging: 'latest',
   },
 ];
+
+/** The data layer for a wire request, as the hook use-case calls it. */
+export function resolvePatientData(request: HookRequest, requirements: readonly DataRequirement[], opts: DataOptions) {
+  return resolve(dataRequest(hookModule(request.hook), request), requirements, opts);
+}
 
 export const options = (overrides: Partial<DataOptions> = {}): DataOptions => ({
   fhirServerAllowlist: [FHIR],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FhirObject } from '../../src/patient-data/fhir-payload.js';
 import { keepNewest, latestCount } from '../../src/patient-data/latest.js';
-import type { DataRequirement } from '../../src/patient-data/patient-data.js';
+import type { DataRequirement } from '../../src/shared/patient-data.js';
 
 const obs = (id: string, when: Record<string, unknown>): FhirObject => ({ resourceType: 'Observation', id, ...when });
 const ids = (resources: readonly FhirObject[]) => resources.map((r) => r.id);

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { resolvePatientData } from '../../src/patient-data/resolve.js';
-import type { DataRequirement } from '../../src/patient-data/patient-data.js';
+import type { DataRequirement } from '../../src/shared/patient-data.js';
 import type { HookRequest } from '../../src/cds/request-schema.js';
-import { activeDobutamine, CHART, draftMilrinone, options, orderSign, PATIENT_ID, patient, patientView, potassium, REQUIREMENTS, searchset } from './fixtures.js';
+import { activeDobutamine, CHART, resolvePatientData, draftMilrinone, options, orderSign, PATIENT_ID, patient, patientView, potassium, REQUIREMENTS, searchset } from './fixtures.js';
 
 /** Real EHR shapes (shared/clinical.md §9) through the whole data layer, from prefetch. */
 

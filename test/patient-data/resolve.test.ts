@@ -2,11 +2,12 @@ import { describe, expect, it } from 'vitest';
 import nock from 'nock';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DataUnavailableError, resolvePatientData } from '../../src/patient-data/resolve.js';
-import type { DataGap, ResolvedData } from '../../src/patient-data/patient-data.js';
+import { DataUnavailableError } from '../../src/patient-data/resolve.js';
+import type { DataGap, ResolvedData } from '../../src/shared/patient-data.js';
 import { createLogger } from '../../src/logger.js';
 import { logCapture, useNockPerTest } from '../helpers.js';
 import {
+  resolvePatientData,
   activeDobutamine,
   CHART,
   chartServer,

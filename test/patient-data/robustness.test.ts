@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { DataUnavailableError, resolvePatientData } from '../../src/patient-data/resolve.js';
-import { options, orderSign, REQUIREMENTS } from './fixtures.js';
+import { DataUnavailableError } from '../../src/patient-data/resolve.js';
+import { options, orderSign, REQUIREMENTS, resolvePatientData } from './fixtures.js';
 
 /**
  * Prefetch and draft orders are checked only for being resources at the edge. Whatever shapes their

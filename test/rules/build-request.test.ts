@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { answer, ScenarioError } from '../../src/rules/scenarios/build-request.js';
+import { answer, ScenarioError } from '../../src/scenarios/build-request.js';
 
 const obs = (id: string, code: string, when: string) => ({
   resourceType: 'Observation',

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cardSchema, type Card } from '../../src/shared/card.js';
-import type { DataGap } from '../../src/patient-data/patient-data.js';
+import type { DataGap } from '../../src/shared/patient-data.js';
 import { loadRuleset } from '../../src/rules/load.js';
 import type { EvaluationInput, Ruleset } from '../../src/rules/ruleset.js';
 import { quantity } from '../facts/builder.js';

@@ -32,6 +32,8 @@ describe('load-time validation names the file, the JSON pointer and the mistake'
     ['a wrong $schema', (f: any) => f.edit(RULES, (j: any) => { j.$schema = './rules.schema.json'; }), `${RULES}#/$schema: must be "../schema/rules.schema.json"`],
     ['a bad category', rule(0, (r) => { r.category = 'labs'; }), `${RULES}#/rules/0/category: Invalid option: expected one of "eligibility"|`],
     ['a condition that is neither boolean nor a comparison', rule(1, (r) => { r.conditions.all[0] = { fact: 'hf', value: false }; }), `${RULES}#/rules/1/conditions/all/0: a condition is either { "all" | "any" | "not": ... } or a comparison with "fact", "operator" and "value"; missing "operator"`],
+    ['a condition-level priority', rule(0, (r) => { r.conditions.all[0].priority = 2; }), `${RULES}#/rules/0/conditions/all/0/priority: condition-level "priority" is not supported`],
+    ['a condition-level name', rule(1, (r) => { r.conditions.all[0].name = 'heart failure'; }), `${RULES}#/rules/1/conditions/all/0/name: condition-level "name" is not supported`],
     ['an unknown operator', rule(0, (r) => { r.conditions.all[0].operator = 'lessThen'; }), `${RULES}#/rules/0/conditions/all/0/operator: unknown operator "lessThen" (did you mean "lessThan"?)`],
     ['an unknown operator decorator', rule(0, (r) => { r.conditions.all[0].operator = 'someFacts:lessThan'; }), `${RULES}#/rules/0/conditions/all/0/operator: unknown operator decorator in "someFacts:lessThan"`],
     ['an unknown fact', rule(1, (r) => { r.facts.hf.fact = 'condition'; }), `${RULES}#/rules/1/facts/hf/fact: unknown fact "condition" (did you mean "conditions"?)`],

@@ -1,5 +1,6 @@
 import type { Condition, MedicationRequest } from '@medplum/fhirtypes';
-import type { MedicationOrder, ObservationValue, PatientData } from '../../src/patient-data/patient-data.js';
+import type { MedicationOrder, ObservationValue, PatientData } from '../../src/shared/patient-data.js';
+import { hookModule } from '../../src/cds/hooks/registry.js';
 
 /** Small builders for PatientData, so evaluation tests state only what matters to them. */
 
@@ -65,9 +66,13 @@ export const HEART_FAILURE: Condition = {
   subject: { reference: 'Patient/p1' },
 };
 
+/** A hook's moment and subjects come from its module, as the data layer sets them. */
 export function patientData(overrides: Partial<PatientData> = {}): PatientData {
+  const { moment, subjects } = hookModule(overrides.hook ?? 'order-sign');
   return {
     hook: 'order-sign',
+    moment,
+    subjects,
     patientId: 'p1',
     patient: { resourceType: 'Patient', id: 'p1', gender: 'female', birthDate: '1960-01-01' },
     otherDraftOrders: [],

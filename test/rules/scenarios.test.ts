@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatLoadError } from '../../src/rules/load-error.js';
 import { readRuleset } from '../../src/rules/load.js';
-import { describeFailure, readScenarios, runScenario } from '../../src/rules/scenarios/run-scenarios.js';
+import { describeFailure, readScenarios, runScenario } from '../../src/scenarios/run-scenarios.js';
 
 // The shipped ruleset's scenario tests (rules/tests/*.json), one vitest test per scenario, run through
 // the same request parsing, data layer and rules as the service. `npm run rules:test` runs the same.

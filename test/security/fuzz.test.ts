@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import nock from 'nock';
 import { hookResponseSchema } from '../../src/cds/response-schema.js';
 import type { Hook } from '../../src/shared/hooks.js';
+import { HOOK_MODULES } from '../../src/cds/hooks/registry.js';
 import type { Ruleset } from '../../src/rules/ruleset.js';
 import { BASE, EHR_FHIR, ISS, PATIENT_ID, makeAuthApp, newKey, signToken, validRequest, type TestKey } from './security-helpers.js';
 
@@ -16,11 +17,7 @@ import { BASE, EHR_FHIR, ISS, PATIENT_ID, makeAuthApp, newKey, signToken, validR
  */
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 2000);
-const SERVICES: Record<Hook, string> = {
-  'order-select': 'inotrope-order-select',
-  'order-sign': 'inotrope-order-sign',
-  'patient-view': 'inotrope-patient-view',
-};
+const SERVICES = Object.fromEntries(HOOK_MODULES.map((m) => [m.hook, m.service.id])) as Record<Hook, string>;
 const HOOKS = Object.keys(SERVICES) as Hook[];
 
 let server: Server;

@@ -1,15 +1,15 @@
 import type { RequestHandler, Response } from 'express';
 import type { Config } from '../../config.js';
-import { HttpError, type ErrorBody } from '../errors.js';
-import { SERVICES } from '../../cds/services.js';
+import { ServiceError, type ErrorBody } from '../../shared/errors.js';
+import { HOOK_MODULES } from '../../cds/hooks/registry.js';
 import type { CdsClient } from './clients.js';
 import type { JtiStore } from '../../stores/ports.js';
 import { createTokenVerifier, type AuthFailureReason, type VerifyResult } from './verify-token.js';
 
 /** 401 with the generic message and a reason code the client's operators can act on; never token content. */
-export class AuthError extends HttpError {
+export class AuthError extends ServiceError {
   constructor(readonly reason: AuthFailureReason) {
-    super(401, 'unauthorized', 'A valid JWT from a trusted CDS client is required (Authorization: Bearer <JWT>)');
+    super('unauthorized', 'A valid JWT from a trusted CDS client is required (Authorization: Bearer <JWT>)');
   }
 
   override toBody(): ErrorBody & { reason: AuthFailureReason } {
@@ -96,7 +96,7 @@ function describeAud(aud: unknown): string {
 
 const ENDPOINT_PATHS = new Set([
   '/cds-services',
-  ...SERVICES.flatMap((s) => [`/cds-services/${s.id}`, `/cds-services/${s.id}/feedback`]),
+  ...HOOK_MODULES.flatMap(({ service: s }) => [`/cds-services/${s.id}`, `/cds-services/${s.id}/feedback`]),
 ]);
 
 /** The CDS client that authenticated this request; undefined when CDS_AUTH=off. */

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from '../../config.js';
-import { isAllowed } from '../../patient-data/allowlist.js';
 
 /**
  * The CDS clients (EHRs) this service trusts, read from CDS_CLIENTS_FILE. Each client is known by
@@ -65,12 +64,4 @@ export function loadClients(file: string): readonly CdsClient[] {
     throw new ConfigError(`CDS_CLIENTS_FILE ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   return parseClients(text, file);
-}
-
-/**
- * Whether a request's fhirServer is one of the client's FHIR servers, by the data layer's own rule
- * (src/patient-data/allowlist.ts), so the edge check and the fetch check can never disagree.
- */
-export function clientMayUseServer(client: CdsClient, fhirServer: string): boolean {
-  return isAllowed(fhirServer, client.fhirServers);
 }

@@ -3,7 +3,7 @@ import { BlockList, isIP } from 'node:net';
 import type { RequestHandler } from 'express';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../../config.js';
-import { HttpError } from '../errors.js';
+import { ServiceError } from '../../shared/errors.js';
 
 /**
  * Operator authentication for the admin routes (`GET /feedback`, `/admin/*`, `/analytics/*`, console
@@ -98,21 +98,20 @@ function digest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
 }
 
-function operatorError(reason: OperatorFailureReason, credentialRequired: boolean, setHeader: (name: string, value: string) => unknown): HttpError {
+function operatorError(reason: OperatorFailureReason, credentialRequired: boolean, setHeader: (name: string, value: string) => unknown): ServiceError {
   switch (reason) {
     case 'not-loopback':
-      return new HttpError(
-        403,
+      return new ServiceError(
         'forbidden',
         'Admin routes answer only on loopback unless an operator credential is configured (ADMIN_TOKEN or ADMIN_OIDC_ISSUER)',
       );
     case 'missing-role':
-      return new HttpError(403, 'forbidden', 'The operator token does not carry the admin role');
+      return new ServiceError('forbidden', 'The operator token does not carry the admin role');
     case 'oidc-unavailable':
-      return new HttpError(503, 'unavailable', 'Operator tokens cannot be verified right now; try again shortly');
+      return new ServiceError('unavailable', 'Operator tokens cannot be verified right now; try again shortly');
     default:
       if (credentialRequired) setHeader('WWW-Authenticate', 'Bearer realm="inotrope-cds-admin"');
-      return new HttpError(401, 'unauthorized', 'An operator credential is required (Authorization: Bearer <token>)');
+      return new ServiceError('unauthorized', 'An operator credential is required (Authorization: Bearer <token>)');
   }
 }
 

@@ -1,9 +1,9 @@
-import type { DataRequirement } from '../../patient-data/patient-data.js';
-import { fillTemplate, tokenValues } from '../../patient-data/tokens.js';
-import type { HookRequest } from '../../cds/request-schema.js';
-import { durationMs } from '../../facts/params.js';
-import { UCUM_SYSTEM } from '../../shared/syntax.js';
-import type { Chart, Scenario } from './scenario-schema.js';
+import type { DataRequirement } from '../shared/patient-data.js';
+import { fillTemplate, tokenValues } from '../patient-data/tokens.js';
+import { hookModule } from '../cds/hooks/registry.js';
+import { durationMs } from '../facts/params.js';
+import { UCUM_SYSTEM } from '../shared/syntax.js';
+import type { Chart, Scenario } from '../rules/scenarios/scenario-schema.js';
 
 /**
  * Turns a chart and a scenario into the CDS Hooks request an EHR would send: draft orders in the
@@ -26,16 +26,18 @@ export class ScenarioError extends Error {
 export function buildRequest(chart: Chart, scenario: Scenario, requirements: readonly DataRequirement[], now: Date): Record<string, unknown> {
   const { resources, drafts } = applyAdditions(chart, scenario, now);
   const context: Record<string, unknown> = { userId: 'Practitioner/scenario-runner', patientId: chart.patientId };
-  if (scenario.hook !== 'patient-view') {
+  // The context the hook defines: draft orders where its rules evaluate them, and selections for order-select.
+  const { subjects } = hookModule(scenario.hook);
+  if (subjects !== 'active') {
     context.draftOrders = { resourceType: 'Bundle', type: 'collection', entry: drafts.map((resource) => ({ resource })) };
   }
-  if (scenario.hook === 'order-select') {
+  if (subjects === 'selected-drafts') {
     context.selections =
       scenario.selections ??
       chart.selections ??
       drafts.filter((d) => d.resourceType === 'MedicationRequest').map((d) => `MedicationRequest/${String(d.id)}`);
   }
-  const tokens = tokenValues(context as HookRequest['context']);
+  const tokens = tokenValues(context);
   const prefetch: Record<string, unknown> = {};
   for (const requirement of requirements) {
     if (scenario.remove?.includes(requirement.key)) continue;

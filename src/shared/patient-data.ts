@@ -12,9 +12,12 @@ import type {
   ServiceRequest,
 } from '@medplum/fhirtypes';
 
+import type { Hook, Moment, OrderSubjects } from './hooks.js';
+
 /**
  * The patient as the facts see it: one typed, normalised picture built by the data layer from
- * prefetch and the EHR's FHIR server. Facts are pure functions of this value.
+ * prefetch and the EHR's FHIR server. Facts are pure functions of this value; the data layer, the
+ * facts, the rules and the cards share it.
  */
 
 /** What one piece of data the rules need looks like on the wire (a prefetch key). */
@@ -88,7 +91,11 @@ export interface ObservationValue {
 }
 
 export interface PatientData {
-  hook: 'order-select' | 'order-sign' | 'patient-view';
+  hook: Hook;
+  /** The moment of care the hook is called at (the `moment` fact). */
+  moment: Moment;
+  /** Which medication orders the order-scoped rules evaluate (with `selected` for order-select). */
+  subjects: OrderSubjects;
   patientId: string;
   patient?: Patient;
   /** Draft orders from the request context that are not MedicationRequests (ServiceRequest, NutritionOrder, ...). */

@@ -1,14 +1,15 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { handleHook } from '../../cds/handle-hook.js';
-import { parseHookRequest } from '../../cds/request-schema.js';
-import { fhirLimits, testConfig } from '../../config.js';
-import { DataUnavailableError } from '../../patient-data/resolve.js';
-import { zodErrors, type LoadError } from '../load-error.js';
-import { ruleOf, type Card } from '../../shared/card.js';
-import type { EvaluationResult, Ruleset } from '../ruleset.js';
+import { hookRequirements, runHook, validateCall } from '../cds/handle-hook.js';
+import { hookModule } from '../cds/hooks/registry.js';
+import { fhirLimits, testConfig } from '../config.js';
+import { statusOf } from '../http/errors.js';
+import { ServiceError } from '../shared/errors.js';
+import { zodErrors, type LoadError } from '../rules/load-error.js';
+import { ruleOf, type Card } from '../shared/card.js';
+import type { EvaluationResult, Ruleset } from '../rules/ruleset.js';
 import { buildRequest } from './build-request.js';
-import { chartSchema, scenariosFileSchema, type Chart, type Scenario } from './scenario-schema.js';
+import { chartSchema, scenariosFileSchema, type Chart, type Scenario } from '../rules/scenarios/scenario-schema.js';
 
 /** Scenario files give no `now` by default: charts are written around this moment. */
 export const DEFAULT_NOW = '2026-11-21T12:00:00Z';
@@ -92,31 +93,27 @@ export async function readScenarios(dir: string): Promise<{ cases: ScenarioCase[
 /** Runs one scenario through the service's own pipeline (request parsing, data layer, rules, cards). */
 export async function runScenario(ruleset: Ruleset, c: ScenarioCase): Promise<ScenarioResult> {
   const { scenario } = c;
-  const body = buildRequest(c.chart, scenario, ruleset.requirements(scenario.hook), c.now);
-  const parsed = parseHookRequest(body, scenario.hook);
+  const hook = hookModule(scenario.hook);
+  const body = buildRequest(c.chart, scenario, hookRequirements(hook, ruleset), c.now);
   let status = 200;
   let firings: Firing[] = [];
   let cards: Card[] = [];
-  if (!parsed.ok) {
-    status = 400;
-  } else {
-    const config = testConfig();
-    let n = 0;
-    try {
-      const outcome = await handleHook(parsed.request, ruleset, {
-        data: {
-          fhirServerAllowlist: [],
-          ...fhirLimits(config),
-        },
-        now: () => c.now,
-        uuid: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
-      });
-      cards = outcome.response.cards;
-      firings = toFirings(cards, outcome.fired);
-    } catch (err) {
-      if (!(err instanceof DataUnavailableError)) throw err;
-      status = 412;
-    }
+  let n = 0;
+  try {
+    const outcome = await runHook(hook, validateCall(hook, body), ruleset, {
+      data: {
+        fhirServerAllowlist: [],
+        ...fhirLimits(testConfig()),
+      },
+      now: () => c.now,
+      uuid: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
+    });
+    cards = outcome.response.cards;
+    firings = toFirings(cards, outcome.fired);
+  } catch (err) {
+    // What the service would answer: the status the edge maps the error to (400 invalid, 412 no data).
+    if (!(err instanceof ServiceError)) throw err;
+    status = statusOf(err.code);
   }
   return { status, cards, firings, problems: compare(scenario.expect, status, firings) };
 }
