@@ -24,6 +24,7 @@ const EXAMPLE_PARAMS: Record<string, unknown> = {
   changeSinceStart: { valueSet: 'potassium', unit: 'mmol/L', baselineWithin: '24h', maxAge: '4h' },
   conditionsSinceStart: { valueSets: ['hypertrophic-obstruction'] },
   overdueObservations: { items: [{ valueSet: 'potassium', every: '24h', unit: 'mmol/L' }] },
+  moment: undefined,
   fhirpath: { expression: "Bundle.entry.resource.ofType(Condition).code.coding.where(system = 'http://snomed.info/sct').code" },
 };
 
