@@ -1,6 +1,42 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * Imports in src/ run one way (README "Architecture"): entry points (main, cli) → http and observability →
+ * scenarios (the scenario runner) → cds (protocol, use-cases) → patient-data / rules → facts / cards → stores → shared.
+ * Each folder lists the folders of src/ it may import; anything else is an error naming the rule.
+ * Cycles inside a folder are found by scripts/check-cycles.ts (also part of `npm run lint`).
+ */
+const LAYERS = {
+  shared: [],
+  stores: ['shared'],
+  facts: ['shared'],
+  cards: ['facts', 'shared'],
+  'patient-data': ['facts', 'shared'],
+  rules: ['cards', 'facts', 'shared', 'logger'],
+  cds: ['patient-data', 'rules', 'cards', 'facts', 'stores', 'shared'],
+  observability: ['rules', 'stores', 'shared'],
+  scenarios: ['cds', 'patient-data', 'rules', 'facts', 'shared', 'config'],
+  http: ['scenarios', 'cds', 'patient-data', 'rules', 'observability', 'stores', 'shared', 'config', 'logger'],
+};
+const FOLDERS = ['main', 'cli', 'scenarios', 'http', 'observability', 'cds', 'patient-data', 'rules', 'facts', 'cards', 'stores', 'shared', 'config', 'logger'];
+
+export const layerRules = Object.entries(LAYERS).map(([layer, allowed]) => ({
+  files: [`src/${layer}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: FOLDERS.filter((f) => f !== layer && !allowed.includes(f)).map((f) => ({
+          // src/<layer>/ is at most three folders deep, so these are every way to reach src/<f>.
+          group: ['../', '../../', '../../../'].flatMap((up) => [`${up}${f}/**`, `${up}${f}.js`]),
+          message: `src/${layer} may import only ${allowed.length ? allowed.join(', ') : 'nothing else in src'}: imports run one way (README "Architecture").`,
+        })),
+      },
+    ],
+  },
+}));
+
 export default tseslint.config(
   { ignores: ['dist/', 'coverage/', 'node_modules/'] },
   js.configs.recommended,
@@ -16,4 +52,5 @@ export default tseslint.config(
     files: ['src/cli/**', 'scripts/**', 'bench/**'],
     rules: { 'no-console': 'off' },
   },
+  ...layerRules,
 );

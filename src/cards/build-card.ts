@@ -3,8 +3,26 @@ import { CATEGORY_DISPLAY, CATEGORY_SYSTEM, RULE_EXTENSION, type Action, type Ca
 import { UCUM_SYSTEM } from '../shared/syntax.js';
 import type { MedicationOrder } from '../shared/patient-data.js';
 import type { Settings } from '../facts/types.js';
-import type { RuleAction, RuleCard } from '../rules/file-schemas.js';
 import { cutSummary, lookup, render, type ParsedTemplate, type TemplateValues } from './template.js';
+
+/**
+ * A rule's card as rule files write it (strings are templates); the rules layer validates it against
+ * its schema (src/rules/file-schemas.ts), which must produce this shape.
+ */
+export interface CardTemplate {
+  indicator: Card['indicator'];
+  summary: string;
+  detail?: string;
+  selectionBehavior?: 'at-most-one' | 'any';
+  escalate?: { indicator: 'warning' | 'critical' };
+  suggestions?: readonly { label: string; isRecommended?: boolean; when?: unknown; actions: readonly ActionTemplate[] }[];
+  overrideReasons?: readonly { system: string; code: string; display: string }[];
+}
+
+export type ActionTemplate =
+  | { type: 'create'; description: string; resource: { resourceType: 'ServiceRequest' | 'NutritionOrder'; intent: 'proposal' } & Record<string, unknown> }
+  | { type: 'update-draft-rate'; description: string; rate: number | string }
+  | { type: 'delete-draft'; description: string };
 
 /** What the card builder needs to know about the rule that fired. */
 export interface CardRule {
@@ -12,7 +30,7 @@ export interface CardRule {
   version: string;
   category: Category;
   references: readonly { label: string; url?: string }[];
-  card: RuleCard;
+  card: CardTemplate;
   /** Every template string of `card`, parsed at load time. */
   templates: ReadonlyMap<string, ParsedTemplate>;
 }
@@ -73,7 +91,7 @@ export function buildCard(input: CardInput): Card {
 
 type DoseAndRate = NonNullable<NonNullable<MedicationRequest['dosageInstruction']>[number]['doseAndRate']>[number];
 
-function action(a: RuleAction, input: CardInput, text: (s: string) => string): Action[] {
+function action(a: ActionTemplate, input: CardInput, text: (s: string) => string): Action[] {
   const description = text(a.description);
   const draft = input.subject?.origin === 'draft' ? input.subject.request : undefined;
   switch (a.type) {

@@ -8,7 +8,8 @@ import { invalidRequest, ServiceError } from '../shared/errors.js';
 import { jsonPointer } from '../shared/syntax.js';
 import { mergeRequirements } from '../facts/requirements.js';
 import { isAllowed } from '../patient-data/allowlist.js';
-import { resolvePatientData, type DataOptions, type DataRequest } from '../patient-data/resolve.js';
+import { resolvePatientData, type DataOptions } from '../patient-data/resolve.js';
+import type { DataRequest } from '../patient-data/data-request.js';
 
 export interface HookDeps {
   data: DataOptions;

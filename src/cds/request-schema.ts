@@ -10,14 +10,6 @@ import type { HookContext, HookModule } from './hooks/hook.js';
  * resources; the data layer reads them defensively.
  */
 
-export const fhirResourceSchema = z.looseObject({ resourceType: z.string().min(1) });
-
-export const bundleSchema = z.looseObject({
-  resourceType: z.literal('Bundle'),
-  type: z.string().optional(),
-  entry: z.array(z.looseObject({ resource: fhirResourceSchema.optional() })).optional(),
-});
-
 export const fhirAuthorizationSchema = z.looseObject({
   access_token: z.string().min(1),
   token_type: z.string().regex(/^bearer$/i, 'must be "Bearer"'),

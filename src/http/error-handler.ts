@@ -1,7 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../logger.js';
-import { notFound, ServiceError } from '../shared/errors.js';
-import { statusOf } from './errors.js';
+import { notFound, ServiceError, statusOf } from '../shared/errors.js';
 
 /** Body-parser failures, by their documented `type`, mapped to our error codes. */
 const PARSER_ERRORS: Record<string, () => ServiceError> = {

@@ -4,7 +4,7 @@ import { dataGap } from './gaps.js';
 import { readAll, type Readable, type ReadableType } from './fhir-schemas.js';
 import { drugCodings, type MedicationLookup } from './medications.js';
 import type { DataGap, DataRequirement, MedicationOrder, ObservationValue, PatientData } from '../shared/patient-data.js';
-import type { DataRequest } from './resolve.js';
+import type { DataRequest } from './data-request.js';
 
 /**
  * Turns what was obtained (draft orders, and the resources each usable key carried) into the one

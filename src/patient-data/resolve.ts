@@ -8,7 +8,7 @@ import { keepNewest, latestCount } from './latest.js';
 import { MedicationResolver } from './medications.js';
 import { buildPatientData, DRAFT_OWNER, readActiveOrders, readDraftOrders, type KeyResources, type OrderInput } from './normalise.js';
 import type { DataGap, DataRequirement, FetchRecord, ResolvedData } from '../shared/patient-data.js';
-import type { Hook, Moment, OrderSubjects } from '../shared/hooks.js';
+import type { DataRequest } from './data-request.js';
 import { ServiceError } from '../shared/errors.js';
 import { fillTemplate, tokenValues } from './tokens.js';
 
@@ -19,23 +19,6 @@ import { fillTemplate, tokenValues } from './tokens.js';
  * the rules turn into a data-quality card; only when nothing usable was obtained, or a key is missing
  * and there is nowhere to fetch it from, does the call fail with 412.
  */
-
-/** What the data layer needs from a hook call (the protocol layer builds it from a validated request). */
-export interface DataRequest {
-  hook: Hook;
-  moment: Moment;
-  subjects: OrderSubjects;
-  /** The call's context: `patientId`, and the fields prefetch tokens may name (`userId`, `encounterId`). */
-  context: Readonly<Record<string, unknown>> & { patientId: string };
-  /** The draft orders the call carries (with the Medications they reference), for hooks that evaluate drafts. */
-  draftOrders?: readonly { resourceType: string }[];
-  /** order-select: the selected draft orders, as `MedicationRequest/<id>`. */
-  selections?: readonly string[];
-  prefetch?: Readonly<Record<string, unknown>>;
-  /** The EHR's FHIR server and the access token for it. */
-  fhirServer?: string;
-  accessToken?: string;
-}
 
 export interface DataOptions {
   /** Base URLs the EHR's token may be sent to: the authenticated client's own list, else FHIR_SERVER_ALLOWLIST. */

@@ -218,7 +218,6 @@ const actionSchema = z.discriminatedUnion('type', [
     .describe('Update the draft MedicationRequest (order scope) with this rate in ug/kg/min.'),
   z.strictObject({ type: z.literal('delete-draft'), description: text }).describe('Delete the draft order (order scope).'),
 ]);
-export type RuleAction = z.infer<typeof actionSchema>;
 
 const cardSchema = z
   .strictObject({

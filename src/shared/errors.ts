@@ -1,7 +1,8 @@
 /**
- * Errors meant for the caller carry what went wrong as a code; the HTTP edge maps each code to a
- * status in one place (src/http/errors.ts `statusOf`), and the CLI and scenario runner read the same
- * code. Anything else thrown is an internal error and leaves as a generic 500.
+ * Errors meant for the caller carry what went wrong as a code; `statusOf` below is the one place a
+ * code becomes an HTTP status (as Medplum's getStatus(outcome)): the HTTP edge's error handler, the
+ * CLI and the scenario runner all read it. Anything else thrown is an internal error and leaves as a
+ * generic 500.
  */
 export type ErrorCode =
   | 'invalid-request'
@@ -45,3 +46,23 @@ export const invalidRequest = (message: string, pointer?: string, details?: read
   new ServiceError('invalid-request', message, { ...(pointer !== undefined && { pointer }), ...(details && { details }) });
 
 export const notFound = (message: string): ServiceError => new ServiceError('not-found', message);
+
+/** HTTP status per error code. */
+const STATUS: Readonly<Record<ErrorCode, number>> = {
+  'invalid-request': 400,
+  'invalid-json': 400,
+  unauthorized: 401,
+  forbidden: 403,
+  'not-found': 404,
+  'precondition-failed': 412,
+  'payload-too-large': 413,
+  'unsupported-media-type': 415,
+  'too-many-requests': 429,
+  internal: 500,
+  unavailable: 503,
+  timeout: 503,
+};
+
+export function statusOf(code: ErrorCode): number {
+  return STATUS[code];
+}

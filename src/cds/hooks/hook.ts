@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { Hook, Moment, OrderSubjects } from '../../shared/hooks.js';
 import type { DataRequirement } from '../../shared/patient-data.js';
-import { bundleSchema } from '../request-schema.js';
 
 /**
  * What defines one CDS hook here: its service (an interface EHRs configure: keep ids stable), its
@@ -30,6 +29,14 @@ export interface HookContext {
   selections?: string[];
   [field: string]: unknown;
 }
+
+const fhirResourceSchema = z.looseObject({ resourceType: z.string().min(1) });
+
+const bundleSchema = z.looseObject({
+  resourceType: z.literal('Bundle'),
+  type: z.string().optional(),
+  entry: z.array(z.looseObject({ resource: fhirResourceSchema.optional() })).optional(),
+});
 
 const PLAIN_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 export const REFERENCE = /^[A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/;
