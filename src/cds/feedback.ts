@@ -4,7 +4,7 @@ import { UUID } from '../shared/syntax.js';
 import type { FeedbackResult, IssuedCard } from '../stores/ports.js';
 
 /**
- * CDS Hooks feedback (shared/cds-hooks.md §7): what clinicians did with our cards, aggregated per rule
+ * CDS Hooks feedback (https://cds-hooks.hl7.org/2.0/#feedback): what clinicians did with our cards, aggregated per rule
  * so informaticists can see which rules are accepted and which are overridden, and why.
  */
 

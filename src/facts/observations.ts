@@ -6,7 +6,6 @@ import { observationRequirement } from './requirements.js';
 import type { FactContext, FactDefinition, ValueSet } from './types.js';
 import { codingKey, codingsOf, displayOf } from './value-sets.js';
 import { clean, convert, formatQuantity, quantityUnit, type ConversionOptions } from './units.js';
-import { timeOf } from './time.js';
 import { PairMemo } from './memo.js';
 
 /** One observed value as facts return it. `value` is a number, or `system|code` for a coded result. */
@@ -44,7 +43,8 @@ export function latestValue(ctx: FactContext, valueSetName: string, options: Lat
   if (!valueSet) return null;
   const maxAgeMs = options.maxAge === undefined ? null : durationMs(options.maxAge);
   const conversion = conversionOptions(valueSet);
-  for (const { entry, time } of newestFirst.get(ctx.data, valueSet)) {
+  for (const entry of newestFirst.get(ctx.data, valueSet)) {
+    const { time } = entry;
     if (maxAgeMs !== null && ctx.now.getTime() - time > maxAgeMs) break;
     if (options.after !== undefined && time <= options.after) break;
     if (options.until !== undefined && time > options.until) continue;
@@ -56,18 +56,16 @@ export function latestValue(ctx: FactContext, valueSetName: string, options: Lat
   return null;
 }
 
-type Candidate = { entry: ObservationValue; time: number };
-
 // Several facts read the same value set (with other units, ages or thresholds) in one evaluation; the
-// dated, sorted list depends only on the patient's data, so it is made once per PatientData.
-/** The value set's dated observations, newest first. */
-const newestFirst = new PairMemo((data: PatientData, valueSet: ValueSet): readonly Candidate[] => {
-  const list: Candidate[] = [];
+// merged list depends only on the patient's data, so it is made once per PatientData.
+/**
+ * The value set's observations, newest first. The data layer has parsed each date once and ordered
+ * each code's list; only the codes' lists are merged here.
+ */
+const newestFirst = new PairMemo((data: PatientData, valueSet: ValueSet): readonly ObservationValue[] => {
+  const list: ObservationValue[] = [];
   for (const key of valueSet.codes.keys()) {
-    for (const entry of data.observationsByCode.get(key) ?? []) {
-      const time = timeOf(entry.effective);
-      if (time !== null) list.push({ entry, time });
-    }
+    for (const entry of data.observationsByCode.get(key) ?? []) if (Number.isFinite(entry.time)) list.push(entry);
   }
   return list.sort((a, b) => b.time - a.time);
 });

@@ -6,7 +6,7 @@ import { clean, convert, formatQuantity, quantityUnit } from './units.js';
 import { timeOf } from './time.js';
 
 /**
- * Dose and rate normalisation for infusion orders (clinical.md §2.4, §5.4, §9): one drip can be written as
+ * Dose and rate normalisation for infusion orders (FDA labels and FHIR R4 Dosage; docs/references.md): one drip can be written as
  * 4 ug/kg/min, 200 ug/min or 7.5 mL/h, as a rateQuantity, a rateRatio or a rateRange. Everything becomes
  * ug/kg/min (rates) or ug/kg (doses) with the body weight and the concentration.
  */

@@ -2,7 +2,7 @@ import type { DataRequirement } from '../shared/patient-data.js';
 
 /**
  * What a key's value holds, whether it came as prefetch or as a FHIR server's answer
- * (shared/cds-hooks.md §5 F1–F8): data, nothing (`null`), an error (an OperationOutcome, alone or
+ * (CDS Hooks 2.0 §Prefetch, https://cds-hooks.hl7.org/2.0/#prefetch-template): data, nothing (`null`), an error (an OperationOutcome, alone or
  * inside a Bundle), or something that is not FHIR at all.
  */
 export type Payload =

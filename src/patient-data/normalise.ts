@@ -52,8 +52,6 @@ export function buildPatientData(input: NormaliseInput): { data: Omit<PatientDat
   const patient = patients.find((p) => p.id === input.request.context.patientId) ?? patients[0];
 
   const observationsByCode = new Map<string, ObservationValue[]>();
-  // Each value's time as a number, parsed once, for the newest-first sort.
-  const times = new Map<ObservationValue, number>();
   const undated = new Map<DataRequirement, number>();
   for (const { resource, requirement } of ofType('Observation')) {
     if (UNUSABLE_OBSERVATION.has(resource.status ?? '')) continue;
@@ -62,13 +60,13 @@ export function buildPatientData(input: NormaliseInput): { data: Omit<PatientDat
       undated.set(requirement, (undated.get(requirement) ?? 0) + 1);
       continue;
     }
-    addValues(observationsByCode, times, resource, resource, at, false);
-    for (const component of resource.component ?? []) addValues(observationsByCode, times, resource, component, at, true);
+    addValues(observationsByCode, resource, resource, at, false);
+    for (const component of resource.component ?? []) addValues(observationsByCode, resource, component, at, true);
   }
   for (const [requirement, count] of undated) gaps.push(malformedGap(requirement, count, 'no date'));
   for (const list of observationsByCode.values()) {
     // Searches arrive newest first (`_sort=-date`): sort only when they did not.
-    if (!isNewestFirst(list, times)) list.sort((a, b) => times.get(b)! - times.get(a)!);
+    if (!isNewestFirst(list)) list.sort((a, b) => b.time - a.time);
   }
 
   const medicationOrders = [
@@ -208,7 +206,6 @@ type Valued = Pick<Observation, 'code' | 'valueQuantity' | 'valueCodeableConcept
 /** One entry per coding of the observation or of one of its components (a component is indexed by its own code). */
 function addValues(
   byCode: Map<string, ObservationValue[]>,
-  times: Map<ObservationValue, number>,
   observation: Observation,
   { code, valueQuantity, valueCodeableConcept, valueInteger }: Valued,
   at: { effective: string; t: number },
@@ -216,11 +213,10 @@ function addValues(
 ): void {
   for (const c of code?.coding ?? []) {
     if (c.system === undefined || c.code === undefined) continue;
-    const value: ObservationValue = { observation, code: `${c.system}|${c.code}`, effective: at.effective, fromComponent };
+    const value: ObservationValue = { observation, code: `${c.system}|${c.code}`, effective: at.effective, time: at.t, fromComponent };
     if (valueQuantity) value.valueQuantity = valueQuantity;
     if (valueCodeableConcept) value.valueCodeableConcept = valueCodeableConcept;
     if (valueInteger !== undefined) value.valueInteger = valueInteger;
-    times.set(value, at.t);
     const list = byCode.get(value.code);
     if (list) list.push(value);
     else byCode.set(value.code, [value]);
@@ -233,7 +229,7 @@ function newestFirst<T extends object>(items: T[]): T[] {
   return items.sort((a, b) => at.get(b)! - at.get(a)!);
 }
 
-function isNewestFirst(list: readonly ObservationValue[], times: ReadonlyMap<ObservationValue, number>): boolean {
-  for (let i = 1; i < list.length; i++) if (times.get(list[i - 1]!)! < times.get(list[i]!)!) return false;
+function isNewestFirst(list: readonly ObservationValue[]): boolean {
+  for (let i = 1; i < list.length; i++) if (list[i - 1]!.time < list[i]!.time) return false;
   return true;
 }

@@ -13,7 +13,7 @@ import { ServiceError } from '../shared/errors.js';
 import { fillTemplate, tokenValues } from './tokens.js';
 
 /**
- * Obtains the data the rules need for one hook call (shared/cds-hooks.md §5): each key from prefetch
+ * Obtains the data the rules need for one hook call (CDS Hooks 2.0, https://cds-hooks.hl7.org/2.0/#providing-fhir-resources-to-a-cds-service): each key from prefetch
  * when the EHR sent it usable, else from the EHR's FHIR server (allowlisted, all keys at once, within
  * one time budget), then normalises it into PatientData. What could not be obtained becomes a gap
  * the rules turn into a data-quality card; only when nothing usable was obtained, or a key is missing

@@ -1,5 +1,5 @@
 /**
- * Prefetch template tokens (shared/cds-hooks.md §5 P2–P4): `{{context.<field>}}` for the root-level
+ * Prefetch template tokens (CDS Hooks 2.0 §Prefetch tokens, https://cds-hooks.hl7.org/2.0/#prefetch-tokens): `{{context.<field>}}` for the root-level
  * primitive fields our hooks mark as prefetch tokens, and the four `{{user*Id}}` tokens derived from
  * `context.userId`. STU2 has no other tokens (no `today()`).
  */

@@ -67,7 +67,7 @@ export const valueSetsFileSchema = z.strictObject({
     z
       .strictObject({
         title: text.describe('How cards name the concept, e.g. "milrinone" or "Potassium".'),
-        source: text.optional().describe('Where the codes come from (clinical.md section, VSAC OID, ...).'),
+        source: text.optional().describe('Where the codes come from (a source of docs/references.md, a VSAC OID, ...).'),
         molarMass: quantity.optional().describe('g/mol: lets mass and substance units be compared (mg/dL vs mmol/L).'),
         charge: z.number().int().positive().optional().describe('Ionic charge: lets substance and equivalent units be compared (mmol/L vs meq/L).'),
         codes: z

@@ -50,8 +50,10 @@ export function operatorsAt(knowledge: Knowledge, now: Date): (name: string) => 
   for (const op of customOperators(knowledge, now)) engine.addOperator(op);
   // The map and Operator#evaluate (the fact-value validator, then the comparison) are not in the typed
   // API, but they are where json-rules-engine builds decorated operators and applies its validators.
-  const map = (engine as unknown as { operators: { get(name: string): Comparison | null } }).operators;
-  return (name) => map.get(name);
+  // test/rules/operators.test.ts pins this against the engine's public run().
+  const map = (engine as unknown as { operators?: { get?(name: string): Comparison | null } }).operators;
+  if (typeof map?.get !== 'function') throw new Error('json-rules-engine no longer keeps its operators where src/rules/operators.ts reads them');
+  return (name) => map.get!(name);
 }
 
 /** An operator as conditions apply it: json-rules-engine's Operator. */

@@ -87,6 +87,8 @@ export interface ObservationValue {
   valueInteger?: number;
   /** effectiveDateTime, effectivePeriod.end/start, effectiveInstant or issued, as an ISO string. */
   effective: string;
+  /** `effective` as epoch milliseconds, parsed once by the data layer (facts order by it). */
+  time: number;
   fromComponent: boolean;
 }
 

@@ -17,7 +17,7 @@ import type { CodeEntry, FactContext, Knowledge, LookupTable, Settings, Threshol
 import { hookModule } from '../../src/cds/hooks/registry.js';
 
 /**
- * Hand-built PatientData and Knowledge for fact tests. Codes and figures are from /work/shared/clinical.md;
+ * Hand-built PatientData and Knowledge for fact tests. Codes and figures are from the sources in docs/references.md;
  * the knowledge mirrors the shape of rules/ without depending on its content.
  */
 
@@ -212,12 +212,12 @@ export function indexObservations(observations: readonly Observation[]): Map<str
     const effective = o.effectiveDateTime ?? o.issued ?? '';
     for (const c of o.code?.coding ?? []) {
       const key = `${c.system}|${c.code}`;
-      add(key, { observation: o, code: key, valueQuantity: o.valueQuantity, valueCodeableConcept: o.valueCodeableConcept, effective, fromComponent: false });
+      add(key, { observation: o, code: key, valueQuantity: o.valueQuantity, valueCodeableConcept: o.valueCodeableConcept, effective, time: Date.parse(effective), fromComponent: false });
     }
     for (const component of o.component ?? []) {
       for (const c of component.code?.coding ?? []) {
         const key = `${c.system}|${c.code}`;
-        add(key, { observation: o, code: key, valueQuantity: component.valueQuantity, effective, fromComponent: true });
+        add(key, { observation: o, code: key, valueQuantity: component.valueQuantity, effective, time: Date.parse(effective), fromComponent: true });
       }
     }
   }

@@ -209,7 +209,7 @@ describe('malformed input', () => {
     fc.assert(
       fc.property(malformedData, (m) => {
         const codes = [`${LOINC}|2823-3`, `${LOINC}|29463-7`, `${LOINC}|62238-1`];
-        const value = { observation: m.observation as Observation, code: codes[0]!, valueQuantity: m.valueQuantity, effective: m.effective, fromComponent: false } as ObservationValue;
+        const value = { observation: m.observation as Observation, code: codes[0]!, valueQuantity: m.valueQuantity, effective: m.effective, time: Date.parse(m.effective), fromComponent: false } as ObservationValue;
         const order = { request: m.request, medication: m.medication, codings: [m.coding, { system: RXNORM, code: '52769' }], origin: 'draft', selected: true } as unknown as MedicationOrder;
         const base = patientData();
         const data: PatientData = {

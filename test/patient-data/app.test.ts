@@ -13,7 +13,7 @@ import { CHART, chartServer, FHIR, ORIGIN, orderSign, PATIENT_ID, REQUIREMENTS, 
 /**
  * The data layer through the real app (supertest), with a Ruleset double that needs REQUIREMENTS and
  * turns what it sees into cards: one naming the data it got, and a data-quality card per gap, as
- * DQ-FETCH does (rules-catalog.md).
+ * DQ-FETCH does (rules/rules/data-quality.json).
  */
 
 const URL_PATH = '/cds-services/inotrope-order-sign';

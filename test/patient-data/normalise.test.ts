@@ -3,7 +3,7 @@ import type { DataRequirement } from '../../src/shared/patient-data.js';
 import type { HookRequest } from '../../src/cds/request-schema.js';
 import { activeDobutamine, CHART, resolvePatientData, draftMilrinone, options, orderSign, PATIENT_ID, patient, patientView, potassium, REQUIREMENTS, searchset } from './fixtures.js';
 
-/** Real EHR shapes (shared/clinical.md §9) through the whole data layer, from prefetch. */
+/** Real EHR shapes (as Synthea-generated charts carry them) through the whole data layer, from prefetch. */
 
 const LOINC = 'http://loinc.org';
 const VITALS: DataRequirement = {

@@ -1,7 +1,7 @@
 import { Engine } from 'json-rules-engine';
 import { describe, expect, it } from 'vitest';
 import type { Knowledge } from '../../src/facts/types.js';
-import { customOperators } from '../../src/rules/operators.js';
+import { customOperators, KNOWN_OPERATORS, operatorsAt } from '../../src/rules/operators.js';
 
 const knowledge = {
   valueSets: new Map([
@@ -57,5 +57,44 @@ describe('custom operators', () => {
 
   it('combines with decorators (not:inValueSet)', async () => {
     expect(await holds([{ system: 'http://loinc.org', code: '2823-3' }], 'not:inValueSet', 'potassium')).toBe(false);
+  });
+});
+
+/**
+ * operatorsAt reads json-rules-engine's operator map, which is not in its typed API (it is where the
+ * engine builds decorated operators and applies their validators). This pins that reliance: every
+ * operator a rule file may name, plain and decorated, must be found there and must agree with what
+ * the engine itself decides through its public run(); an upgrade that moves or changes the map fails here.
+ */
+describe('operatorsAt agrees with json-rules-engine', () => {
+  const lookup = operatorsAt(knowledge, NOW);
+  const cases: [string, unknown, unknown][] = [
+    ['equal', 3, 3],
+    ['notEqual', 'a', 'b'],
+    ['lessThan', 3.1, 3.5],
+    ['lessThanInclusive', 3.5, 3.5],
+    ['greaterThan', 121, 120],
+    ['greaterThanInclusive', 119, 120],
+    ['lessThan', null, 3.5],
+    ['in', 'milrinone', ['milrinone', 'dobutamine']],
+    ['notIn', 'furosemide', ['milrinone']],
+    ['contains', ['milrinone'], 'milrinone'],
+    ['doesNotContain', ['milrinone'], 'dobutamine'],
+    ['exists', [], true],
+    ['inValueSet', 'http://loinc.org|2823-3', 'potassium'],
+    ['olderThan', '2026-11-19T11:59:00Z', '48h'],
+    ['not:equal', 3, 3],
+    ['someFact:greaterThan', [1, 5], 4],
+    ['everyFact:lessThan', [1, 5], 4],
+    ['someValue:equal', 2, [1, 2]],
+  ];
+
+  it('knows every operator rule files may name', () => {
+    for (const name of KNOWN_OPERATORS) expect(lookup(name), name).not.toBeNull();
+    expect(lookup('lessThen')).toBeNull();
+  });
+
+  it.each(cases)('%s: %j vs %j', async (operator, fact, value) => {
+    expect(lookup(operator)!.evaluate(fact, value)).toBe(await holds(fact, operator, value));
   });
 });

@@ -52,6 +52,7 @@ export function observation(code: string, value: number, unit: string, effective
         code: key,
         valueQuantity: quantity,
         effective,
+        time: Date.parse(effective),
         fromComponent: false,
       },
     ],

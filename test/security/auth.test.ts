@@ -30,7 +30,7 @@ import {
   type TestKey,
 } from './security-helpers.js';
 
-const EXAMPLES = '/work/shared/cds-hooks-examples';
+const EXAMPLES = path.resolve(import.meta.dirname, '../fixtures/cds-hooks-examples');
 const readExample = (p: string) => readFileSync(`${EXAMPLES}/${p}`, 'utf8');
 
 let key: TestKey;

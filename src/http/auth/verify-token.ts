@@ -12,7 +12,7 @@ import type { CdsClient } from './clients.js';
 import type { JtiStore } from '../../stores/ports.js';
 
 /**
- * Verifies a CDS client's JWT per CDS Hooks STU2 §Trusting CDS Clients (shared/cds-hooks.md §8):
+ * Verifies a CDS client's JWT per CDS Hooks STU2 §Trusting CDS Clients (https://cds-hooks.hl7.org/2.0/#trusting-cds-clients):
  * known `iss`, key by `kid` from that client's JWKS (a `jku` only when on its list), asymmetric
  * algorithms only, `aud` = the endpoint called, `exp`/`iat` within bounds, `jti` never seen.
  */
