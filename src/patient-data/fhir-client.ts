@@ -21,7 +21,7 @@ export type GetResult = ({ ok: true; body: FhirObject } | { ok: false; failure: 
 
 export interface FhirClientOptions {
   base: BaseUrl;
-  /** `fhirAuthorization.access_token`; absent for an open server (cds-hooks.md §4 A5). */
+  /** `fhirAuthorization.access_token`; absent for an open server (https://cds-hooks.hl7.org/2.0/#fhir-resource-access). */
   accessToken?: string;
   get: HttpGet;
   /** Monotonic milliseconds. */
