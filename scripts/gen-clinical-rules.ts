@@ -79,11 +79,20 @@ interface Table {
   source?: string;
 }
 
+interface Include {
+  system?: string;
+  concept?: { code: string; display?: string; concentration?: { value: number; unit: string } }[];
+  filter?: { op: string; value: string }[];
+  valueSet?: string[];
+}
+
 interface ValueSet {
   title: string;
+  url?: string;
+  version?: string;
   source?: string;
   molarMass?: { value: number; unit: string };
-  codes: { system: string; code: string; display?: string; concentration?: { value: number; unit: string } }[];
+  compose: { include: Include[]; exclude?: Include[] };
 }
 
 interface Settings {
@@ -160,8 +169,7 @@ export function readContent(rulesDir: string = RULES_DIR): Content {
   }
   const valueSets = new Map<string, ValueSet>();
   for (const file of jsonFiles(join(rulesDir, 'value-sets'))) {
-    const content = readJson<{ valueSets: Record<string, ValueSet> }>(join(rulesDir, 'value-sets', file));
-    for (const [name, vs] of Object.entries(content.valueSets)) valueSets.set(name, vs);
+    valueSets.set(file.replace(/\.json$/, ''), readJson<ValueSet>(join(rulesDir, 'value-sets', file)));
   }
   const settings = readJson<Settings>(join(rulesDir, 'settings.json'));
   return { rules, thresholds, tables, valueSets, settings };
@@ -344,7 +352,7 @@ function ruleSection(rule: Rule, file: string, content: Content): string[] {
     lines.push('**Value sets:**', '');
     for (const name of valueSets) {
       const vs = content.valueSets.get(name);
-      lines.push(`- \`${name}\`${vs ? ` (${vs.title}, ${vs.codes.length} codes)` : ' (not defined)'}`);
+      lines.push(`- \`${name}\`${vs ? ` (${vs.title})` : ' (not defined)'}`);
     }
     fromSettings.forEach((s) => lines.push(`- ${s}`));
     lines.push('');
@@ -355,16 +363,38 @@ function ruleSection(rule: Rule, file: string, content: Content): string[] {
   return lines;
 }
 
-function valueSetSection(name: string, vs: ValueSet): string[] {
+function valueSetSection(name: string, vs: ValueSet, content: Content): string[] {
   const lines = [`### \`${name}\` — ${vs.title}`, ''];
+  if (vs.url && !vs.url.startsWith('urn:inotrope-cds:')) lines.push(`Published set: ${vs.url}${vs.version ? ` version ${vs.version}` : ''}`, '');
   if (vs.source) lines.push(cell(vs.source), '');
   if (vs.molarMass) lines.push(`Molar mass: ${quantity(vs.molarMass.value, vs.molarMass.unit)}`, '');
-  lines.push('| System | Code | Display | Concentration |', '|---|---|---|---|');
-  for (const c of vs.codes) {
-    const concentration = c.concentration ? quantity(c.concentration.value, c.concentration.unit) : '';
-    lines.push(`| ${SYSTEMS[c.system] ?? c.system} | ${c.code} | ${cell(c.display ?? '')} | ${concentration} |`);
+  const byUrl = new Map([...content.valueSets].map(([n, v]) => [v.url ?? `urn:inotrope-cds:value-set:${n}`, n]));
+  const parts = (includes: readonly Include[] | undefined, verb: string): void => {
+    for (const inc of includes ?? []) {
+      for (const ref of inc.valueSet ?? []) lines.push(`${verb} every code of \`${byUrl.get(ref.split('|')[0]!) ?? ref}\`.`, '');
+      for (const f of inc.filter ?? []) lines.push(`${verb} ${SYSTEMS[inc.system ?? ''] ?? inc.system} ${f.value}${f.op === 'is-a' ? ' and every code below it' : ' (only the codes below it)'}.`, '');
+    }
+  };
+  parts(vs.compose.include, 'Includes');
+  parts(vs.compose.exclude, 'Excludes');
+  const listed = vs.compose.include.filter((inc) => inc.concept);
+  const published = vs.url !== undefined && !vs.url.startsWith('urn:inotrope-cds:');
+  if (published) {
+    // A published expansion is long and kept as published: its size per code system, not every code.
+    const counts = listed.map((inc) => `${SYSTEMS[inc.system ?? ''] ?? inc.system} ${inc.concept?.length ?? 0}`);
+    lines.push(`Codes as published: ${counts.join(', ')}.`, '');
+  } else if (listed.length > 0) {
+    lines.push('| System | Code | Display | Concentration |', '|---|---|---|---|');
+    for (const inc of listed) {
+      for (const c of inc.concept ?? []) {
+        const concentration = c.concentration ? quantity(c.concentration.value, c.concentration.unit) : '';
+        lines.push(`| ${SYSTEMS[inc.system ?? ''] ?? inc.system} | ${c.code} | ${cell(c.display ?? '')} | ${concentration} |`);
+      }
+    }
+    lines.push('');
   }
-  lines.push('');
+  const excluded = (vs.compose.exclude ?? []).flatMap((inc) => (inc.concept ?? []).map((c) => `${SYSTEMS[inc.system ?? ''] ?? inc.system} ${c.code}${c.display ? ` (${cell(c.display)})` : ''}`));
+  if (excluded.length > 0) lines.push(`Excluded: ${excluded.join('; ')}.`, '');
   return lines;
 }
 
@@ -406,7 +436,7 @@ export function renderClinicalRules(rulesDir: string = RULES_DIR): string {
     lines.push(`| \`${name}\` | ${quantity(t.value, t.unit)} | ${t.maxAge ?? '—'} | ${cell(t.source ?? '')} |`);
   }
   lines.push('', '## Value sets', '');
-  for (const [name, vs] of [...content.valueSets].sort(([a], [b]) => a.localeCompare(b))) lines.push(...valueSetSection(name, vs));
+  for (const [name, vs] of [...content.valueSets].sort(([a], [b]) => a.localeCompare(b))) lines.push(...valueSetSection(name, vs, content));
   return `${lines.join('\n').trimEnd()}\n`;
 }
 

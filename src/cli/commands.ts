@@ -11,6 +11,7 @@ import { jsonSchemaFiles } from '../rules/json-schemas.js';
 import { formatLoadError } from '../rules/load-error.js';
 import { readRuleset } from '../rules/load.js';
 import { describeFailure, readScenarios, runScenario } from '../scenarios/run-scenarios.js';
+import { ImportError, importFiles } from './terminology-import.js';
 
 /** Where the CLI writes: injected so tests capture it. */
 export interface Output {
@@ -29,6 +30,9 @@ const USAGE = `Usage: inotrope-cds <command>
                                     --explain adds, for every rule, each condition with the value it
                                     read, the threshold and whether it held
   schema [dir]                      write <dir>/schema/*.schema.json from the rule-file schemas
+  terminology import <ValueSet.json...> [--name kebab-name] [--rules dir]
+                                    write or update <dir>/value-sets/<name>.json from published,
+                                    expanded FHIR ValueSets (VSAC); name from the set's name
 
   dir defaults to $RULES_DIR, else ./rules`;
 
@@ -46,6 +50,8 @@ export async function runCli(argv: readonly string[], io: Output): Promise<numbe
         return await evaluate(rest, defaultDir, io);
       case 'schema':
         return await schema(rest[0] ?? defaultDir, io);
+      case 'terminology':
+        return await terminology(rest, defaultDir, io);
       default:
         io.err(command === undefined || command === 'help' || command === '--help' ? USAGE : `Unknown command "${command}".\n\n${USAGE}`);
         return 2;
@@ -210,6 +216,23 @@ function conditionLines(c: ConditionExplanation, depth: number): string[] {
   if (c.group) return [`${pad}${mark} ${c.group.toUpperCase()}${c.group === 'not' ? '' : ' of'}`, ...(c.children ?? []).flatMap((child) => conditionLines(child, depth + 1))];
   const read = c.error ?? `read ${c.value ?? 'no value'}${c.date ? ` (${c.date})` : ''}`;
   return [`${pad}${mark} ${c.label} ${c.operator}${c.threshold ? ` ${c.threshold}` : ''} — ${read}`];
+}
+
+async function terminology(args: readonly string[], defaultDir: string, io: Output): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'import') throw new UsageError(sub === undefined ? 'terminology needs a subcommand: import.' : `Unknown terminology subcommand "${sub}".`);
+  const { values, positionals } = parseArgs({ args: [...rest], allowPositionals: true, options: { name: { type: 'string' }, rules: { type: 'string' } } });
+  if (positionals.length === 0) throw new UsageError('terminology import needs one or more ValueSet files.');
+  const dir = values.rules ?? defaultDir;
+  try {
+    for (const line of await importFiles(positionals, dir, values.name)) io.out(line);
+  } catch (err) {
+    if (!(err instanceof ImportError)) throw err;
+    io.err(err.message);
+    return 1;
+  }
+  io.out(`Check the ruleset with: npx inotrope-cds check ${dir}`);
+  return 0;
 }
 
 async function schema(dir: string, io: Output): Promise<number> {

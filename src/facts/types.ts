@@ -17,13 +17,42 @@ export interface CodeEntry {
 export interface ValueSet {
   name: string;
   title: string;
+  /** Canonical URL other sets include it by. */
+  url: string;
+  version?: string;
   source?: string;
-  /** Keyed by `system|code`. */
+  /** The listed codes after excludes, keyed by `system|code`. */
   codes: ReadonlyMap<string, CodeEntry>;
+  /** Code-hierarchy filters (ICD-10-CM), each with the excludes that apply to it. */
+  filters: readonly CodeFilter[];
   /** For converting between mass and substance units (g/mol). */
   molarMass?: { value: number; unit: string };
   /** Ionic charge (valence), for converting between substance and equivalent units (mmol/L ↔ meq/L). */
   charge?: number;
+  /** Units an observation in the set may be recorded in; absent: any UCUM unit that converts. */
+  units?: readonly AcceptedUnit[];
+  /** How one value is chosen among several recorded at the same instant. */
+  sameTime?: { prefer: readonly string[]; choose: 'lowest' | 'highest' };
+  /** Lower-case words that identify a drug order by name alone. */
+  matchText?: readonly string[];
+}
+
+/** `code` and, with `includeSelf` false, only what is below it (ICD-10-CM: the code-prefix hierarchy). */
+export interface CodeFilter {
+  system: string;
+  code: string;
+  includeSelf: boolean;
+  /** Excluded member keys and filters: a code they match is not matched by this filter. */
+  exceptCodes: ReadonlySet<string>;
+  exceptFilters: readonly CodeFilter[];
+}
+
+export interface AcceptedUnit {
+  unit: string;
+  /** Read a value recorded in `unit` as this unit, unchanged. */
+  readAs?: string;
+  /** Only for these codes (`system|code`); absent: every code of the set. */
+  codes?: ReadonlySet<string>;
 }
 
 export interface Threshold {

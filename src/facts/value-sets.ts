@@ -1,7 +1,47 @@
 import type { Coding } from '@medplum/fhirtypes';
-import type { CodeEntry, Knowledge, ValueSet } from './types.js';
+import type { CodeEntry, CodeFilter, Knowledge, ValueSet } from './types.js';
 
-/** Value-set membership: exact `system|code` matches, as docs/rule-format.md specifies. */
+/**
+ * Value-set membership (docs/rule-format.md "Value sets"): a listed `system|code`, or a code below a
+ * filter's parent in the ICD-10-CM hierarchy, which is the code itself: I48.91 is below I48.9 and I48.
+ */
+
+export const ICD10CM = 'http://hl7.org/fhir/sid/icd-10-cm';
+
+/** ICD-10-CM codes compare without their dot and case: `i48.91` and `I4891` are `I4891`. */
+export function icdKey(code: string): string {
+  return code.replace('.', '').toUpperCase();
+}
+
+/** Is the code below (or, with `includeSelf`, at) the filter's code, and not excepted? */
+export function matchesFilter(filter: CodeFilter, system: string, code: string): boolean {
+  if (system !== filter.system) return false;
+  const child = icdKey(code);
+  const parent = icdKey(filter.code);
+  if (!child.startsWith(parent) || (!filter.includeSelf && child.length === parent.length)) return false;
+  return !filter.exceptCodes.has(memberKey(system, code)) && !filter.exceptFilters.some((f) => matchesFilter(f, system, code));
+}
+
+/** The key a set stores a code under: `system|code`, ICD-10-CM codes without dot, upper case. */
+export function memberKey(system: string, code: string): string {
+  return system === ICD10CM ? `${system}|${icdKey(code)}` : `${system}|${code}`;
+}
+
+/** The set's entry for `system|code`, or undefined when the code is not in the set. */
+export function entryFor(valueSet: ValueSet, key: string): CodeEntry | undefined {
+  const bar = key.indexOf('|');
+  const system = key.slice(0, bar);
+  const code = key.slice(bar + 1);
+  const own = system === ICD10CM ? memberKey(system, code) : key;
+  const listed = valueSet.codes.get(own);
+  if (listed) return listed;
+  return valueSet.filters.some((f) => matchesFilter(f, system, code)) ? { system, code } : undefined;
+}
+
+/** Is `system|code` in the set? */
+export function hasCode(valueSet: ValueSet, key: string): boolean {
+  return entryFor(valueSet, key) !== undefined;
+}
 
 export function codingKey(coding: unknown): string | null {
   if (typeof coding !== 'object' || coding === null) return null;
@@ -14,7 +54,7 @@ export function matchCoding(valueSet: ValueSet | undefined, codings: readonly un
   if (!valueSet) return null;
   for (const coding of codings) {
     const key = codingKey(coding);
-    const entry = key === null ? undefined : valueSet.codes.get(key);
+    const entry = key === null ? undefined : entryFor(valueSet, key);
     if (entry) return { coding: coding as Coding, entry };
   }
   return null;
@@ -34,7 +74,7 @@ export function codingsOf(concept: unknown): Coding[] {
 export function inValueSet(knowledge: Knowledge, valueSetName: string, value: unknown): boolean {
   const valueSet = knowledge.valueSets.get(valueSetName);
   if (!valueSet) return false;
-  return keysOf(value).some((key) => valueSet.codes.has(key));
+  return keysOf(value).some((key) => hasCode(valueSet, key));
 }
 
 function keysOf(value: unknown): string[] {

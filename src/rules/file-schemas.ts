@@ -56,38 +56,6 @@ export const settingsFileSchema = z
   .describe('inotrope-cds settings: which value sets are the inotropes, IV routes, weight, card source.');
 export type SettingsFile = z.infer<typeof settingsFileSchema>;
 
-// value-sets/*.json ---------------------------------------------------------------------------
-
-const quantity = z.strictObject({ value: z.number().positive(), unit: ucum });
-
-export const valueSetsFileSchema = z.strictObject({
-  $schema: schemaRef('../schema/value-sets.schema.json'),
-  valueSets: z.record(
-    name,
-    z
-      .strictObject({
-        title: text.describe('How cards name the concept, e.g. "milrinone" or "Potassium".'),
-        source: text.optional().describe('Where the codes come from (a source of docs/references.md, a VSAC OID, ...).'),
-        molarMass: quantity.optional().describe('g/mol: lets mass and substance units be compared (mg/dL vs mmol/L).'),
-        charge: z.number().int().positive().optional().describe('Ionic charge: lets substance and equivalent units be compared (mmol/L vs meq/L).'),
-        codes: z
-          .array(
-            z.strictObject({
-              system: text.describe('Code system URI, e.g. http://loinc.org'),
-              code: text,
-              display: text.optional(),
-              concentration: quantity
-                .optional()
-                .describe('Product strength as UCUM mass/volume (e.g. 0.2 mg/mL): turns a pump rate in mL/h into a dose rate.'),
-            }),
-          )
-          .describe('Every code the concept may arrive as; matched exactly on system + code.'),
-      })
-      .describe('A value set: the codes of one concept, in any code systems.'),
-  ),
-});
-export type ValueSetsFile = z.infer<typeof valueSetsFileSchema>;
-
 // thresholds/*.json ---------------------------------------------------------------------------
 
 export const thresholdsFileSchema = z.strictObject({

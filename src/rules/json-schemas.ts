@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { rulesFileSchema, settingsFileSchema, thresholdsFileSchema, valueSetsFileSchema } from './file-schemas.js';
+import { rulesFileSchema, settingsFileSchema, thresholdsFileSchema } from './file-schemas.js';
+import { valueSetFileSchema } from './value-set-file.js';
 import { chartSchema, scenariosFileSchema } from './scenarios/scenario-schema.js';
 
 /**
@@ -8,7 +9,7 @@ import { chartSchema, scenariosFileSchema } from './scenarios/scenario-schema.js
  */
 const SCHEMAS: Record<string, { title: string; schema: z.ZodType }> = {
   'settings.schema.json': { title: 'inotrope-cds settings', schema: settingsFileSchema },
-  'value-sets.schema.json': { title: 'inotrope-cds value sets', schema: valueSetsFileSchema },
+  'value-set.schema.json': { title: 'inotrope-cds value set (FHIR ValueSet)', schema: valueSetFileSchema },
   'thresholds.schema.json': { title: 'inotrope-cds thresholds and tables', schema: thresholdsFileSchema },
   'rules.schema.json': { title: 'inotrope-cds rules', schema: rulesFileSchema },
   'scenarios.schema.json': { title: 'inotrope-cds scenario tests', schema: scenariosFileSchema },

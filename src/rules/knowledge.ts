@@ -1,21 +1,24 @@
-import type { CodeEntry, Knowledge, LookupTable, Settings, Threshold, ValueSet } from '../facts/types.js';
-import type { SettingsFile, ThresholdsFile, ValueSetsFile } from './file-schemas.js';
+import type { Knowledge, LookupTable, Settings, Threshold } from '../facts/types.js';
+import { expandValueSets, type ValueSetSource } from './expand-value-sets.js';
+import type { SettingsFile, ThresholdsFile } from './file-schemas.js';
 import { didYouMean, type LoadError } from './load-error.js';
 import { jsonPointer as pointer } from '../shared/syntax.js';
 
 /** Parsed knowledge files, each with the path it came from. */
 export interface KnowledgeFiles {
   settings?: { file: string; content: SettingsFile };
-  valueSets: { file: string; content: ValueSetsFile }[];
+  /** One file per set, named by its file name. */
+  valueSets: ValueSetSource[];
   thresholds: { file: string; content: ThresholdsFile }[];
 }
 
 /**
  * Builds the knowledge base (value sets, thresholds, tables, settings) facts consult, reporting names
- * defined twice, settings that name no value set, and tables that are not ascending.
+ * defined twice, settings that name no value set, tables that are not ascending, and the value-set
+ * mistakes expandValueSets finds.
  */
 export function buildKnowledge(files: KnowledgeFiles, broken: ReadonlySet<string>, errors: LoadError[]): Knowledge | undefined {
-  const valueSets = new Map<string, ValueSet>();
+  const valueSets = expandValueSets(files.valueSets, broken, errors);
   const thresholds = new Map<string, Threshold>();
   const tables = new Map<string, LookupTable>();
   const seen = new Map<string, string>();
@@ -30,13 +33,6 @@ export function buildKnowledge(files: KnowledgeFiles, broken: ReadonlySet<string
     return true;
   };
 
-  for (const { file, content } of files.valueSets) {
-    for (const [name, vs] of Object.entries(content.valueSets)) {
-      if (!define('value set', name, file, ['valueSets', name])) continue;
-      const codes = new Map<string, CodeEntry>(vs.codes.map((c) => [`${c.system}|${c.code}`, c]));
-      valueSets.set(name, { name, title: vs.title, codes, source: vs.source, molarMass: vs.molarMass, charge: vs.charge });
-    }
-  }
   for (const { file, content } of files.thresholds) {
     for (const [name, t] of Object.entries(content.thresholds ?? {})) {
       if (define('threshold', name, file, ['thresholds', name])) thresholds.set(name, { name, ...t });

@@ -9,7 +9,9 @@ import { MEDICATIONS_REQUIREMENT, mergeRequirements, observationRequirement } fr
 import type { Knowledge } from '../facts/types.js';
 import { RuleCompiler, type CompiledRule, type FactRegistry } from './compile.js';
 import { createRuleset } from './evaluate.js';
-import { rulesFileSchema, settingsFileSchema, thresholdsFileSchema, valueSetsFileSchema } from './file-schemas.js';
+import { rulesFileSchema, settingsFileSchema, thresholdsFileSchema } from './file-schemas.js';
+import { valueSetName } from './expand-value-sets.js';
+import { valueSetFileSchema } from './value-set-file.js';
 import { buildKnowledge, type KnowledgeFiles } from './knowledge.js';
 import { RulesetLoadError, zodErrors, type LoadError } from './load-error.js';
 import type { Ruleset } from './ruleset.js';
@@ -46,8 +48,9 @@ export async function readRuleset(dir: string, facts: FactRegistry = FACTS): Pro
       const content = parse(file, text, settingsFileSchema);
       if (content) files.settings = { file, content };
     } else if (file.startsWith('value-sets/')) {
-      const content = parse(file, text, valueSetsFileSchema);
-      files.valueSets.push({ file, content: content ?? salvage(text, ['valueSets'], valueSetsFileSchema, broken) });
+      const content = parse(file, text, valueSetFileSchema);
+      if (content) files.valueSets.push({ file, content });
+      else markBroken(text, valueSetName(file), broken);
     } else if (file.startsWith('thresholds/')) {
       const content = parse(file, text, thresholdsFileSchema);
       files.thresholds.push({ file, content: content ?? salvage(text, ['thresholds', 'tables'], thresholdsFileSchema, broken) });
@@ -113,13 +116,24 @@ function requirementsFor(hook: Hook, rules: readonly CompiledRule[], knowledge: 
   );
 }
 
-const KIND = { valueSets: 'valueSet', thresholds: 'threshold', tables: 'table' } as const;
+const KIND = { thresholds: 'threshold', tables: 'table' } as const;
+
+/** A value-set file with errors (already reported): references to its name or url are not reported again. */
+function markBroken(text: string, name: string, broken: Set<string>): void {
+  broken.add(`valueSet:${name}`);
+  try {
+    const url = (JSON.parse(text) as { url?: unknown } | null)?.url;
+    if (typeof url === 'string') broken.add(`valueSetUrl:${url}`);
+  } catch {
+    // Not JSON: already reported; only the name is known.
+  }
+}
 
 /**
  * The valid entries of a value-set or thresholds file that has errors (already reported), so one bad
  * entry does not make every rule that uses the file's other entries fail too.
  */
-function salvage<S extends typeof valueSetsFileSchema | typeof thresholdsFileSchema>(
+function salvage<S extends typeof thresholdsFileSchema>(
   text: string,
   keys: readonly (keyof typeof KIND)[],
   schema: S,

@@ -42,7 +42,7 @@ function valueSet(name: string, spec: ValueSetSpec): ValueSet {
     const entry = { ...c, system: c.system ?? spec.system };
     codes.set(`${entry.system}|${entry.code}`, entry);
   }
-  return { name, title: spec.title, codes, molarMass: spec.molarMass, charge: spec.charge };
+  return { name, title: spec.title, url: `urn:inotrope-cds:value-set:${name}`, codes, filters: [], molarMass: spec.molarMass, charge: spec.charge };
 }
 
 const VALUE_SETS: Record<string, ValueSetSpec> = {

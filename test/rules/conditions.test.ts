@@ -14,7 +14,7 @@ import { customOperators, operatorsAt } from '../../src/rules/operators.js';
  */
 
 const knowledge = {
-  valueSets: new Map([['k', { name: 'k', title: 'K', codes: new Map([['http://loinc.org|2823-3', { system: 'http://loinc.org', code: '2823-3' }]]) }]]),
+  valueSets: new Map([['k', { name: 'k', title: 'K', codes: new Map([['http://loinc.org|2823-3', { system: 'http://loinc.org', code: '2823-3' }]]), filters: [] }]]),
   thresholds: new Map(),
   tables: new Map(),
 } as unknown as Knowledge;

@@ -6,6 +6,15 @@ import { copyFixture } from './fixture-dir.js';
 /* eslint-disable @typescript-eslint/no-explicit-any -- tests edit rule files as untyped JSON */
 
 const RULES = 'rules/rules.json';
+const SNOMED = 'http://snomed.info/sct';
+const ICD = 'http://hl7.org/fhir/sid/icd-10-cm';
+/** A value-set file with these includes (and excludes). */
+const vs = (include: unknown[], exclude?: unknown[]) => ({
+  $schema: '../schema/value-set.schema.json',
+  resourceType: 'ValueSet',
+  title: 'AF',
+  compose: { include, ...(exclude && { exclude }) },
+});
 let cleanup: (() => Promise<void>) | undefined;
 afterEach(async () => {
   await cleanup?.();
@@ -53,7 +62,14 @@ describe('load-time validation names the file, the JSON pointer and the mistake'
     ['an order action in a patient-scoped rule', rule(0, (r) => { r.card.suggestions[0].actions[0] = { type: 'delete-draft', description: 'x' }; }), `${RULES}#/rules/0/card/suggestions/0/actions/0/type: "delete-draft" acts on the order being checked: the rule needs "scope": "order"`],
     ['a create action that is not a proposal', rule(0, (r) => { r.card.suggestions[0].actions[0].resource.intent = 'order'; }), `${RULES}#/rules/0/card/suggestions/0/actions/0/resource/intent: must be "proposal"`],
     ['a duplicate rule id', rule(1, (r) => { r.id = 'T-HYPOKALEMIA'; }), `${RULES}#/rules/1/id: rule id "T-HYPOKALEMIA" is already used in ${RULES}`],
-    ['a value set defined twice', (f: any) => f.write('value-sets/more.json', JSON.stringify({ $schema: '../schema/value-sets.schema.json', valueSets: { potassium: { title: 'K', codes: [] } } })), 'value-sets/value-sets.json#/valueSets/potassium: value set "potassium" is already defined in value-sets/more.json'],
+    ['a value-set file name that is not kebab-case', (f: any) => f.write('value-sets/Heart_Failure.json', JSON.stringify(vs([{ system: SNOMED, concept: [{ code: '84114007' }] }]))), 'value-sets/Heart_Failure.json: the file name is the set\'s name in rules and must be kebab-case'],
+    ['a hierarchy filter on SNOMED CT', (f: any) => f.write('value-sets/af.json', JSON.stringify(vs([{ system: SNOMED, filter: [{ property: 'concept', op: 'is-a', value: '49436004' }] }]))), 'value-sets/af.json#/compose/include/0/filter/0: filters work only on ICD-10-CM'],
+    ['a filter value that is not an ICD-10-CM code', (f: any) => f.write('value-sets/af.json', JSON.stringify(vs([{ system: ICD, filter: [{ property: 'concept', op: 'is-a', value: 'I4' }] }]))), 'value-sets/af.json#/compose/include/0/filter/0/value: "I4" is not an ICD-10-CM code'],
+    ['an unknown included value set', (f: any) => f.write('value-sets/af.json', JSON.stringify(vs([{ valueSet: ['urn:inotrope-cds:value-set:hart-failure'] }]))), 'value-sets/af.json#/compose/include/0/valueSet/0: no file in value-sets/ has url "urn:inotrope-cds:value-set:hart-failure" (did you mean "urn:inotrope-cds:value-set:heart-failure"?)'],
+    ['a set that includes itself', (f: any) => f.write('value-sets/af.json', JSON.stringify(vs([{ valueSet: ['urn:inotrope-cds:value-set:af'] }]))), 'value-sets/af.json#/compose: includes itself through af → af'],
+    ['a set left empty by its excludes', (f: any) => f.write('value-sets/af.json', JSON.stringify(vs([{ system: ICD, concept: [{ code: 'I48.91' }] }], [{ system: ICD, filter: [{ property: 'concept', op: 'is-a', value: 'I48' }] }]))), 'value-sets/af.json#/compose: the set is empty after its excludes'],
+    ['sets declared disjoint that share a code', (f: any) => f.write('value-sets/af.json', JSON.stringify({ ...vs([{ system: SNOMED, concept: [{ code: '84114007' }] }]), disjointWith: ['heart-failure'] })), 'value-sets/af.json#/disjointWith/0: shares a code with "heart-failure", declared disjoint: 84114007'],
+    ['an include with concepts but no system', (f: any) => f.write('value-sets/af.json', JSON.stringify(vs([{ concept: [{ code: 'I48.91' }] }]))), 'value-sets/af.json#/compose/include/0: "concept" and "filter" need the "system"'],
     ['settings naming an unknown value set', (f: any) => f.edit('settings.json', (j: any) => { j.inotropes.push('levosimendan'); }), 'settings.json#/inotropes/2: unknown value set "levosimendan"'],
     ['a threshold unit that is not UCUM', (f: any) => f.edit('thresholds/thresholds.json', (j: any) => { j.thresholds['potassium-low'].unit = 'mEq/liter'; }), 'thresholds/thresholds.json#/thresholds/potassium-low/unit: not a valid UCUM unit'],
     ['table rows out of order', (f: any) => f.edit('thresholds/thresholds.json', (j: any) => { j.tables = { t: { input: { unit: 'mL/min' }, output: { unit: 'ug/kg/min' }, method: 'floor', rows: [[10, 1], [5, 2]] } }; }), 'thresholds/thresholds.json#/tables/t/rows/1: rows must be in ascending order'],
@@ -97,10 +113,9 @@ describe('load-time validation names the file, the JSON pointer and the mistake'
 });
 
 describe('a knowledge file with errors', () => {
-  it('reports its own errors without an error for every rule that uses its other entries', async () => {
-    const errors = await errorsAfter((f) => f.write('value-sets/value-sets.json', '{ "valueSets": '));
-    expect(errors[0]).toMatch(/^value-sets\/value-sets\.json: is not valid JSON/);
-    // Its value sets are unknown now, so settings and rules that name them say so.
-    expect(errors.some((e) => e.startsWith('settings.json#/inotropes/0: unknown value set "milrinone"'))).toBe(true);
+  it('reports its own errors without an error for every rule or setting that names it', async () => {
+    const errors = await errorsAfter((f) => f.write('value-sets/milrinone.json', '{ "resourceType": '));
+    expect(errors[0]).toMatch(/^value-sets\/milrinone\.json: is not valid JSON/);
+    expect(errors.filter((e) => e.includes('"milrinone"'))).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@ import { customOperators, KNOWN_OPERATORS, operatorsAt } from '../../src/rules/o
 
 const knowledge = {
   valueSets: new Map([
-    ['potassium', { name: 'potassium', title: 'Potassium', codes: new Map([['http://loinc.org|2823-3', { system: 'http://loinc.org', code: '2823-3' }]]) }],
+    ['potassium', { name: 'potassium', title: 'Potassium', codes: new Map([['http://loinc.org|2823-3', { system: 'http://loinc.org', code: '2823-3' }]]), filters: [] }],
   ]),
   thresholds: new Map(),
   tables: new Map(),
