@@ -10,7 +10,7 @@ import { ServiceError, statusOf } from '../shared/errors.js';
 import { jsonSchemaFiles } from '../rules/json-schemas.js';
 import { formatLoadError } from '../rules/load-error.js';
 import { readRuleset } from '../rules/load.js';
-import { describeFailure, readScenarios, runScenario } from '../scenarios/run-scenarios.js';
+import { describeFailure, readScenarios, runScenario, runsInFetchMode } from '../scenarios/run-scenarios.js';
 import { ImportError, importFiles } from './terminology-import.js';
 
 /** Where the CLI writes: injected so tests capture it. */
@@ -24,7 +24,8 @@ const USAGE = `Usage: inotrope-cds <command>
   check [dir]                       validate every rules file and scenario (exit 1 listing all errors)
   test [dir] [--filter text] [--cards]
                                     run the scenario tests in <dir>/tests (those whose file or name
-                                    contains the text), printing each scenario's cards with --cards
+                                    contains the text) with prefetch and again fetching from a
+                                    loopback FHIR server, printing each scenario's cards with --cards
   evaluate <request.json> [--json] [--explain] [--rules dir] [--now ISO]
                                     print the cards the service would return for a CDS Hooks request;
                                     --explain adds, for every rule, each condition with the value it
@@ -97,11 +98,14 @@ async function test(args: readonly string[], defaultDir: string, io: Output): Pr
   let failed = 0;
   for (const c of cases) {
     const result = await runScenario(loaded.ruleset, c);
-    if (result.problems.length === 0) {
-      io.out(`✓ ${c.file} › ${c.scenario.name}`);
+    // Fetch mode (no prefetch, the chart on a loopback FHIR server) must give the same cards.
+    const fetched = runsInFetchMode(c.scenario) ? await runScenario(loaded.ruleset, c, 'fetch') : undefined;
+    if (result.problems.length === 0 && (fetched?.problems.length ?? 0) === 0) {
+      io.out(`✓ ${c.file} › ${c.scenario.name}${fetched ? '' : ' (prefetch only)'}`);
     } else {
       failed += 1;
-      io.out(`✗ ${describeFailure(c, result)}`);
+      if (result.problems.length > 0) io.out(`✗ ${describeFailure(c, result)}`);
+      if (fetched && fetched.problems.length > 0) io.out(`✗ [fetch mode] ${describeFailure(c, fetched)}`);
     }
     if (values.cards) {
       for (const card of result.cards) io.out(`\n${readable(card).replace(/^(?=.)/gm, '    ')}`);

@@ -114,7 +114,8 @@ function effective(r: Resource): string {
   return String(r.effectiveDateTime ?? r.effectiveInstant ?? period?.end ?? period?.start ?? r.issued ?? '');
 }
 
-function applyAdditions(chart: Chart, scenario: Scenario, now: Date): { resources: Resource[]; drafts: Resource[] } {
+/** The chart's record with the scenario's additions: what a FHIR server holding it answers from. */
+export function applyAdditions(chart: Chart, scenario: Scenario, now: Date): { resources: Resource[]; drafts: Resource[] } {
   const resources = structuredClone(chart.resources) as Resource[];
   const drafts = structuredClone(chart.draftOrders ?? []) as Resource[];
   const add = scenario.add ?? {};

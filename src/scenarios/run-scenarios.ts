@@ -7,7 +7,8 @@ import { ServiceError, statusOf } from '../shared/errors.js';
 import { zodErrors, type LoadError } from '../rules/load-error.js';
 import { ruleOf, type Card } from '../shared/card.js';
 import type { EvaluationResult, Ruleset } from '../rules/ruleset.js';
-import { buildRequest } from './build-request.js';
+import { applyAdditions, buildRequest } from './build-request.js';
+import { serveChart } from './chart-server.js';
 import { chartSchema, scenariosFileSchema, type Chart, type Scenario } from '../rules/scenarios/scenario-schema.js';
 
 /** Scenario files give no `now` by default: charts are written around this moment. */
@@ -89,11 +90,32 @@ export async function readScenarios(dir: string): Promise<{ cases: ScenarioCase[
   return { cases, errors };
 }
 
+/**
+ * `prefetch`: the EHR sends every prefetch key, answered from the chart. `fetch`: it sends none, and
+ * the service reads the chart from a loopback FHIR server instead. Both must give the same cards.
+ */
+export type ScenarioMode = 'prefetch' | 'fetch';
+
+/** A scenario that shapes the prefetch itself (a key left out, a value given as is) runs in prefetch mode only. */
+export function runsInFetchMode(scenario: Scenario): boolean {
+  return scenario.remove === undefined && scenario.prefetch === undefined;
+}
+
 /** Runs one scenario through the service's own pipeline (request parsing, data layer, rules, cards). */
-export async function runScenario(ruleset: Ruleset, c: ScenarioCase): Promise<ScenarioResult> {
+export async function runScenario(ruleset: Ruleset, c: ScenarioCase, mode: ScenarioMode = 'prefetch'): Promise<ScenarioResult> {
+  if (mode === 'prefetch') return run(ruleset, c, buildRequest(c.chart, c.scenario, hookRequirements(hookModule(c.scenario.hook), ruleset), c.now), []);
+  const server = await serveChart(applyAdditions(c.chart, c.scenario, c.now).resources);
+  try {
+    const { prefetch: _prefetch, ...body } = buildRequest(c.chart, c.scenario, [], c.now);
+    return await run(ruleset, c, { ...body, fhirServer: server.url }, [server.url]);
+  } finally {
+    await server.close();
+  }
+}
+
+async function run(ruleset: Ruleset, c: ScenarioCase, body: Record<string, unknown>, allowlist: string[]): Promise<ScenarioResult> {
   const { scenario } = c;
   const hook = hookModule(scenario.hook);
-  const body = buildRequest(c.chart, scenario, hookRequirements(hook, ruleset), c.now);
   let status = 200;
   let firings: Firing[] = [];
   let cards: Card[] = [];
@@ -101,7 +123,7 @@ export async function runScenario(ruleset: Ruleset, c: ScenarioCase): Promise<Sc
   try {
     const outcome = await runHook(hook, validateCall(hook, body), ruleset, {
       data: {
-        fhirServerAllowlist: [],
+        fhirServerAllowlist: allowlist,
         ...fhirLimits(testConfig()),
       },
       now: () => c.now,
