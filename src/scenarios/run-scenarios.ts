@@ -124,7 +124,9 @@ async function run(ruleset: Ruleset, c: ScenarioCase, body: Record<string, unkno
     const outcome = await runHook(hook, validateCall(hook, body), ruleset, {
       data: {
         fhirServerAllowlist: allowlist,
-        ...fhirLimits(testConfig()),
+        // Fetch mode reads a loopback server: the production budget (400 ms) would make a scenario's
+        // cards depend on the machine's load, not on the rules.
+        ...fhirLimits(testConfig(allowlist.length > 0 ? { FHIR_BUDGET_MS: 20_000, FHIR_REQUEST_TIMEOUT_MS: 10_000 } : {})),
       },
       now: () => c.now,
       uuid: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
