@@ -89,6 +89,20 @@ export const configSchema = z.object({
   ADMIN_OIDC_ROLE_CLAIM: z.string().min(1).default('roles'),
   /** Cards remembered (for 24 h, oldest dropped first) so feedback can be attributed to the rule that raised them. */
   FEEDBACK_MAX_CARDS: z.coerce.number().int().min(0).default(20_000),
+  /** PostgreSQL for the card ledger, feedback, analytics and replay protection, shared by every replica. */
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').optional(),
+  /** Where the embedded database (PGlite) keeps its files when DATABASE_URL is unset: one process only. */
+  DATA_DIR: z.string().min(1).default('data'),
+  /** Most connections to DATABASE_URL per replica. */
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  /** Cards, feedback and silent firings older than this are deleted (daily). */
+  RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(400),
+  /** Card-ledger records waiting to be written, at most; past it they are counted as a gap. */
+  LEDGER_QUEUE_MAX: z.coerce.number().int().min(100).default(50_000),
+  /** Most card-ledger records written in one statement. */
+  LEDGER_BATCH_MAX: z.coerce.number().int().min(1).max(5_000).default(500),
+  /** Longest wait before queued card-ledger records are written, in milliseconds. */
+  LEDGER_FLUSH_MS: z.coerce.number().int().min(1).max(10_000).default(100),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -124,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   config.RULES_DIR = path.resolve(config.RULES_DIR);
+  config.DATA_DIR = path.resolve(config.DATA_DIR);
   if (config.FHIR_REQUEST_TIMEOUT_MS > config.FHIR_BUDGET_MS) {
     config.FHIR_REQUEST_TIMEOUT_MS = config.FHIR_BUDGET_MS;
   }

@@ -12,6 +12,7 @@ import { formatLoadError } from '../rules/load-error.js';
 import { readRuleset } from '../rules/load.js';
 import { describeFailure, readScenarios, runScenario, runsInFetchMode } from '../scenarios/run-scenarios.js';
 import { ImportError, importFiles } from './terminology-import.js';
+import { db, DB_USAGE } from './db-commands.js';
 
 /** Where the CLI writes: injected so tests capture it. */
 export interface Output {
@@ -34,6 +35,7 @@ const USAGE = `Usage: inotrope-cds <command>
   terminology import <ValueSet.json...> [--name kebab-name] [--rules dir]
                                     write or update <dir>/value-sets/<name>.json from published,
                                     expanded FHIR ValueSets (VSAC); name from the set's name
+${DB_USAGE}
 
   dir defaults to $RULES_DIR, else ./rules`;
 
@@ -53,6 +55,8 @@ export async function runCli(argv: readonly string[], io: Output): Promise<numbe
         return await schema(rest[0] ?? defaultDir, io);
       case 'terminology':
         return await terminology(rest, defaultDir, io);
+      case 'db':
+        return await db(rest, io);
       default:
         io.err(command === undefined || command === 'help' || command === '--help' ? USAGE : `Unknown command "${command}".\n\n${USAGE}`);
         return 2;
