@@ -16,7 +16,8 @@ ENV NODE_ENV=production \
     NODE_OPTIONS="--max-semi-space-size=8 --max-old-space-size=96" \
     HOST=0.0.0.0 \
     PORT=8080 \
-    RULES_DIR=/app/rules
+    RULES_DIR=/app/rules \
+    DATA_DIR=/data
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
@@ -24,6 +25,10 @@ COPY --from=build /app/dist ./dist
 COPY rules ./rules
 # The console playground offers these example requests.
 COPY examples ./examples
+# The embedded database when DATABASE_URL is unset (one container); a deployment of several replicas sets
+# DATABASE_URL instead and needs no volume.
+RUN mkdir -p /data && chown node:node /data
+VOLUME /data
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \

@@ -90,7 +90,10 @@ export const configSchema = z.object({
   /** Cards remembered (for 24 h, oldest dropped first) so feedback can be attributed to the rule that raised them. */
   FEEDBACK_MAX_CARDS: z.coerce.number().int().min(0).default(20_000),
   /** PostgreSQL for the card ledger, feedback, analytics and replay protection, shared by every replica. */
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').optional(),
+  DATABASE_URL: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').optional(),
+  ),
   /** Where the embedded database (PGlite) keeps its files when DATABASE_URL is unset: one process only. */
   DATA_DIR: z.string().min(1).default('data'),
   /** Most connections to DATABASE_URL per replica. */

@@ -5,7 +5,8 @@ import { createApp } from './http/app.js';
 import { Metrics } from './observability/metrics.js';
 import { formatLoadError } from './rules/load-error.js';
 import { ReloadingRulesetSource } from './rules/reloading-source.js';
-import { memoryStores } from './stores/memory/index.js';
+import { openSqlStores, StoreConfigError } from './stores/postgres/index.js';
+import { storeEvents } from './observability/store-events.js';
 
 /** Process entry: config → ruleset → app → listen; graceful shutdown on SIGTERM/SIGINT. */
 async function start(): Promise<void> {
@@ -40,7 +41,18 @@ async function start(): Promise<void> {
   const ruleset = rules.current();
   logger.info({ rulesetVersion: ruleset.version, rules: ruleset.counts, watch: config.RULES_WATCH }, 'ruleset loaded');
   process.on('SIGHUP', () => void rules.reload('SIGHUP'));
-  const app = createApp({ config, logger, rules, metrics, stores: memoryStores(config) });
+  // PostgreSQL (DATABASE_URL) or the embedded PGlite in DATA_DIR; a deployment mistake (DATA_DIR not
+  // writable or in use, a schema newer than this release) stops start-up with EX_CONFIG.
+  let opened;
+  try {
+    opened = await openSqlStores(config, { events: storeEvents(metrics, logger), logger });
+  } catch (err) {
+    if (!(err instanceof StoreConfigError)) throw err;
+    console.error(err.message);
+    process.exit(78);
+  }
+  const { stores } = opened;
+  const app = createApp({ config, logger, rules, metrics, stores });
   const server: Server = app.listen(config.PORT, config.HOST, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
@@ -54,7 +66,8 @@ async function start(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     server.close(() => {
-      void rules.close().finally(() => {
+      // The card ledger's queue is written before exit (within the grace period).
+      void Promise.allSettled([rules.close(), stores.close(config.SHUTDOWN_GRACE_MS)]).finally(() => {
         logger.info('stopped');
         process.exit(0);
       });

@@ -48,6 +48,17 @@ export interface CardInput {
   uuid: () => string;
 }
 
+/**
+ * The rule file's label of each suggestion built here, unrendered: the card ledger counts accepted
+ * suggestions by it, so counts do not split by patient values and no patient value is stored.
+ */
+const templateLabels = new WeakMap<Suggestion, string>();
+
+/** A suggestion's label as its rule file writes it (placeholders unrendered). */
+export function suggestionTemplateLabel(suggestion: Suggestion): string {
+  return templateLabels.get(suggestion) ?? suggestion.label.slice(0, 200);
+}
+
 /** The card's indicator: `escalate.indicator` when its `when` held too, else the card's own. */
 export function indicatorOf(rule: Pick<CardRule, 'id' | 'card'>, holds: ReadonlySet<string> = new Set()): Card['indicator'] {
   return rule.card.escalate && holds.has(`${rule.id}#escalate`) ? rule.card.escalate.indicator : rule.card.indicator;
@@ -64,7 +75,9 @@ export function buildCard(input: CardInput): Card {
     if (s.when && !input.holds?.has(`${rule.id}#suggestion-${i}`)) return [];
     const actions = s.actions.flatMap((a) => action(a, input, text));
     if (actions.length === 0) return [];
-    return [{ label: text(s.label), uuid: input.uuid(), ...(s.isRecommended !== undefined && { isRecommended: s.isRecommended }), actions }];
+    const suggestion: Suggestion = { label: text(s.label), uuid: input.uuid(), ...(s.isRecommended !== undefined && { isRecommended: s.isRecommended }), actions };
+    templateLabels.set(suggestion, s.label);
+    return [suggestion];
   });
   const overrideReasons =
     rule.card.overrideReasons ?? (indicator === 'info' ? undefined : settings.overrideReasons);

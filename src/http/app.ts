@@ -18,6 +18,7 @@ import { rateLimiter } from './limits.js';
 import { adminRouter } from './admin-routes.js';
 import { consoleRouter } from './console-routes.js';
 import { feedbackSummaryRouter } from './feedback-routes.js';
+import { analyticsRouter } from './analytics-routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -69,8 +70,9 @@ export function createApp(deps: AppDeps): Express {
   // Admin routes (GET /feedback now; /admin/*, /analytics/* and console data) sit behind this one guard.
   const operator = requireOperator({ config, now });
   app.use(healthRouter(deps));
-  app.use('/feedback', operator);
-  app.use(feedbackSummaryRouter(stores.feedback));
+  app.use(['/feedback', '/analytics'], operator);
+  app.use(feedbackSummaryRouter({ stores, now, retentionDays: config.RETENTION_DAYS }));
+  app.use(analyticsRouter({ stores, now }));
   // The console's page and assets carry no data; everything it shows comes from the guarded routes.
   app.use(consoleRouter({ config, ...(deps.consoleDir !== undefined && { dir: deps.consoleDir }) }));
   app.use(adminRouter({ config, rules: deps.rules, operator, now, ...(deps.examplesDir !== undefined && { examplesDir: deps.examplesDir }) }));
@@ -82,7 +84,7 @@ export function createApp(deps: AppDeps): Express {
     app.use('/cds-services', authenticate({ config, clients, jtis: stores.jtis, now, onFailure: (reason) => metrics.authFailure(reason) }));
   }
   app.use('/cds-services', rateLimiter(config));
-  app.use('/cds-services', cdsRouter({ ...deps, metrics, cards: stores.cards, feedback: stores.feedback, now, uuid: deps.uuid ?? randomUUID }));
+  app.use('/cds-services', cdsRouter({ ...deps, metrics, now, uuid: deps.uuid ?? randomUUID }));
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
   return app;

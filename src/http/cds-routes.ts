@@ -5,9 +5,9 @@ import type { RulesetSource } from '../rules/ruleset.js';
 import type { HookOutcomeLabel, Metrics } from '../observability/metrics.js';
 import { discoveryServices } from '../cds/services.js';
 import { findService } from '../cds/hooks/registry.js';
-import { runHook, validateCall } from '../cds/handle-hook.js';
-import { issuedCards } from '../cds/feedback.js';
-import type { CardLedger, FeedbackStore } from '../stores/ports.js';
+import { runHook, validateCall, type HookOutcome } from '../cds/handle-hook.js';
+import { cardRecords, silentFirings, type IssueContext } from '../cds/feedback.js';
+import type { Stores } from '../stores/ports.js';
 import { notFound, ServiceError } from '../shared/errors.js';
 import { authenticatedClient } from './auth/authenticate.js';
 import { jsonLimits } from './limits.js';
@@ -18,8 +18,7 @@ export interface CdsRouterDeps {
   logger: Logger;
   rules: RulesetSource;
   metrics: Metrics;
-  cards: CardLedger;
-  feedback: FeedbackStore;
+  stores: Stores;
   now: () => Date;
   uuid: () => string;
 }
@@ -61,7 +60,7 @@ export function cdsRouter(deps: CdsRouterDeps): Router {
       deps.metrics.recordFetches(outcome.fetches);
       deps.metrics.recordFirings(hook.service.id, outcome.fired);
       Object.assign(res.locals.logFields as object, outcome.stats);
-      await deps.cards.issued(issuedCards(outcome.response.cards));
+      recordIssued(deps, outcome, { service: hook.service.id, hook: hook.hook, client: client?.iss ?? '', rulesetVersion: ruleset.version, issuedAt: deps.now() });
       res.json(outcome.response);
     } catch (err) {
       if (err instanceof ServiceError && err.code === 'precondition-failed') hookOutcome = 'data-unavailable';
@@ -79,6 +78,15 @@ export function cdsRouter(deps: CdsRouterDeps): Router {
     next(notFound(`No route ${req.method} ${req.originalUrl.split('?')[0]}`));
   });
   return router;
+}
+
+/** Hands the cards and silent firings to the ledger; bookkeeping never holds back or fails a hook's answer. */
+function recordIssued(deps: CdsRouterDeps, outcome: HookOutcome, ctx: IssueContext): void {
+  try {
+    deps.stores.cards.issued(cardRecords(outcome.response.cards, ctx), silentFirings(outcome.fired, ctx));
+  } catch (err) {
+    deps.logger.error({ err: (err as Error).message }, 'card ledger: could not record a hook call');
+  }
 }
 
 const requireService: RequestHandler = function requireService(req, _res, next) {

@@ -36,6 +36,10 @@ export class Metrics {
   private readonly ruleLoadErrors: Counter;
   private readonly authFailures: Counter<'reason'>;
   private readonly feedback: Counter<'rule' | 'outcome' | 'result'>;
+  private readonly storeFailures: Counter<'op'>;
+  private readonly ledgerGaps: Counter<'reason'>;
+  private readonly jtiFallbacks: Counter;
+  private readonly ledgerQueue: Gauge;
   private rulesetVersion: () => string | undefined = () => undefined;
 
   constructor(options: MetricsOptions = {}) {
@@ -88,8 +92,30 @@ export class Metrics {
     });
     this.feedback = new Counter({
       name: 'cds_card_feedback_total',
-      help: 'CDS Hooks feedback items, by rule, outcome (accepted, overridden) and result (recorded, duplicate, unknown-card: issued by another replica or forgotten)',
+      help: 'CDS Hooks feedback items, by rule, outcome (accepted, overridden) and result (recorded; not counted: duplicate, conflict, unknown-card, other-client, other-service, unknown-suggestion)',
       labelNames: ['rule', 'outcome', 'result'],
+      registers,
+    });
+    this.storeFailures = new Counter({
+      name: 'cds_store_failures_total',
+      help: 'Store operations that failed (ledger, feedback, jti, analytics, purge, migrate); hooks keep answering',
+      labelNames: ['op'],
+      registers,
+    });
+    this.ledgerGaps = new Counter({
+      name: 'cds_ledger_gap_total',
+      help: 'Cards and silent-rule firings never written to the card ledger (queue-full during a store outage, or shutdown), so analytics miss them',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.jtiFallbacks = new Counter({
+      name: 'cds_jti_store_fallback_total',
+      help: 'Replay checks decided by this replica\'s memory alone because the shared store did not answer',
+      registers,
+    });
+    this.ledgerQueue = new Gauge({
+      name: 'cds_ledger_queue_size',
+      help: 'Cards and silent-rule firings waiting to be written to the card ledger',
       registers,
     });
     const version = () => this.rulesetVersion();
@@ -145,6 +171,22 @@ export class Metrics {
 
   cardFeedback(rule: string, outcome: 'accepted' | 'overridden', result: FeedbackResult): void {
     this.feedback.inc({ rule: safe(rule), outcome, result });
+  }
+
+  storeFailure(op: string): void {
+    this.storeFailures.inc({ op: safe(op) });
+  }
+
+  ledgerGap(count: number, reason: 'queue-full' | 'shutdown'): void {
+    this.ledgerGaps.inc({ reason }, count);
+  }
+
+  jtiFallback(): void {
+    this.jtiFallbacks.inc();
+  }
+
+  ledgerQueueSize(size: number): void {
+    this.ledgerQueue.set(size);
   }
 
   /** Text exposition for `GET /metrics`. */

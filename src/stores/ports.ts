@@ -1,66 +1,45 @@
+import type {
+  AnalyticsFilter,
+  Bucket,
+  CardRecord,
+  FeedbackRecord,
+  RuleAnalytics,
+  SilentFiring,
+  StoreFeedbackResult,
+  TimeseriesPoint,
+} from './records.js';
+
+export type * from './records.js';
+
 /**
  * What the service must remember between calls, as async ports: the cards it issued (so feedback can
- * be attributed to the rule that raised each card), the feedback clinicians sent, and the client-JWT
- * ids it has seen (replay protection). The HTTP edge and the use-cases depend on these interfaces
- * only; `src/stores/memory/` holds the per-process implementations, and a durable store adds one
- * module per port beside them. Implementations are passed to `createApp(deps)`.
+ * be attributed to the rule, client and service that raised each card), the feedback clinicians sent,
+ * the analytics over both, and the client-JWT ids it has seen (replay protection). The HTTP edge and
+ * the use-cases depend on these interfaces only. Implementations: `src/stores/memory/` (per process;
+ * tests) and `src/stores/postgres/` (PostgreSQL or the embedded PGlite; what `main.ts` uses).
  */
-
-/** One card a hook call returned, reduced to what attributing feedback needs. */
-export interface IssuedCard {
-  uuid: string;
-  ruleId: string;
-  ruleVersion: string;
-  /** The card's category (its `source.topic.code`), or `unknown`. */
-  category: string;
-}
-
-/** The rule a remembered card came from. */
-export type CardRule = Omit<IssuedCard, 'uuid'>;
 
 /** The issued-card ledger. */
 export interface CardLedger {
-  /** Remembers the cards one hook call returned (and counts them as shown for their rules). */
-  issued(cards: readonly IssuedCard[]): Promise<void>;
-  /** The rule a card came from, while the card is remembered; undefined for unknown or expired cards. */
-  ruleFor(cardUuid: string): Promise<CardRule | undefined>;
+  /**
+   * Takes the cards and silent-rule firings of one hook call. Never waits for storage and never throws:
+   * a hook's cards are never held back by bookkeeping (a durable store writes them in batches).
+   */
+  issued(cards: readonly CardRecord[], silent: readonly SilentFiring[]): void;
+  /** A card by uuid; undefined when unknown (or past retention). Rejects when the store cannot answer. */
+  find(uuid: string): Promise<CardRecord | undefined>;
 }
 
-/** One feedback item as the store needs it (CDS Hooks §Feedback, already validated at the edge). */
-export interface FeedbackEvent {
-  card: string;
-  outcome: 'accepted' | 'overridden';
-  outcomeTimestamp: string;
-  acceptedSuggestions?: readonly { id: string }[];
-  overrideReason?: { reason?: { system: string; code: string } };
-}
-
-/** What became of one feedback item: counted, already counted, or for a card the ledger does not know. */
-export type FeedbackResult = 'recorded' | 'duplicate' | 'unknown-card';
-
-export interface RuleFeedback {
-  id: string;
-  version: string;
-  category: string;
-  shown: number;
-  accepted: number;
-  overridden: number;
-  /** Override reason codes as `system|code` → count. */
-  overrideReasons: Record<string, number>;
-}
-
-export interface FeedbackSummary {
-  /** Since when the counts run (RFC 3339). */
-  since: string;
-  /** Per rule and version, sorted by rule id. */
-  rules: RuleFeedback[];
-}
-
-/** Feedback per rule. */
+/** Feedback: at most one outcome per card. */
 export interface FeedbackStore {
-  /** Applies one feedback item idempotently: the same card, outcome and timestamp count once. */
-  record(item: FeedbackEvent): Promise<FeedbackResult>;
-  summary(): Promise<FeedbackSummary>;
+  /** Stores an outcome for a card the ledger holds: new, the same again (duplicate), or a different one (conflict, not counted). */
+  record(feedback: FeedbackRecord): Promise<StoreFeedbackResult>;
+}
+
+/** What informaticists read: per-rule counts over a window, and one rule's counts per day or week. */
+export interface AnalyticsStore {
+  rules(filter: AnalyticsFilter): Promise<RuleAnalytics[]>;
+  timeseries(id: string, bucket: Bucket, filter: AnalyticsFilter): Promise<TimeseriesPoint[]>;
 }
 
 /** The `jti`s of accepted client JWTs, kept until each token expires. */
@@ -73,5 +52,10 @@ export interface JtiStore {
 export interface Stores {
   cards: CardLedger;
   feedback: FeedbackStore;
+  analytics: AnalyticsStore;
   jtis: JtiStore;
+  /** For `/readyz`: `degraded` while the store cannot write (hooks keep answering). */
+  status(): 'ok' | 'degraded';
+  /** At shutdown: write what is queued (within `graceMs`) and release the database. */
+  close(graceMs: number): Promise<void>;
 }

@@ -53,6 +53,16 @@ export interface FeedbackRecord {
   receivedAt: Date;
 }
 
+/** What became of one feedback item (the use-case's verdict). Only `recorded` counts in analytics. */
+export type FeedbackResult =
+  | 'recorded'
+  | 'duplicate'
+  | 'conflict'
+  | 'unknown-card'
+  | 'other-client'
+  | 'other-service'
+  | 'unknown-suggestion';
+
 /** Storing one feedback outcome: new, the same outcome again, or a different one for an answered card. */
 export type StoreFeedbackResult = 'recorded' | 'duplicate' | 'conflict';
 

@@ -64,13 +64,25 @@ describe('deploy/kubernetes', () => {
   });
 
   it('takes the operator credential from a Secret, so the admin routes are not open to a sidecar on loopback', () => {
-    expect(Object.keys(fromSecret)).toEqual(['ADMIN_TOKEN']);
+    expect(Object.keys(fromSecret)).toEqual(['ADMIN_TOKEN', 'DATABASE_URL']);
     expect(fromSecret.ADMIN_TOKEN).toEqual({ secretKeyRef: { name: 'inotrope-cds-admin', key: 'ADMIN_TOKEN' } });
     expect(container.env.find((e: any) => e.name === 'ADMIN_TOKEN').value).toBeUndefined();
     // No Secret object is shipped: the token is created in the cluster, never committed.
     expect(Object.keys(manifests).filter((k) => k.startsWith('Secret/'))).toEqual([]);
     // With the Secret's value (32+ characters) the configuration is valid.
     expect(loadConfig({ ...env, ADMIN_TOKEN: 'f'.repeat(64) }).ADMIN_TOKEN).toHaveLength(64);
+  });
+
+  it('is stateless: the shared PostgreSQL comes from a Secret, nothing is written in the pod', () => {
+    expect(fromSecret.DATABASE_URL).toEqual({ secretKeyRef: { name: 'inotrope-cds-database', key: 'DATABASE_URL' } });
+    expect(container.env.find((e: any) => e.name === 'DATABASE_URL').value).toBeUndefined();
+    // Without DATABASE_URL the service would try the embedded database in DATA_DIR: not on a read-only root.
+    expect(env.DATA_DIR).toBeUndefined();
+    expect(pod.volumes.filter((v: any) => v.emptyDir !== undefined || v.persistentVolumeClaim !== undefined)).toEqual([]);
+    expect(deployment.metadata.annotations?.['inotrope-cds/stateful']).toBeUndefined();
+    expect(readFileSync(path.join(DIR, 'deployment.yaml'), 'utf8')).toMatch(/^# inotrope-cds: stateless CDS Hooks service/);
+    // A URL of the Secret's shape is valid configuration.
+    expect(loadConfig({ ...env, DATABASE_URL: 'postgres://cds:secret@db.internal:5432/cds?sslmode=verify-full' }).DATABASE_URL).toMatch(/^postgres:/);
   });
 
   it('agrees with the image on port, rules folder and user', () => {

@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 /* The real entry point (src/main.ts) in a child process: SIGTERM lets in-flight hook calls finish, then exits. */
@@ -41,6 +43,9 @@ describe('graceful shutdown', () => {
         FHIR_BUDGET_MS: '1500',
         FHIR_REQUEST_TIMEOUT_MS: '1000',
         REQUEST_TIMEOUT_MS: '3000',
+        // The embedded database in a directory of its own (it holds one process at a time).
+        DATA_DIR: mkdtempSync(path.join(tmpdir(), 'inotrope-shutdown-')),
+        DATABASE_URL: '',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -48,7 +53,8 @@ describe('graceful shutdown', () => {
     const lines: Record<string, unknown>[] = [];
     child.stdout!.on('data', (d: Buffer) => lines.push(...d.toString().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    await vi.waitFor(() => expect(lines.some((l) => l.msg === 'listening')).toBe(true), { timeout: 15_000, interval: 100 });
+    // Start-up opens and migrates the embedded database first: seconds on a loaded machine.
+    await vi.waitFor(() => expect(lines.some((l) => l.msg === 'listening')).toBe(true), { timeout: 90_000, interval: 100 });
     const port = String(lines.find((l) => l.msg === 'listening')!.port);
 
     const body = JSON.parse(readFileSync('examples/order-sign-no-prefetch.json', 'utf8')) as Record<string, unknown>;
@@ -73,5 +79,5 @@ describe('graceful shutdown', () => {
     expect(await res.json()).toHaveProperty('cards');
     expect(await exited).toBe(0);
     expect(lines.map((l) => l.msg)).toContain('stopped');
-  });
+  }, 150_000);
 });

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { copyFixture } from './fixture-dir.js';
 
@@ -13,7 +14,8 @@ afterEach(async () => {
 
 function start(rulesDir: string): { child: ChildProcess; stdout: string[]; stderr: string[]; exited: Promise<number | null> } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, CDS_AUTH: 'off', PORT: '0', RULES_DIR: rulesDir, RULES_WATCH: 'off', LOG_LEVEL: 'info' },
+    // The embedded database in a directory of its own (it holds one process at a time).
+    env: { ...process.env, CDS_AUTH: 'off', PORT: '0', RULES_DIR: rulesDir, RULES_WATCH: 'off', LOG_LEVEL: 'info', DATA_DIR: path.join(rulesDir, 'data'), DATABASE_URL: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -44,7 +46,8 @@ describe('service start-up with a ruleset', () => {
     cleanups.push(fixture.remove);
     const { child, stdout } = start(fixture.dir);
     const logs = () => stdout.map((l) => JSON.parse(l) as Record<string, unknown>);
-    await vi.waitFor(() => expect(logs().some((l) => l.msg === 'listening')).toBe(true), { timeout: 15_000, interval: 100 });
+    // Start-up opens and migrates the embedded database first: seconds on a loaded machine.
+    await vi.waitFor(() => expect(logs().some((l) => l.msg === 'listening')).toBe(true), { timeout: 90_000, interval: 100 });
     const listening = logs().find((l) => l.msg === 'listening')!;
     const readyz = async () => (await (await fetch(`http://127.0.0.1:${String(listening.port)}/readyz`)).json()) as { ruleset: { version: string }; reload: string };
     const first = (await readyz()).ruleset.version;
@@ -63,5 +66,5 @@ describe('service start-up with a ruleset', () => {
     expect(logs().map((l) => l.msg)).toEqual(expect.arrayContaining(['ruleset reloaded', 'ruleset reload refused: the new ruleset has errors, the previous one keeps serving']));
     // The reason (file and message) is in the log, for operators; /readyz only says `refused`.
     expect(String(logs().find((l) => String(l.msg).startsWith('ruleset reload refused'))?.errors)).toMatch(/rules\/rules\.json: is not valid JSON/);
-  });
+  }, 150_000);
 });

@@ -149,6 +149,7 @@ describe('/readyz is coarse', () => {
       status: 'ready',
       ruleset: { version: ruleset.version, loadedAt: ruleset.loadedAt, rules: ruleset.counts },
       reload: 'refused',
+      store: 'ok',
     });
   });
 

@@ -1,17 +1,16 @@
-import type { Logger } from '../../logger.js';
 import type { AnalyticsFilter, Bucket, FeedbackRecord, RuleAnalytics, StoreFeedbackResult, TimeseriesPoint } from '../records.js';
 import { analyticsRules, analyticsTimeseries } from './analytics.js';
 import { SqlCardLedger, type LedgerOptions } from './card-ledger.js';
 import { StoreConfigError, type Database } from './database.js';
 import { migrate } from './migrations.js';
 import { purgeExpired, purgeJtis, recordFeedback, rememberJti } from './sql-stores.js';
-import { StoreHealth, type StoreEvents } from './store-health.js';
+import { StoreHealth, type StoreEvents, type StoreLog } from './store-health.js';
 
 export interface SqlStoreOptions {
   retentionDays: number;
   ledger: LedgerOptions;
   events: StoreEvents;
-  logger: Logger;
+  logger: StoreLog;
   now?: () => Date;
 }
 
@@ -51,7 +50,7 @@ export class SqlStore {
       if (err instanceof StoreConfigError) throw err;
       this.health.failed();
       this.options.events.failure('migrate', err);
-      this.options.logger.error({ err: describe(err), store: this.db.location }, 'store: migrations could not run; retrying in the background');
+      this.options.logger.error({ err: err instanceof Error ? err.message.slice(0, 300) : String(err).slice(0, 300), store: this.db.location }, 'store: migrations could not run; retrying in the background');
       const retry = setInterval(() => {
         this.migrate().then(
           () => clearInterval(retry),
@@ -130,13 +129,4 @@ export class SqlStore {
       throw err;
     }
   }
-}
-
-/** An error for a log line: its code and message, never parameters (pg puts none in its messages). */
-export function describe(err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    return `${typeof code === 'string' ? `${code}: ` : ''}${err.message}`.slice(0, 300);
-  }
-  return String(err).slice(0, 300);
 }

@@ -13,6 +13,13 @@ export interface StoreEvents {
   ledgerQueue(size: number): void;
 }
 
+/** Where the store writes its log lines (pino's Logger fits; the stores depend on nothing above them). */
+export interface StoreLog {
+  info(fields: object, msg: string): void;
+  warn(fields: object, msg: string): void;
+  error(fields: object, msg: string): void;
+}
+
 export const noStoreEvents: StoreEvents = { ledgerGap() {}, failure() {}, jtiFallback() {}, ledgerQueue() {} };
 
 /** Degraded from a failure until the next successful write (or a successful migration, at start). */
