@@ -17,6 +17,7 @@ import {
   type ScenarioResult,
 } from './report.js';
 import { runScale } from './scale.js';
+import { ledgerOnly, printLedger, runLedgerBench, writeLedgerDoc } from './ledger.js';
 
 /**
  * `npm run bench`: the real service (built, production mode, all rules) against a minimal Express 5
@@ -36,6 +37,7 @@ const settings = {
   stubDelayMs: Number(process.env.BENCH_STUB_DELAY_MS ?? 50),
 };
 const TSX = ['--import', 'tsx'];
+const benchDataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-data-'));
 
 /** The V8 options production runs with (deploy/kubernetes/deployment.yaml), so the bench measures the deployed process. */
 function productionNodeOptions(): string {
@@ -59,10 +61,14 @@ async function startService(port: number, stubPort: number, profile: boolean): P
     FHIR_SERVER_ALLOWLIST: `http://127.0.0.1:${stubPort}/fhir`,
     // The per-client rate limit would refuse a load test from one address; its cost is still paid.
     RATE_LIMIT_PER_MINUTE: '1000000000',
+    // The embedded database (the default) in a directory of the run's own; the card ledger's cost against
+    // PostgreSQL and an in-memory store is measured on its own (bench/ledger.ts).
+    DATA_DIR: benchDataDir,
+    DATABASE_URL: '',
   });
   drain(child);
   const failed = new Promise<never>((_r, reject) => child.once('exit', (code) => reject(new Error(`service exited with ${code}`))));
-  const readyMs = await Promise.race([until200(`http://127.0.0.1:${port}/readyz`, spawnedAt), failed]);
+  const readyMs = await Promise.race([until200(`http://127.0.0.1:${port}/readyz`, spawnedAt, 120_000), failed]);
   return { child, readyMs };
 }
 
@@ -205,6 +211,10 @@ async function benchmark(): Promise<Omit<BenchResults, 'targets' | 'scale'>> {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--ledger')) {
+    await ledgerOnly(() => startHelper('bench/fhir-stub.ts', [String(settings.stubDelayMs)]));
+    return;
+  }
   const scaleOnly = process.argv.includes('--scale');
   const measured = scaleOnly ? undefined : await benchmark();
   console.log('\nScaling curves (in-process, one order-sign request)');
@@ -215,8 +225,14 @@ async function main(): Promise<void> {
   }
   const partial = { ...measured, scale };
   const results: BenchResults = { ...partial, targets: [...loadTargets(partial), ...scaleTargets(scale)] };
+  console.log('\nCard ledger: the app on an in-memory store, PostgreSQL and PGlite, alternately');
+  const stub = await startHelper('bench/fhir-stub.ts', [String(settings.stubDelayMs)]);
+  const ledger = await runLedgerBench({ stubPort: stub.port, connections: settings.connections, durationS: settings.durationS, rounds: Math.max(3, settings.rounds) }).finally(() =>
+    stopAndWait(stub.child),
+  );
   printScenarios(results);
   printTargets(results.targets);
+  printLedger(ledger);
 
   const dir = path.join(ROOT, 'bench/results');
   mkdirSync(dir, { recursive: true });
@@ -224,7 +240,10 @@ async function main(): Promise<void> {
   const text = `${JSON.stringify(results, null, 2)}\n`;
   writeFileSync(file, text);
   writeFileSync(path.join(dir, 'latest.json'), text);
+  writeFileSync(file.replace(/\.json$/, '.ledger.json'), `${JSON.stringify(ledger, null, 2)}\n`);
+  writeFileSync(path.join(dir, 'ledger-latest.json'), `${JSON.stringify(ledger, null, 2)}\n`);
   writePerformanceDoc(results, file);
+  writeLedgerDoc(ledger, file.replace(/\.json$/, '.ledger.json'));
   writeOperationsCapacity(results);
   console.log(`\nWrote ${path.relative(ROOT, file)}, bench/results/latest.json, docs/performance.md and the capacity section of docs/operations.md`);
 }
@@ -241,4 +260,7 @@ main()
     console.error('Benchmark failed:', err instanceof Error ? err.message : err);
     process.exitCode = 1;
   })
-  .finally(stopAll);
+  .finally(() => {
+    stopAll();
+    rmSync(benchDataDir, { recursive: true, force: true });
+  });

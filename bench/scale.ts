@@ -89,7 +89,7 @@ async function loadOrThrow(dir: string): Promise<Ruleset> {
   return result.ruleset;
 }
 
-function orderSignBody(ruleset: Ruleset, chart: Chart, ignoreCount: boolean): unknown {
+export function orderSignBody(ruleset: Ruleset, chart: Chart, ignoreCount: boolean): unknown {
   const templates = discoveryServices(ruleset).find((s) => s.hook === 'order-sign')?.prefetch ?? {};
   const context = {
     userId: 'Practitioner/prac-hf-attending',
