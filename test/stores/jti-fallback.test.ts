@@ -23,9 +23,13 @@ function fakeDatabase(answer: () => Promise<unknown[]>): Database {
 
 function stores(answer: () => Promise<unknown[]>) {
   let fallbacks = 0;
+  let queries = 0;
+  const clock = { t: NOW };
   const events = { ...noStoreEvents, jtiFallback: () => fallbacks++ };
-  const store = new SqlStore(fakeDatabase(answer), { retentionDays: 400, ledger: { queueMax: 10, batchMax: 10, flushMs: 10 }, events, logger });
-  return { jtis: sqlStores(store, new ReplayCache(100, () => new Date(NOW)), events).jtis, fallbacks: () => fallbacks, store };
+  const counted = () => (queries++, answer());
+  const store = new SqlStore(fakeDatabase(counted), { retentionDays: 400, ledger: { queueMax: 10, batchMax: 10, flushMs: 10 }, events, logger });
+  const jtis = sqlStores(store, new ReplayCache(100, () => new Date(NOW)), events, () => clock.t).jtis;
+  return { jtis, fallbacks: () => fallbacks, queries: () => queries, clock, store };
 }
 
 describe('replay protection when the store is unreachable', () => {
@@ -35,6 +39,12 @@ describe('replay protection when the store is unreachable', () => {
     expect(await s.jtis.remember('https://ehr.example', 'jti-1', NOW + 300_000, NOW + 1)).toBe(false);
     expect(s.fallbacks()).toBe(1);
     expect(s.store.health.status()).toBe('degraded');
+    // For the next 5 s the memory decides without trying the store; then the store is tried again.
+    expect(await s.jtis.remember('https://ehr.example', 'jti-1b', NOW + 300_000, NOW + 2)).toBe(true);
+    expect([s.queries(), s.fallbacks()]).toEqual([1, 2]);
+    s.clock.t += 5_001;
+    expect(await s.jtis.remember('https://ehr.example', 'jti-1c', NOW + 300_000, NOW + 3)).toBe(true);
+    expect([s.queries(), s.fallbacks()]).toEqual([2, 3]);
   });
 
   it('does not wait for a store that hangs: the memory decides after 250 ms', async () => {

@@ -18,6 +18,8 @@ export interface SqlStoresConfig extends DatabaseOptions {
 
 /** Longest wait for the shared replay check before this replica decides from its own memory. */
 const JTI_TIMEOUT_MS = 250;
+/** After a failed shared check, the memory decides alone for this long (no 250 ms wait on every call of an outage). */
+const JTI_BACKOFF_MS = 5_000;
 
 /**
  * Opens the configured database (PostgreSQL when DATABASE_URL is set, else PGlite in DATA_DIR),
@@ -40,7 +42,8 @@ export async function openSqlStores(
 }
 
 /** The ports over one SqlStore; replay protection falls back to `memory` when the store does not answer. */
-export function sqlStores(store: SqlStore, memory: ReplayCache, events: StoreEvents): Stores {
+export function sqlStores(store: SqlStore, memory: ReplayCache, events: StoreEvents, now: () => number = Date.now): Stores {
+  let skipSharedUntil = 0;
   return {
     cards: { issued: (cards, silent) => store.ledger.enqueue(cards, silent), find: (uuid) => store.ledger.find(uuid) },
     feedback: { record: (f) => store.recordFeedback(f) },
@@ -53,9 +56,14 @@ export function sqlStores(store: SqlStore, memory: ReplayCache, events: StoreEve
        */
       async remember(iss, jti, expiresAtMs, nowMs) {
         if (!(await memory.remember(iss, jti, expiresAtMs, nowMs))) return false;
+        if (now() < skipSharedUntil) {
+          events.jtiFallback();
+          return true;
+        }
         try {
           return await withTimeout(store.rememberJti(iss, jti, expiresAtMs, nowMs), JTI_TIMEOUT_MS);
         } catch {
+          skipSharedUntil = now() + JTI_BACKOFF_MS;
           events.jtiFallback();
           return true;
         }
