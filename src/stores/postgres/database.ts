@@ -46,6 +46,8 @@ export function openPostgres(url: string, max = 10): Database {
     // A hook never waits long for bookkeeping: a database that does not answer is an outage, not a queue.
     connectionTimeoutMillis: 2_000,
     idleTimeoutMillis: 30_000,
+    // No statement may hold a connection for long (the purge deletes in chunks; analytics read indexed windows).
+    statement_timeout: 30_000,
     application_name: 'inotrope-cds',
   });
   // An idle client's connection dying (server restart) must not crash the process; the next query reconnects.
