@@ -54,7 +54,7 @@ describe('graceful shutdown', () => {
     child.stdout!.on('data', (d: Buffer) => lines.push(...d.toString().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     // Start-up opens and migrates the embedded database first: seconds on a loaded machine.
-    await vi.waitFor(() => expect(lines.some((l) => l.msg === 'listening')).toBe(true), { timeout: 90_000, interval: 100 });
+    await vi.waitFor(() => expect(lines.some((l) => l.msg === 'listening')).toBe(true), { timeout: 180_000, interval: 100 });
     const port = String(lines.find((l) => l.msg === 'listening')!.port);
 
     const body = JSON.parse(readFileSync('examples/order-sign-no-prefetch.json', 'utf8')) as Record<string, unknown>;
@@ -79,5 +79,5 @@ describe('graceful shutdown', () => {
     expect(await res.json()).toHaveProperty('cards');
     expect(await exited).toBe(0);
     expect(lines.map((l) => l.msg)).toContain('stopped');
-  }, 150_000);
+  }, 300_000);
 });

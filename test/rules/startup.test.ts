@@ -47,7 +47,7 @@ describe('service start-up with a ruleset', () => {
     const { child, stdout } = start(fixture.dir);
     const logs = () => stdout.map((l) => JSON.parse(l) as Record<string, unknown>);
     // Start-up opens and migrates the embedded database first: seconds on a loaded machine.
-    await vi.waitFor(() => expect(logs().some((l) => l.msg === 'listening')).toBe(true), { timeout: 90_000, interval: 100 });
+    await vi.waitFor(() => expect(logs().some((l) => l.msg === 'listening')).toBe(true), { timeout: 180_000, interval: 100 });
     const listening = logs().find((l) => l.msg === 'listening')!;
     const readyz = async () => (await (await fetch(`http://127.0.0.1:${String(listening.port)}/readyz`)).json()) as { ruleset: { version: string }; reload: string };
     const first = (await readyz()).ruleset.version;
@@ -66,5 +66,5 @@ describe('service start-up with a ruleset', () => {
     expect(logs().map((l) => l.msg)).toEqual(expect.arrayContaining(['ruleset reloaded', 'ruleset reload refused: the new ruleset has errors, the previous one keeps serving']));
     // The reason (file and message) is in the log, for operators; /readyz only says `refused`.
     expect(String(logs().find((l) => String(l.msg).startsWith('ruleset reload refused'))?.errors)).toMatch(/rules\/rules\.json: is not valid JSON/);
-  }, 150_000);
+  }, 300_000);
 });

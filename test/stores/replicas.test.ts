@@ -102,7 +102,7 @@ describe.runIf(TEST_DATABASE_URL)('replicas on one PostgreSQL database', () => {
     expect(fromA).toEqual(fromB);
     const rule = (fromA as { rules: { id: string; shown: number; overridden: number }[] }).rules.find((r) => r.id === (card.extension!['org.inotrope-cds.rule'] as { id: string }).id);
     expect(rule).toMatchObject({ shown: 2, overridden: 1 });
-  }, 180_000);
+  }, 360_000);
 
   it('loses no acknowledged card or feedback when a replica is killed mid-batch, and starts again', async () => {
     // A long flush interval keeps cards queued: feedback for a queued card writes its batch first.
@@ -134,7 +134,7 @@ describe.runIf(TEST_DATABASE_URL)('replicas on one PostgreSQL database', () => {
     }
     const res = await post(url, '/cds-services/inotrope-order-sign/feedback', { feedback: [overridden(acknowledged[0]!)] });
     expect(res.body).toMatchObject({ duplicates: 1 });
-  }, 180_000);
+  }, 360_000);
 });
 
 describe('the embedded database (PGlite in DATA_DIR)', () => {
@@ -169,7 +169,7 @@ describe('the embedded database (PGlite in DATA_DIR)', () => {
     const analytics = (await (await fetch(`${urlB}/analytics/rules`)).json()) as { rules: { shown: number; overridden: number }[] };
     expect(analytics.rules.reduce((n, r) => n + r.shown, 0)).toBeGreaterThanOrEqual(cards.length);
     expect(analytics.rules.reduce((n, r) => n + r.overridden, 0)).toBe(1);
-  }, 240_000);
+  }, 480_000);
 
   it('fails fast (exit 78) when DATA_DIR cannot be written', async () => {
     const file = path.join(dataDir, 'not-a-dir');

@@ -49,7 +49,7 @@ export function startService(env: Record<string, string>): ServiceProcess {
 }
 
 /** Waits until the service logs `listening` (start-up migrates the store first: PGlite takes seconds). */
-export async function listening(service: ServiceProcess, timeout = 90_000): Promise<string> {
+export async function listening(service: ServiceProcess, timeout = 180_000): Promise<string> {
   await vi.waitFor(
     () => {
       if (service.child.exitCode !== null) throw new Error(`exited ${service.child.exitCode}: ${service.stderr.join('\n')}`);

@@ -54,7 +54,7 @@ describe.each(engines)('SQL store on $name', (engine) => {
   beforeAll(async () => {
     ({ db, url, drop } = await engine.open());
     await migrate(db);
-  }, 120_000);
+  }, 300_000);
   afterAll(async () => {
     await drop();
   });
