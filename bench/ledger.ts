@@ -36,7 +36,16 @@ export interface LedgerBenchResults {
   stores: { store: 'memory' | 'postgres' | 'pglite'; figures: LoadFigures; throughputRatio: number; cpuRatio: number; gaps: number }[];
   insert: { store: 'postgres' | 'pglite'; rows: number; ms: number; rowsPerSecond: number; microsPerRow: number; bytesPerRow: number }[];
   /** In-process CPU of recording a hook call's cards (mapping, queue, batch insert) ÷ CPU of the hook call itself. */
-  cpuShare: { store: 'postgres' | 'pglite'; calls: number; hookCpuMsPerCall: number; ledgerCpuMsPerCall: number; share: number }[];
+  cpuShare: {
+    store: 'postgres' | 'pglite';
+    calls: number;
+    hookCpuMsPerCall: number;
+    ledgerCpuMsPerCall: number;
+    /** Of the hook evaluation alone (in-process): an upper bound. */
+    share: number;
+    /** Of a whole request as the service process serves it (HTTP, body parsing, evaluation; the in-memory server of this run). */
+    requestShare: number;
+  }[];
 }
 
 const cpuNow = () => {
@@ -82,7 +91,7 @@ async function cpuShare(db: Database, store: 'postgres' | 'pglite', calls: numbe
   const ledgerCpu = cpuNow() - ledgerStart;
   await db.close();
   const round = (x: number) => Math.round(x * 1000) / 1000;
-  return { store, calls, hookCpuMsPerCall: round(hookCpu / calls), ledgerCpuMsPerCall: round(ledgerCpu / calls), share: round(ledgerCpu / hookCpu) };
+  return { store, calls, hookCpuMsPerCall: round(hookCpu / calls), ledgerCpuMsPerCall: round(ledgerCpu / calls), share: round(ledgerCpu / hookCpu), requestShare: NaN };
 }
 
 const BEGIN = '<!-- ledger:begin (written by npm run bench:ledger) -->';
@@ -214,7 +223,7 @@ export async function runLedgerBench(options: { stubPort: number; connections: n
     const share = [
       await cpuShare(openPostgres(database.url, 2), 'postgres', 300),
       await cpuShare(await openPglite(path.join(dataDir, 'share')), 'pglite', 300),
-    ];
+    ].map((c) => ({ ...c, requestShare: Math.round((c.ledgerCpuMsPerCall / reference.cpuMsPerRequest!) * 1000) / 1000 }));
     return {
       date: new Date().toISOString(),
       loadAverage: { start: loadStart, end: Math.round(os.loadavg()[0]! * 100) / 100 },
@@ -239,7 +248,7 @@ export function printLedger(r: LedgerBenchResults): void {
   for (const i of r.insert) console.log(`  insert ${i.store.padEnd(8)} ${i.rows} rows in ${i.ms} ms: ${i.rowsPerSecond} rows/s (${i.microsPerRow} µs a row, ${i.bytesPerRow} bytes a row with indexes)`);
   for (const c of r.cpuShare) {
     console.log(
-      `  CPU share ${c.store.padEnd(8)} ${c.ledgerCpuMsPerCall} ms of ledger per ${c.hookCpuMsPerCall} ms hook call: ${(c.share * 100).toFixed(1)} %${c.store === 'postgres' ? ` (target < 5 %: ${c.share < 0.05 ? 'met' : 'NOT met'})` : ''}`,
+      `  CPU share ${c.store.padEnd(8)} ${c.ledgerCpuMsPerCall} ms of ledger a call: ${(c.requestShare * 100).toFixed(1)} % of a request as served, ${(c.share * 100).toFixed(1)} % of the evaluation alone (${c.hookCpuMsPerCall} ms)${c.store === 'postgres' ? ` — target < 5 % of throughput: ${c.requestShare < 0.05 ? 'met' : 'NOT met'}` : ''}`,
     );
   }
 }
@@ -264,11 +273,14 @@ export function writeLedgerDoc(r: LedgerBenchResults, resultFile: string): void 
         `| ${s.store} | ${s.figures.reqPerSec} | ${s.figures.p50} | ${s.figures.p99} | ${s.figures.cpuMsPerRequest} | ${s.throughputRatio.toFixed(3)} | ${s.store === 'memory' ? '—' : cost(s)} | ${s.cpuRatio.toFixed(3)} | ${s.gaps} |`,
     ),
     '',
-    'CPU share — in one process, the CPU of recording a hook call\'s cards (map to records, queue, batch insert) ÷ the CPU of the hook call itself (a replica is CPU-bound, so this is the throughput the ledger costs it; CPU time is far less disturbed by other load than req/s). With PostgreSQL the database server\'s CPU is elsewhere; PGlite runs inside the service and is counted. Target: under 5 % with PostgreSQL.',
+    'CPU share — the CPU of recording a hook call\'s cards (map to records, queue, batch insert), measured in one process over many calls, ÷ the CPU of a whole request as the in-memory server of this run served it (HTTP, body parsing, evaluation, answer). A replica is CPU-bound, so this share is the throughput the ledger costs it; CPU time is far less disturbed by other load than req/s. The share of the evaluation alone (in-process, no HTTP) is an upper bound. With PostgreSQL the database server\'s CPU is elsewhere; PGlite runs inside the service and is counted. Target: under 5 % of throughput with PostgreSQL.',
     '',
-    '| CPU share | hook calls | hook CPU ms a call | ledger CPU ms a call | share | target |',
-    '|---|---:|---:|---:|---:|---|',
-    ...r.cpuShare.map((c) => `| ${c.store} | ${c.calls} | ${c.hookCpuMsPerCall} | ${c.ledgerCpuMsPerCall} | ${(c.share * 100).toFixed(1)} % | ${c.store === 'postgres' ? (c.share < 0.05 ? '< 5 %: met' : '< 5 %: **not met**') : 'stated'} |`),
+    '| CPU share | hook calls | ledger CPU ms a call | of a request as served | evaluation CPU ms a call | of the evaluation alone | target |',
+    '|---|---:|---:|---:|---:|---:|---|',
+    ...r.cpuShare.map(
+      (c) =>
+        `| ${c.store} | ${c.calls} | ${c.ledgerCpuMsPerCall} | ${(c.requestShare * 100).toFixed(1)} % | ${c.hookCpuMsPerCall} | ${(c.share * 100).toFixed(1)} % | ${c.store === 'postgres' ? (c.requestShare < 0.05 ? '< 5 %: met' : '< 5 %: **not met**') : 'stated'} |`,
+    ),
     '',
     '| Insert cost | rows | ms | rows/s | µs a row | bytes a row (table + indexes) |',
     '|---|---:|---:|---:|---:|---:|',
