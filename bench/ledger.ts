@@ -11,8 +11,8 @@ import { migrate } from '../src/stores/postgres/migrations.js';
 import { SqlCardLedger } from '../src/stores/postgres/card-ledger.js';
 import { StoreHealth, noStoreEvents } from '../src/stores/postgres/store-health.js';
 import type { CardRecord } from '../src/stores/records.js';
-import { parseHookRequest } from '../src/cds/request-schema.js';
-import { handleHook, type HookOutcome } from '../src/cds/handle-hook.js';
+import { runHook, validateCall, type HookOutcome } from '../src/cds/handle-hook.js';
+import { orderSign } from '../src/cds/hooks/order-sign.js';
 import { cardRecords, silentFirings } from '../src/cds/feedback.js';
 import { fhirLimits, testConfig } from '../src/config.js';
 import { readRuleset } from '../src/rules/load.js';
@@ -67,11 +67,8 @@ async function cpuShare(db: Database, store: 'postgres' | 'pglite', calls: numbe
   const ruleset = loaded.ruleset;
   const body = orderSignBody(ruleset, orderSignChart(), false);
   const limits = fhirLimits(testConfig());
-  const evaluate = async (): Promise<HookOutcome> => {
-    const parsed = parseHookRequest(body, 'order-sign');
-    if (!parsed.ok) throw new Error('bench request is invalid');
-    return handleHook(parsed.request, ruleset, { data: { fhirServerAllowlist: [], ...limits }, now: () => new Date(), uuid: () => crypto.randomUUID() });
-  };
+  const evaluate = (): Promise<HookOutcome> =>
+    runHook(orderSign, validateCall(orderSign, body), ruleset, { data: { fhirServerAllowlist: [], ...limits }, now: () => new Date(), uuid: () => crypto.randomUUID() });
   for (let i = 0; i < 30; i++) await evaluate();
   const ledger = new SqlCardLedger(db, { queueMax: 1_000_000, batchMax: 500, flushMs: 60_000 }, noStoreEvents, new StoreHealth());
   const record = (o: HookOutcome) => {

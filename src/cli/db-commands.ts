@@ -1,7 +1,12 @@
 import { loadConfig } from '../config.js';
 import { openDatabase, StoreConfigError } from '../stores/postgres/database.js';
 import { migrate, migrationStatus } from '../stores/postgres/migrations.js';
-import type { Output } from './commands.js';
+
+/** Where the command writes (the CLI's Output). */
+interface Output {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
 
 export const DB_USAGE = `  db migrate                        apply pending schema migrations to DATABASE_URL (or the embedded
                                     database in DATA_DIR; refused while a service uses that DATA_DIR)

@@ -83,8 +83,6 @@ describe.skipIf(!hasChromium)('console in Chromium', { timeout: 60_000 }, () => 
     });
     logs.push(...capture.lines);
     ({ server, origin } = await listen(app as never));
-    analytics = (await fetch(`${origin}/analytics/rules`, { headers: { authorization: `Bearer ${TOKEN}` } })).status !== 404;
-    if (!analytics) console.warn(`Browser tests: ${NO_ANALYTICS}`);
     await seed();
     ({ context, close: closeBrowser } = await launch());
     page = await context.newPage();
@@ -95,10 +93,6 @@ describe.skipIf(!hasChromium)('console in Chromium', { timeout: 60_000 }, () => 
     await new Promise((resolve) => server?.close(resolve));
     if (consoleDir) await rm(consoleDir, { recursive: true, force: true });
   });
-
-  /** Whether the service serves the analytics API (GET /analytics/rules) that the dashboard reads. */
-  let analytics = false;
-  const NO_ANALYTICS = 'the service does not serve GET /analytics/rules yet (issue 17): dashboard and rule-detail checks skipped';
 
   /** Four order-sign calls; their cards get feedback: one rule overridden every time, another accepted. */
   let overriddenRule = '';
@@ -129,7 +123,7 @@ describe.skipIf(!hasChromium)('console in Chromium', { timeout: 60_000 }, () => 
 
   it('shows the sign-in form and no data without the operator credential, and refuses a wrong one', async () => {
     expect((await fetch(`${origin}/admin/ruleset`)).status).toBe(401);
-    if (analytics) expect((await fetch(`${origin}/analytics/rules`)).status).toBe(401);
+    expect((await fetch(`${origin}/analytics/rules`)).status).toBe(401);
     const shell = await fetch(`${origin}/console/`);
     expect(shell.status).toBe(200);
     expect(shell.headers.get('content-security-policy')).toContain("script-src 'self'");
@@ -146,8 +140,7 @@ describe.skipIf(!hasChromium)('console in Chromium', { timeout: 60_000 }, () => 
     await shot('sign-in');
   });
 
-  it('lists every rule with the API’s numbers; the most overridden rule comes first and stands out; filters apply', async (ctx) => {
-    if (!analytics) return ctx.skip(NO_ANALYTICS);
+  it('lists every rule with the API’s numbers; the most overridden rule comes first and stands out; filters apply', async () => {
     await signIn();
     await page.locator('table.rules tbody tr').first().waitFor();
     const stats = await api<{ rules: { id: string; shown: number; overridden: number; accepted: number; overrideRate: number | null }[] }>('/analytics/rules');
@@ -176,8 +169,7 @@ describe.skipIf(!hasChromium)('console in Chromium', { timeout: 60_000 }, () => 
     expect(ids).toEqual([...ids].sort((a, b) => a.localeCompare(b)));
   });
 
-  it('shows a rule’s plot, override reasons and versions exactly as the API counts them', async (ctx) => {
-    if (!analytics) return ctx.skip(NO_ANALYTICS);
+  it('shows a rule’s plot, override reasons and versions exactly as the API counts them', async () => {
     await signIn();
     await page.locator(`table.rules tbody tr[data-rule="${overriddenRule}"] th a`).click();
     await page.getByRole('heading', { name: new RegExp(overriddenRule) }).waitFor();
