@@ -97,11 +97,17 @@ describe.runIf(TEST_DATABASE_URL)('replicas on one PostgreSQL database', () => {
     const replay = await post(urlB, '/cds-services/inotrope-order-sign', validRequest('order-sign', ruleset), bearer);
     expect(replay).toEqual({ status: 401, body: expect.objectContaining({ reason: 'replayed-jti' }) });
 
-    // Both replicas answer the same analytics (the operator routes admit loopback callers without a credential).
-    const [fromA, fromB] = await Promise.all([urlA, urlB].map(async (u) => (await fetch(`${u}/analytics/rules`)).json()));
-    expect(fromA).toEqual(fromB);
-    const rule = (fromA as { rules: { id: string; shown: number; overridden: number }[] }).rules.find((r) => r.id === (card.extension!['org.inotrope-cds.rule'] as { id: string }).id);
-    expect(rule).toMatchObject({ shown: 2, overridden: 1 });
+    // Both replicas answer the same analytics (the operator routes admit loopback callers without a credential),
+    // once A has written the second call's batch (the ledger writes off the request path, within LEDGER_FLUSH_MS).
+    await vi.waitFor(
+      async () => {
+        const [fromA, fromB] = await Promise.all([urlA, urlB].map(async (u) => (await fetch(`${u}/analytics/rules`)).json()));
+        expect(fromA).toEqual(fromB);
+        const rule = (fromA as { rules: { id: string; shown: number; overridden: number }[] }).rules.find((r) => r.id === (card.extension!['org.inotrope-cds.rule'] as { id: string }).id);
+        expect(rule).toMatchObject({ shown: 2, overridden: 1 });
+      },
+      { timeout: 5_000, interval: 100 },
+    );
   }, 360_000);
 
   it('loses no acknowledged card or feedback when a replica is killed mid-batch, and starts again', async () => {
