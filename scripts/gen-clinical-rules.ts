@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { operatorWords } from '../src/shared/operator-words.js';
 
 /**
  * Writes docs/clinical-rules.md from the files in rules/ so the clinical documentation cannot drift from
@@ -131,21 +132,6 @@ const SYSTEMS: Readonly<Record<string, string>> = {
   'http://hl7.org/fhir/sid/icd-10-cm': 'ICD-10-CM',
 };
 
-const OPERATORS: Readonly<Record<string, string>> = {
-  equal: '=',
-  notEqual: '≠',
-  lessThan: '<',
-  lessThanInclusive: '≤',
-  greaterThan: '>',
-  greaterThanInclusive: '≥',
-  in: 'is one of',
-  notIn: 'is none of',
-  contains: 'contains',
-  doesNotContain: 'does not contain',
-  inValueSet: 'is in value set',
-  olderThan: 'is older than',
-};
-
 function readJson<T>(path: string): T {
   return JSON.parse(readFileSync(path, 'utf8')) as T;
 }
@@ -254,8 +240,8 @@ function leafText(c: Condition, rule: Rule, content: Content): string {
   const factParams = local?.params ?? c.params;
   const params = factParams && Object.keys(factParams).length > 0 ? ` ${JSON.stringify(factParams)}` : '';
   const subject = `\`${c.fact}\`${local ? ` (${local.fact}${params})` : params}${c.path ? ` \`${c.path}\`` : ''}`;
-  if (c.operator === 'exists') return `${subject} ${c.value === false ? 'is empty or absent' : 'is present'}`;
-  return `${subject} ${OPERATORS[c.operator ?? ''] ?? c.operator} ${valueText(c.value, content)}`;
+  const words = operatorWords(c.operator ?? '', c.value);
+  return c.operator === 'exists' ? `${subject} ${words}` : `${subject} ${words} ${valueText(c.value, content)}`;
 }
 
 /** The condition tree as a nested markdown list: the trigger as the engine evaluates it. */

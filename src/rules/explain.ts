@@ -1,4 +1,5 @@
 import type { MedicationOrder } from '../shared/patient-data.js';
+import { operatorWords } from '../shared/operator-words.js';
 import type { Knowledge } from '../facts/types.js';
 import type { CompiledRule } from './compile.js';
 import type { CheckedTree, ConditionScope } from './conditions.js';
@@ -49,20 +50,6 @@ export interface RuleExplanation {
   dataQuality?: string[];
 }
 
-const OPERATORS: Record<string, string> = {
-  equal: 'is',
-  notEqual: 'is not',
-  lessThan: '<',
-  lessThanInclusive: '≤',
-  greaterThan: '>',
-  greaterThanInclusive: '≥',
-  in: 'is one of',
-  notIn: 'is none of',
-  contains: 'contains',
-  doesNotContain: 'does not contain',
-  inValueSet: 'is in value set',
-};
-
 const MAX_TEXT = 300;
 
 /** Explains one rule's conditions against a scope (the same facts and memo the evaluation used). */
@@ -90,7 +77,7 @@ function explainNode(tree: CheckedTree, raw: ConditionNode | undefined, scope: C
   }
   const { leaf } = tree;
   const label = `${raw?.fact ?? leaf.fact}${leaf.path ? ` ${leaf.path.replace(/^\$\.?/, '→ ')}` : ''}`;
-  const base = { label, fact: leaf.fact, operator: operatorText(leaf.operator, leaf.value), threshold: thresholdText(raw?.value, leaf, knowledge), ...(skipped && { skipped }) };
+  const base = { label, fact: leaf.fact, operator: operatorWords(leaf.operator, leaf.value), threshold: thresholdText(raw?.value, leaf, knowledge), ...(skipped && { skipped }) };
   try {
     const whole = scope.fact(tree.use);
     const read = tree.left(scope);
@@ -99,14 +86,6 @@ function explainNode(tree: CheckedTree, raw: ConditionNode | undefined, scope: C
   } catch {
     return { ...base, passed: false, error: 'the fact could not be computed from this data' };
   }
-}
-
-function operatorText(operator: string, value: unknown): string {
-  if (operator === 'exists') return value === false ? 'is absent' : 'is present';
-  const parts = operator.split(':');
-  const base = parts.pop()!;
-  const decorators = parts.length > 0 ? `${parts.join(' ')} ` : '';
-  return `${decorators}${OPERATORS[base] ?? base}`;
 }
 
 function thresholdText(raw: unknown, leaf: { operator: string; value: unknown }, knowledge: Knowledge): string {

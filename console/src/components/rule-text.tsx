@@ -1,24 +1,8 @@
 import type { Condition, RuleDoc, RulesetDoc } from '../api';
+import { operatorWords } from '../../../src/shared/operator-words';
 
 /** A rule's conditions and card template written out as an informaticist reads them. */
 
-const OPERATORS: Record<string, string> = {
-  equal: 'is',
-  notEqual: 'is not',
-  lessThan: '<',
-  lessThanInclusive: '≤',
-  greaterThan: '>',
-  greaterThanInclusive: '≥',
-  in: 'is one of',
-  notIn: 'is none of',
-  contains: 'contains',
-  doesNotContain: 'does not contain',
-};
-
-export function operatorText(operator: string, value: unknown): string {
-  if (operator === 'exists') return value === false ? 'is absent' : 'is present';
-  return OPERATORS[operator] ?? operator;
-}
 
 export function valueText(value: unknown, ruleset: RulesetDoc): string {
   if (value && typeof value === 'object' && !Array.isArray(value)) {
@@ -77,7 +61,7 @@ export function ConditionTree(props: { rule: RuleDoc; condition: Condition; rule
   }
   return (
     <span class="cond-leaf">
-      <code>{factText(props.rule, c.fact, c.path)}</code> <strong>{operatorText(c.operator, c.value)}</strong>{' '}
+      <code>{factText(props.rule, c.fact, c.path)}</code> <strong>{operatorWords(c.operator, c.value)}</strong>{' '}
       {c.operator !== 'exists' && <span class="cond-value">{valueText(c.value, props.ruleset)}</span>}
       {c.params && <span class="sub"> ({paramsText(c.params)})</span>}
     </span>
