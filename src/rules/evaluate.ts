@@ -168,7 +168,7 @@ export function createRuleset(parts: RulesetParts): Ruleset {
           const why = p.who.deceased ? 'the record marks the patient deceased' : 'the patient is younger than the adult age';
           explanation.push({ ...about(rule), outcome: 'not-applicable', reason: `Written for ${rule.population === 'deceased' ? 'deceased patients' : rule.population === 'adults' ? 'living adults' : 'living patients'}; ${why}.` });
         } else if (!p.rules.includes(rule)) {
-          explanation.push({ ...about(rule), outcome: 'not-applicable', reason: 'Runs only when the request has an IV inotrope order (dobutamine or milrinone), and this one has none.' });
+          explanation.push({ ...about(rule), outcome: 'not-applicable', reason: 'Runs only when the request has an IV inotrope order, and this one has none.' });
         } else if (rule.scope === 'patient') {
           explainRun(rule, scopeFor(p.base, p.shared, p.operator), undefined);
         } else if (p.subjects.length === 0) {
