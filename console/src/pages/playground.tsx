@@ -90,32 +90,14 @@ export function Playground(props: { route: Route }) {
       <Await value={examples} what="the examples">
         {(list) => (
           <div class="sources">
-            <label>
-              Example request
-              <select name="example" value="" onChange={(e) => e.currentTarget.value && void load(getJson(`/admin/examples/${encodeURIComponent(e.currentTarget.value)}`))}>
-                <option value="">Choose an example…</option>
-                {list.examples.map((x) => (
-                  <option key={x.id} value={x.id}>
-                    {x.label}
-                  </option>
-                ))}
-              </select>
-            </label>
-            <label>
-              Synthetic chart
-              <select
-                name="chart"
-                value=""
-                onChange={(e) => e.currentTarget.value && void load(getJson(`/admin/charts/${encodeURIComponent(e.currentTarget.value)}?hook=${encodeURIComponent(hook)}`))}
-              >
-                <option value="">Choose a chart…</option>
-                {list.charts.map((x) => (
-                  <option key={x.id} value={x.id}>
-                    {x.label}
-                  </option>
-                ))}
-              </select>
-            </label>
+            <Pick label="Example request" name="example" placeholder="Choose an example…" items={list.examples} onPick={(id) => void load(getJson(`/admin/examples/${encodeURIComponent(id)}`))} />
+            <Pick
+              label="Synthetic chart"
+              name="chart"
+              placeholder="Choose a chart…"
+              items={list.charts}
+              onPick={(id) => void load(getJson(`/admin/charts/${encodeURIComponent(id)}?hook=${encodeURIComponent(hook)}`))}
+            />
             <label>
               FHIR Bundle file
               <input type="file" name="bundle" accept=".json,application/json,application/fhir+json" onChange={(e) => void upload(e.currentTarget.files?.[0])} />
@@ -194,6 +176,23 @@ export function Playground(props: { route: Route }) {
         </div>
       )}
     </section>
+  );
+}
+
+/** A labelled list that loads the chosen item and goes back to its placeholder. */
+function Pick(props: { label: string; name: string; placeholder: string; items: readonly { id: string; label: string }[]; onPick: (id: string) => void }) {
+  return (
+    <label>
+      {props.label}
+      <select name={props.name} value="" onChange={(e) => e.currentTarget.value && props.onPick(e.currentTarget.value)}>
+        <option value="">{props.placeholder}</option>
+        {props.items.map((x) => (
+          <option key={x.id} value={x.id}>
+            {x.label}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }
 

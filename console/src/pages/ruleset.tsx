@@ -29,17 +29,7 @@ export function RulesetPage(props: { ruleset: RulesetDoc }) {
           <p>
             The reload at {dateTime(r.lastReload.at)} was refused; version <code>{r.version}</code> keeps serving. Fix these and save again:
           </p>
-          <ul>
-            {r.lastReload.errors.map((e, i) => (
-              <li key={i}>
-                <code>
-                  {e.file}
-                  {e.pointer && `#${e.pointer}`}
-                </code>
-                : {e.message}
-              </li>
-            ))}
-          </ul>
+          <LoadErrors errors={r.lastReload.errors} />
         </div>
       ) : (
         <p>No reload error: the files on disk are the ones serving.</p>
@@ -156,17 +146,7 @@ function Scenarios(props: { value: Loaded<ScenarioRun> }) {
             {run.errors.length > 0 && (
               <div class="error" role="alert">
                 <p>Some scenario files could not be read:</p>
-                <ul>
-                  {run.errors.map((e, i) => (
-                    <li key={i}>
-                      <code>
-                        {e.file}
-                        {e.pointer && `#${e.pointer}`}
-                      </code>
-                      : {e.message}
-                    </li>
-                  ))}
-                </ul>
+                <LoadErrors errors={run.errors} />
               </div>
             )}
             <p data-testid="scenario-summary" class={run.failed > 0 ? 'error' : 'ok'}>
@@ -298,4 +278,21 @@ function systemName(system: string): string {
 function unitOf(part: unknown): string {
   const unit = (part as { unit?: string } | undefined)?.unit;
   return unit ? `(${unit})` : '';
+}
+
+/** Errors of rule or scenario files, each with its file and JSON pointer, as `rules:check` prints them. */
+function LoadErrors(props: { errors: readonly { file: string; pointer?: string; message: string }[] }) {
+  return (
+    <ul>
+      {props.errors.map((e, i) => (
+        <li key={i}>
+          <code>
+            {e.file}
+            {e.pointer && `#${e.pointer}`}
+          </code>
+          : {e.message}
+        </li>
+      ))}
+    </ul>
+  );
 }
