@@ -15,8 +15,8 @@ import type {
  * Lenient shapes of the fields the facts read, per resource type. Prefetch and FHIR-server data is
  * checked only for being a resource at the edge; each resource is checked against these before it
  * enters PatientData, so a wrong shape (a `coding` that is an object, a value that is a string) is
- * skipped and reported instead of crashing a fact. Unknown fields pass through untouched: only the
- * check's verdict is used and the original object kept (readResource).
+ * left out of the resource and reported instead of crashing a fact (readResource). Unknown fields
+ * pass through untouched.
  *
  * The zod schemas are the definition; the hot path runs them as JSON Schema compiled once by ajv.
  * A zod parse builds a copy of every object it checks (about a third of all memory a hook call
@@ -182,29 +182,102 @@ export const RESOURCE_SHAPES: { [K in keyof Typed]: z.ZodType } = {
 };
 
 const ajv = new Ajv({ strict: true });
-const CHECKS = Object.fromEntries(
-  Object.entries(RESOURCE_SHAPES).map(([type, shape]) => [type, ajv.compile(z.toJSONSchema(shape, { target: 'draft-7', io: 'input' }))]),
-) as { [K in keyof Typed]: ValidateFunction };
+const compile = (all: boolean) =>
+  Object.fromEntries(
+    Object.entries(RESOURCE_SHAPES).map(([type, shape]) => [
+      type,
+      (all ? new Ajv({ strict: true, allErrors: true }) : ajv).compile(z.toJSONSchema(shape, { target: 'draft-7', io: 'input' })),
+    ]),
+  ) as { [K in keyof Typed]: ValidateFunction };
+const CHECKS = compile(false);
+// Only for resources that failed CHECKS: every wrong field at once, so each can be left out.
+const FIELD_CHECKS = compile(true);
+/** Rounds of leaving fields out (a field left out can make its parent incomplete: a component without its code). */
+const MAX_REPAIRS = 4;
 
 export type ReadableType = keyof Typed;
 export type Readable<K extends ReadableType> = Typed[K];
 
-/**
- * The resource as its FHIR type when the fields facts read have the right shape, else undefined.
- * The original object is returned (not zod's copy): the check vouches for the fields facts use.
- */
-export function readResource<K extends ReadableType>(type: K, raw: unknown): Typed[K] | undefined {
-  return CHECKS[type](raw) ? (raw as Typed[K]) : undefined;
+/** A resource facts can read, and the fields (JSON pointers into it as received) left out to make it so. */
+export interface ReadResult<K extends ReadableType> {
+  resource: Typed[K];
+  dropped: string[];
 }
 
-/** Splits resources of one type into those facts can read and a count of the malformed ones. */
-export function readAll<K extends ReadableType>(type: K, raws: readonly unknown[]): { valid: Typed[K][]; malformed: number } {
+/** Whether the fields facts use all have the right shape (the resource is then read as is). */
+export function accepts(type: ReadableType, raw: unknown): boolean {
+  return CHECKS[type](raw);
+}
+
+/**
+ * The resource as its FHIR type, leniently: when some fields facts read have the wrong shape
+ * (`rateQuantity.value: "3"`, an `authoredOn` that is a number), a copy without those fields (or
+ * without the array entries that hold them) is read instead and the fields are named, so one bad
+ * field costs that field, not the resource. Undefined when what is left is no such resource (not an
+ * object, another resourceType, or a field the type cannot do without is unreadable: an
+ * Observation's `code`). A well-formed resource is returned as is (not zod's copy): the check
+ * vouches for the fields facts use. Pointers name schema fields and array indexes only, never values.
+ */
+export function readResource<K extends ReadableType>(type: K, raw: unknown): ReadResult<K> | undefined {
+  if (CHECKS[type](raw)) return { resource: raw as Typed[K], dropped: [] };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || (raw as { resourceType?: unknown }).resourceType !== type) return undefined;
+  const copy = structuredClone(raw) as Record<string, unknown>;
+  const dropped: string[] = [];
+  const within = (pointer: string) => dropped.some((d) => pointer === d || pointer.startsWith(`${d}/`));
+  for (let round = 0; round < MAX_REPAIRS && !FIELD_CHECKS[type](copy); round++) {
+    const fresh = [...new Set((FIELD_CHECKS[type].errors ?? []).map((e) => e.instancePath))].filter((p) => !within(p));
+    // Only the placeholders themselves are wrong: done.
+    if (fresh.length === 0) break;
+    // The resource itself is wrong: not readable.
+    if (fresh.includes('') || fresh.includes('/resourceType')) return undefined;
+    // Array entries become empty objects for now, so the pointers of later rounds still match the resource received.
+    for (const pointer of fresh) leaveOut(copy, pointer, {});
+    dropped.push(...fresh);
+  }
+  // Remove the placeholders, highest index first within an array.
+  for (const pointer of [...dropped].sort(byPointerDescending)) leaveOut(copy, pointer, undefined);
+  // Name what was left out once: an entry, not also the fields inside it.
+  const outermost = dropped.filter((p) => !dropped.some((d) => p.startsWith(`${d}/`))).sort();
+  return CHECKS[type](copy) ? { resource: copy as unknown as Typed[K], dropped: outermost } : undefined;
+}
+
+/** Deletes the object field at `pointer`; an array entry is replaced by `placeholder`, or removed when it is undefined. */
+function leaveOut(root: Record<string, unknown>, pointer: string, placeholder: object | undefined): void {
+  const steps = pointer.split('/').slice(1).map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+  let parent: unknown = root;
+  for (const step of steps.slice(0, -1)) {
+    parent = (parent as Record<string, unknown> | undefined)?.[step];
+    if (typeof parent !== 'object' || parent === null) return;
+  }
+  const last = steps[steps.length - 1]!;
+  if (Array.isArray(parent)) {
+    const index = Number(last);
+    if (placeholder === undefined) parent.splice(index, 1);
+    else parent[index] = placeholder;
+  } else delete (parent as Record<string, unknown>)[last];
+}
+
+function byPointerDescending(a: string, b: string): number {
+  const [x, y] = [a.split('/'), b.split('/')];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    if (x[i] === y[i]) continue;
+    const [m, n] = [Number(x[i]), Number(y[i])];
+    return Number.isInteger(m) && Number.isInteger(n) ? n - m : y[i]! < x[i]! ? -1 : 1;
+  }
+  return y.length - x.length;
+}
+
+/** Splits resources of one type into those facts can read (with the fields left out of each) and a count of the unreadable ones. */
+export function readAll<K extends ReadableType>(type: K, raws: readonly unknown[]): { valid: Typed[K][]; malformed: number; dropped: string[] } {
   const valid: Typed[K][] = [];
+  const dropped: string[] = [];
   let malformed = 0;
   for (const raw of raws) {
-    const resource = readResource(type, raw);
-    if (resource) valid.push(resource);
-    else malformed++;
+    const read = readResource(type, raw);
+    if (read) {
+      valid.push(read.resource);
+      dropped.push(...read.dropped);
+    } else malformed++;
   }
-  return { valid, malformed };
+  return { valid, malformed, dropped };
 }

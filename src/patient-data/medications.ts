@@ -13,6 +13,8 @@ export interface MedicationLookup {
   medication?: Medication;
   /** Why the drug could not be identified; absent when it was (or the order codes it inline). */
   failure?: Failure;
+  /** Fields of the Medication that were unreadable and left out (JSON pointers). */
+  dropped?: readonly string[];
 }
 
 // `Medication/id`, optionally absolute or versioned (`.../_history/2`).
@@ -82,8 +84,9 @@ export class MedicationResolver {
 }
 
 function read(raw: unknown): MedicationLookup {
-  const medication = readResource('Medication', raw);
-  return medication ? { medication } : { failure: { reason: 'malformed-resource', why: 'the medication it points to is malformed' } };
+  const read = readResource('Medication', raw);
+  if (!read) return { failure: { reason: 'malformed-resource', why: 'the medication it points to is malformed' } };
+  return { medication: read.resource, ...(read.dropped.length > 0 && { dropped: read.dropped }) };
 }
 
 /** Every drug coding of an order: its medicationCodeableConcept, or the Medication's code and ingredients. */

@@ -1,6 +1,6 @@
 import type { MedicationRequest, Observation, Resource } from '@medplum/fhirtypes';
 import type { FhirObject } from './fhir-payload.js';
-import { dataGap } from './gaps.js';
+import { dataGap, type GapOwner } from './gaps.js';
 import { readAll, type Readable, type ReadableType } from './fhir-schemas.js';
 import { drugCodings, type MedicationLookup } from './medications.js';
 import type { DataGap, DataRequirement, MedicationOrder, ObservationValue, PatientData } from '../shared/patient-data.js';
@@ -107,8 +107,9 @@ function collect<K extends ReadableType>(
   const seen = new Set<string>();
   const all: { resource: Readable<K>; requirement: DataRequirement }[] = [];
   for (const { requirement, resources } of keys.filter((k) => k.requirement.resourceType === type)) {
-    const { valid, malformed } = readAll(type, resources.filter((r) => r.resourceType === type));
+    const { valid, malformed, dropped } = readAll(type, resources.filter((r) => r.resourceType === type));
     if (malformed > 0) gaps.push(malformedGap(requirement, malformed));
+    if (dropped.length > 0) gaps.push(fieldGap(requirement, dropped));
     for (const resource of valid) {
       const id = (resource as { id?: string }).id;
       if (id !== undefined && seen.has(id)) continue;
@@ -130,19 +131,22 @@ export function readDraftOrders(request: DataRequest): {
   gaps: DataGap[];
 } {
   const resources = (request.draftOrders ?? []) as Resource[];
-  const { valid, malformed } = readAll('MedicationRequest', resources.filter((r) => r.resourceType === 'MedicationRequest'));
+  const { valid, malformed, dropped } = readAll('MedicationRequest', resources.filter((r) => r.resourceType === 'MedicationRequest'));
   return {
     medicationRequests: valid,
     others: resources.filter((r) => r.resourceType !== 'MedicationRequest' && r.resourceType !== 'Medication'),
     medications: resources.filter((r) => r.resourceType === 'Medication'),
-    gaps: malformed > 0 ? [malformedGap(DRAFT_OWNER, malformed)] : [],
+    gaps: [...(malformed > 0 ? [malformedGap(DRAFT_OWNER, malformed)] : []), ...(dropped.length > 0 ? [fieldGap(DRAFT_OWNER, dropped)] : [])],
   };
 }
 
 /** The patient's active orders from a MedicationRequest key (the search may return others). */
 export function readActiveOrders(requirement: DataRequirement, resources: readonly FhirObject[]): { requests: MedicationRequest[]; gaps: DataGap[] } {
-  const { valid, malformed } = readAll('MedicationRequest', resources.filter((r) => r.resourceType === 'MedicationRequest'));
-  return { requests: valid.filter((r) => r.status === 'active'), gaps: malformed > 0 ? [malformedGap(requirement, malformed)] : [] };
+  const { valid, malformed, dropped } = readAll('MedicationRequest', resources.filter((r) => r.resourceType === 'MedicationRequest'));
+  return {
+    requests: valid.filter((r) => r.status === 'active'),
+    gaps: [...(malformed > 0 ? [malformedGap(requirement, malformed)] : []), ...(dropped.length > 0 ? [fieldGap(requirement, dropped)] : [])],
+  };
 }
 
 /** Whether a draft order is one the hook's order rules evaluate. */
@@ -176,9 +180,28 @@ function medicationGaps(orders: readonly OrderInput[]): DataGap[] {
     group.count++;
     groups.set(id, group);
   }
-  return [...groups.values()].map(({ owner, reason, why, count }) =>
-    dataGap({ ...owner, resourceType: 'Medication' }, reason, `drug of ${count === 1 ? '1 order' : `${count} orders`} not identified: ${why}`),
-  );
+  const dropped = orders.flatMap(({ owner, lookup }) => (lookup.dropped ?? []).map((pointer) => ({ owner, pointer })));
+  return [
+    ...[...groups.values()].map(({ owner, reason, why, count }) =>
+      dataGap({ ...owner, resourceType: 'Medication' }, reason, `drug of ${count === 1 ? '1 order' : `${count} orders`} not identified: ${why}`),
+    ),
+    ...[...new Set(dropped.map((d) => d.owner))].map((owner) =>
+      fieldGap({ ...owner, resourceType: 'Medication' }, dropped.filter((d) => d.owner === owner).map((d) => d.pointer)),
+    ),
+  ];
+}
+
+const MAX_POINTERS = 5;
+
+/**
+ * Fields left out of records that were otherwise read (fhir-schemas.ts readResource), named by JSON
+ * pointer within the record: which field, never its value.
+ */
+export function fieldGap(owner: GapOwner | DataRequirement, pointers: readonly string[]): DataGap {
+  const unique = [...new Set(pointers)];
+  const shown = unique.slice(0, MAX_POINTERS).join(', ') + (unique.length > MAX_POINTERS ? ` and ${unique.length - MAX_POINTERS} more` : '');
+  const what = unique.length === 1 ? 'a field was unreadable and ignored' : `${unique.length} fields were unreadable and ignored`;
+  return dataGap(owner, 'malformed-field', `${what}: ${shown}`);
 }
 
 function malformedGap(owner: Owner | DataRequirement, count: number, why = 'malformed'): DataGap {

@@ -28,6 +28,8 @@ export interface Firing {
   rule: string;
   indicator: string;
   summary: string;
+  /** The card's detail (empty for a silent rule). */
+  detail: string;
 }
 
 export interface ScenarioResult {
@@ -146,8 +148,9 @@ function toFirings(cards: EvaluationResult['cards'], fired: EvaluationResult['fi
     rule: ruleOf(card)!.id,
     indicator: card.indicator,
     summary: card.summary,
+    detail: card.detail ?? '',
   }));
-  const silent = fired.filter((f) => f.status === 'silent').map((f) => ({ rule: f.id, indicator: f.indicator, summary: '(silent rule: no card)' }));
+  const silent = fired.filter((f) => f.status === 'silent').map((f) => ({ rule: f.id, indicator: f.indicator, summary: '(silent rule: no card)', detail: '' }));
   return [...fromCards, ...silent];
 }
 
@@ -165,6 +168,8 @@ function compare(expect: Scenario['expect'], status: number, firings: Firing[]):
       problems.push(`${want.rule} fired as ${candidates.map((f) => f.indicator).join(', ')}, expected ${want.indicator}`);
     } else if (want.summaryContains && !candidates.some((f) => f.summary.includes(want.summaryContains!))) {
       problems.push(`${want.rule}: no summary contains "${want.summaryContains}"`);
+    } else if (want.detailContains && !candidates.some((f) => f.detail.includes(want.detailContains!))) {
+      problems.push(`${want.rule}: no detail contains "${want.detailContains}"`);
     }
   }
   for (const rule of expect.absent ?? []) {

@@ -58,6 +58,8 @@ export interface DataGap {
     | 'operation-outcome'
     | 'invalid-response'
     | 'malformed-resource'
+    /** Records were read, but some of their fields had the wrong shape and were left out (named by JSON pointer). */
+    | 'malformed-field'
     | 'truncated';
   /** Plain-English description safe for a card and a log line: no token, no patient data. */
   message: string;

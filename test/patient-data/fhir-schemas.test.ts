@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { readResource, RESOURCE_SHAPES, type ReadableType } from '../../src/patient-data/fhir-schemas.js';
+import { accepts, readResource, RESOURCE_SHAPES, type ReadableType } from '../../src/patient-data/fhir-schemas.js';
 
 /**
  * readResource runs the zod shapes as JSON Schema compiled by ajv (zod's parse copies every object it
@@ -30,7 +30,7 @@ function chartResources(): Record<string, unknown>[] {
 }
 
 const zodAccepts = (type: ReadableType, raw: unknown) => RESOURCE_SHAPES[type].safeParse(raw).success;
-const compiledAccepts = (type: ReadableType, raw: unknown) => readResource(type, raw) !== undefined;
+const compiledAccepts = (type: ReadableType, raw: unknown) => accepts(type, raw);
 
 /** Every path to a value inside a JSON value (object keys and array indexes). */
 function paths(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
@@ -113,17 +113,48 @@ describe('FHIR resource shape checks', () => {
     expect(rejected).toBeGreaterThan(300);
   });
 
-  it('rejects what facts cannot read and keeps what they ignore', () => {
+  it('reads what facts can read, leaving out only the fields they cannot, and keeps what they ignore', () => {
     const observation = { resourceType: 'Observation', code: { coding: [{ system: 'http://loinc.org', code: '2823-3' }] }, valueQuantity: { value: 4.1 } };
-    expect(readResource('Observation', observation)).toBe(observation);
-    expect(readResource('Observation', { ...observation, extension: [{ url: 'x' }], meta: { source: 'y' } })).toBeDefined();
-    expect(readResource('Observation', { ...observation, code: { coding: { code: '2823-3' } } })).toBeUndefined();
-    expect(readResource('Observation', { ...observation, valueQuantity: { value: '4.1' } })).toBeUndefined();
-    expect(readResource('Observation', { ...observation, valueInteger: 1.5 })).toBeUndefined();
-    expect(readResource('Observation', { ...observation, valueInteger: 2 ** 60 })).toBeUndefined();
-    expect(readResource('Observation', { ...observation, valueInteger: -(2 ** 60) })).toBeUndefined();
-    expect(readResource('Observation', { ...observation, status: null })).toBeUndefined();
+    expect(readResource('Observation', observation)).toEqual({ resource: observation, dropped: [] });
+    expect(readResource('Observation', observation)?.resource).toBe(observation);
+    expect(readResource('Observation', { ...observation, extension: [{ url: 'x' }], meta: { source: 'y' } })?.dropped).toEqual([]);
+    const dropped = (raw: unknown, type: ReadableType = 'Observation') => readResource(type, raw)?.dropped;
+    expect(dropped({ ...observation, code: { coding: { code: '2823-3' } } })).toEqual(['/code/coding']);
+    expect(dropped({ ...observation, valueQuantity: { value: '4.1' } })).toEqual(['/valueQuantity/value']);
+    expect(dropped({ ...observation, valueInteger: 1.5 })).toEqual(['/valueInteger']);
+    expect(dropped({ ...observation, valueInteger: 2 ** 60 })).toEqual(['/valueInteger']);
+    expect(dropped({ ...observation, valueInteger: -(2 ** 60) })).toEqual(['/valueInteger']);
+    expect(dropped({ ...observation, status: null })).toEqual(['/status']);
+    // An entry that cannot be read goes, with the pointer it had: the others keep theirs.
+    const components = { ...observation, component: ['x', { code: 5 }, { code: { text: 'a' }, valueQuantity: { value: 's' } }, { code: { text: 'b' } }] };
+    const read = readResource('Observation', components);
+    expect(read?.dropped).toEqual(['/component/0', '/component/1', '/component/2/valueQuantity/value']);
+    expect(read?.resource.component).toEqual([{ code: { text: 'a' }, valueQuantity: {} }, { code: { text: 'b' } }]);
+    expect(components.component[0]).toBe('x'); // the received resource is not changed
+    // Without the fields it cannot do without, or as another type, it is no such resource.
+    expect(readResource('Observation', { ...observation, code: 'potassium' })).toBeUndefined();
     expect(readResource('Condition', observation)).toBeUndefined();
     expect(readResource('Patient', 'Patient')).toBeUndefined();
+    // JSON numbers beyond double range parse as Infinity: not a value.
+    const order = JSON.parse('{"resourceType":"MedicationRequest","authoredOn":5,"dosageInstruction":[{"doseAndRate":[{"rateQuantity":{"value":1e400}}]}]}');
+    expect(dropped(order, 'MedicationRequest')).toEqual(['/authoredOn', '/dosageInstruction/0/doseAndRate/0/rateQuantity/value']);
+  });
+
+  it('whatever the corruption, what it reads is what the zod shapes accept, and only the named fields are missing', () => {
+    fc.assert(
+      fc.property(fc.nat(), fc.nat(), fc.constantFrom(...KEYS), jsonValue, (which, where, key, v) => {
+        const resource = resources[which % resources.length]!;
+        const candidates: (string | number)[][] = paths(resource);
+        const at = [...(candidates[where % candidates.length] ?? []), key];
+        const corrupted = replaced(resource, at, v);
+        const type = resource.resourceType as ReadableType;
+        const read = readResource(type, corrupted);
+        if (!read) return;
+        expect(zodAccepts(type, read.resource)).toBe(true);
+        if (zodAccepts(type, corrupted)) expect(read).toEqual({ resource: corrupted, dropped: [] });
+        else expect(read.dropped.length).toBeGreaterThan(0);
+      }),
+      { numRuns: 1500 },
+    );
   });
 });

@@ -115,22 +115,31 @@ describe('observations', () => {
 });
 
 describe('defensive reading', () => {
-  it('skips a Condition whose coding is an object, reports it, and keeps the rest', async () => {
-    const broken = { resourceType: 'Condition', id: 'c-bad', code: { coding: { system: 'http://snomed.info/sct', code: '88805009' } } };
+  it('keeps a Condition whose coding is an object without its coding, and names the field', async () => {
+    const broken = { resourceType: 'Condition', id: 'c-bad', code: { coding: { system: 'http://snomed.info/sct', code: '88805009' }, text: 'Chronic heart failure' } };
     const { data } = await resolve(patientView({ prefetch: prefetch({ conditions: searchset([broken, ...entries(CHART.conditions)]) }) }));
-    expect(data.conditions.map((c) => c.id)).toEqual(['cond-hf']);
-    expect(data.gaps).toEqual([{ key: 'conditions', resourceType: 'Condition', reason: 'malformed-resource', message: 'Conditions (1 record left out: malformed)' }]);
+    expect(data.conditions.map((c) => c.id)).toEqual(['c-bad', 'cond-hf']);
+    expect(data.conditions[0]!.code).toEqual({ text: 'Chronic heart failure' });
+    expect(data.gaps).toEqual([
+      { key: 'conditions', resourceType: 'Condition', reason: 'malformed-field', message: 'Conditions (a field was unreadable and ignored: /code/coding)' },
+    ]);
   });
 
-  it('skips an observation whose value is a string and a draft order whose drug is a string', async () => {
+  it('leaves out an observation only when its code is unreadable; a draft order whose drug is a string stays, without a drug', async () => {
     const badDraft = { ...draftMilrinone, id: 'mr-bad', medicationCodeableConcept: 'milrinone' };
-    const badObs = potassium('k-bad', 0, '2026-11-21T00:00:00Z', { valueQuantity: { value: '3.1', unit: 'mmol/L' } });
-    const { data } = await resolve(orderSign({ prefetch: prefetch({ 'obs-potassium': searchset([badObs]) }) }, [draftMilrinone, badDraft]));
-    expect(data.medicationOrders.filter((o) => o.origin === 'draft').map((o) => o.request.id)).toEqual(['mr-draft-1']);
-    expect(data.observationsByCode.get(`${LOINC}|6298-4`)).toBeUndefined();
-    expect(data.gaps.map((g) => [g.key, g.reason])).toEqual([
-      ['draftOrders', 'malformed-resource'],
-      ['obs-potassium', 'malformed-resource'],
+    const badValue = potassium('k-bad-value', 0, '2026-11-21T00:00:00Z', { valueQuantity: { value: '3.1', unit: 'mmol/L' } });
+    const badCode = { ...potassium('k-bad-code', 0, '2026-11-21T00:00:00Z'), code: 'potassium' };
+    const { data } = await resolve(orderSign({ prefetch: prefetch({ 'obs-potassium': searchset([badValue, badCode]) }) }, [draftMilrinone, badDraft]));
+    expect(data.medicationOrders.filter((o) => o.origin === 'draft').map((o) => [o.request.id, o.codings.length > 0])).toEqual([
+      ['mr-draft-1', true],
+      ['mr-bad', false],
+    ]);
+    expect(data.observationsByCode.get(`${LOINC}|6298-4`)?.map((v) => [v.observation.id, v.valueQuantity])).toEqual([['k-bad-value', { unit: 'mmol/L' }]]);
+    expect(data.gaps.map((g) => [g.key, g.reason, g.message])).toEqual([
+      ['draftOrders', 'malformed-field', 'Draft orders (a field was unreadable and ignored: /medicationCodeableConcept)'],
+      ['obs-potassium', 'malformed-resource', 'Potassium observations (1 record left out: malformed)'],
+      ['obs-potassium', 'malformed-field', 'Potassium observations (a field was unreadable and ignored: /valueQuantity/value)'],
+      ['draftOrders', 'malformed-resource', 'Draft orders (drug of 1 order not identified: the order names no drug)'],
     ]);
   });
 

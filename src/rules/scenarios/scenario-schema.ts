@@ -69,6 +69,7 @@ export const expectedFiringSchema = z.union([
     rule: text,
     indicator: z.enum(['info', 'warning', 'critical']).optional(),
     summaryContains: text.optional(),
+    detailContains: text.optional().describe("Text the card's detail must contain (what a card names: a field, an order)."),
   }),
 ]);
 
