@@ -6,6 +6,8 @@ import type { Hook } from '../src/shared/hooks.js';
 import { formatLoadError } from '../src/rules/load-error.js';
 import { readRuleset } from '../src/rules/load.js';
 import { buildRequest } from '../src/scenarios/build-request.js';
+import { hookModule } from '../src/cds/hooks/registry.js';
+import { hookRequirements } from '../src/cds/handle-hook.js';
 import { DEFAULT_NOW } from '../src/scenarios/run-scenarios.js';
 import { chartSchema } from '../src/rules/scenarios/scenario-schema.js';
 
@@ -49,6 +51,12 @@ const EXAMPLES: readonly ExampleSpec[] = [
     hookInstance: '3f1c2a9e-6b7d-4c1e-9a52-0d6f1e8b7c04',
   },
   {
+    file: 'encounter-discharge-home-milrinone.json',
+    patient: 'discharge-home-milrinone',
+    hook: 'encounter-discharge',
+    hookInstance: '3f1c2a9e-6b7d-4c1e-9a52-0d6f1e8b7c06',
+  },
+  {
     file: 'order-sign-no-prefetch.json',
     patient: 'stage-d-ckd-furosemide',
     hook: 'order-sign',
@@ -66,7 +74,7 @@ export async function renderExamples(rulesDir: string = RULES_DIR): Promise<Map<
     const file = join(rulesDir, 'tests', 'patients', `${spec.patient}.json`);
     const chart = chartSchema.parse(JSON.parse(await readFile(file, 'utf8')));
     const scenario = { name: spec.file, patient: spec.patient, hook: spec.hook, expect: {}, ...(spec.selections && { selections: spec.selections }) };
-    const built = buildRequest(chart, scenario, loaded.ruleset.requirements(spec.hook), new Date(DEFAULT_NOW)) as {
+    const built = buildRequest(chart, scenario, hookRequirements(hookModule(spec.hook), loaded.ruleset), new Date(DEFAULT_NOW)) as {
       context: Record<string, unknown>;
       prefetch: Record<string, unknown>;
     };

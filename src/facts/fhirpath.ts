@@ -72,6 +72,7 @@ export function patientBundle(data: PatientData): Bundle {
     }
   };
   add(data.patient);
+  add(data.encounter);
   for (const order of data.medicationOrders) {
     add(order.request);
     add(order.medication);

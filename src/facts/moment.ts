@@ -3,8 +3,8 @@ import type { FactDefinition } from './types.js';
 import type { Moment } from '../shared/hooks.js';
 
 /**
- * The moment of care of the call, from its hook: `order-entry` (order-select, order-sign) or
- * `chart-review` (patient-view). Rules that speak only when the chart is opened, not while orders
+ * The moment of care of the call, from its hook: `order-entry` (order-select, order-sign),
+ * `chart-review` (patient-view) or `discharge` (encounter-discharge). Rules that speak only when the chart is opened, not while orders
  * are entered, compare it: `{ "fact": "moment", "operator": "notEqual", "value": "order-entry" }`.
  */
 export const moment = {

@@ -16,6 +16,15 @@ export const PATIENT_REQUIREMENT: DataRequirement = {
   paging: 'all',
 };
 
+/** The encounter of the call's context (encounter-discharge: the one being ended). */
+export const ENCOUNTER_REQUIREMENT: DataRequirement = {
+  key: 'encounter',
+  label: 'Encounter',
+  template: 'Encounter/{{context.encounterId}}',
+  resourceType: 'Encounter',
+  paging: 'all',
+};
+
 export const MEDICATIONS_REQUIREMENT: DataRequirement = {
   key: 'medications',
   label: 'Active medication orders',

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type {
   AllergyIntolerance,
   Condition,
+  Encounter,
   Medication,
   MedicationAdministration,
   MedicationRequest,
@@ -158,6 +159,14 @@ const patient = z.object({
   deceasedDateTime: z.string().optional(),
 });
 
+const encounter = z.object({
+  resourceType: z.literal('Encounter'),
+  id,
+  status: z.string().optional(),
+  period: period.optional(),
+  hospitalization: z.object({ dischargeDisposition: codeableConcept.optional() }).optional(),
+});
+
 interface Typed {
   Observation: Observation;
   Condition: Condition;
@@ -167,6 +176,7 @@ interface Typed {
   MedicationAdministration: MedicationAdministration;
   Medication: Medication;
   Patient: Patient;
+  Encounter: Encounter;
 }
 
 /** The shapes facts rely on, per resource type (exported for the test that holds the compiled checks to them). */
@@ -179,6 +189,7 @@ export const RESOURCE_SHAPES: { [K in keyof Typed]: z.ZodType } = {
   MedicationAdministration: medicationAdministration,
   Medication: medication,
   Patient: patient,
+  Encounter: encounter,
 };
 
 const ajv = new Ajv({ strict: true });

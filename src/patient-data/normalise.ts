@@ -50,6 +50,8 @@ export function buildPatientData(input: NormaliseInput): { data: Omit<PatientDat
 
   const patients = ofType('Patient').map((p) => p.resource);
   const patient = patients.find((p) => p.id === input.request.context.patientId) ?? patients[0];
+  const encounters = ofType('Encounter').map((e) => e.resource);
+  const encounter = encounters.find((e) => e.id === input.request.context.encounterId) ?? encounters[0];
 
   const observationsByCode = new Map<string, ObservationValue[]>();
   const undated = new Map<DataRequirement, number>();
@@ -82,6 +84,7 @@ export function buildPatientData(input: NormaliseInput): { data: Omit<PatientDat
       subjects: input.request.subjects,
       patientId: input.request.context.patientId,
       ...(patient && { patient }),
+      ...(encounter && { encounter }),
       otherDraftOrders: input.otherDraftOrders,
       medicationOrders,
       observationsByCode,

@@ -26,6 +26,11 @@ export class ScenarioError extends Error {
 export function buildRequest(chart: Chart, scenario: Scenario, requirements: readonly DataRequirement[], now: Date): Record<string, unknown> {
   const { resources, drafts } = applyAdditions(chart, scenario, now);
   const context: Record<string, unknown> = { userId: 'Practitioner/scenario-runner', patientId: chart.patientId };
+  // The encounter in context is the chart's. encounter-discharge requires one (the encounter being
+  // ended): a chart without an Encounter gets an id the chart cannot answer, as an EHR's stale id would.
+  const encounter = resources.find((r) => r.resourceType === 'Encounter' && typeof r.id === 'string');
+  if (encounter) context.encounterId = encounter.id;
+  else if (scenario.hook === 'encounter-discharge') context.encounterId = `${chart.patientId}-encounter`;
   // The context the hook defines: draft orders where its rules evaluate them, and selections for order-select.
   const { subjects } = hookModule(scenario.hook);
   if (subjects !== 'active') {

@@ -2,6 +2,7 @@ import type {
   AllergyIntolerance,
   Coding,
   Condition,
+  Encounter,
   Medication,
   MedicationAdministration,
   MedicationRequest,
@@ -36,7 +37,8 @@ export interface DataRequirement {
     | 'Observation'
     | 'Condition'
     | 'AllergyIntolerance'
-    | 'ServiceRequest';
+    | 'ServiceRequest'
+    | 'Encounter';
   /**
    * `latest`: a search sorted newest first whose first page is enough (observations);
    * `all`: follow `Bundle.link[next]` up to the configured caps.
@@ -102,6 +104,8 @@ export interface PatientData {
   subjects: OrderSubjects;
   patientId: string;
   patient?: Patient;
+  /** The encounter in the call's context (`encounterId`), when a hook reads it (encounter-discharge: the encounter being ended). */
+  encounter?: Encounter;
   /** Draft orders from the request context that are not MedicationRequests (ServiceRequest, NutritionOrder, ...). */
   otherDraftOrders: readonly Resource[];
   /** Draft MedicationRequests (origin `draft`) and the patient's active ones (origin `active`); a draft that also appears as active is kept once, as draft. */

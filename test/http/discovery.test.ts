@@ -8,7 +8,7 @@ describe('GET /cds-services', () => {
     const { app } = await makeApp();
     const res = await request(app).get('/cds-services').expect(200).expect('content-type', /application\/json/);
     const body = discoveryResponseSchema.parse(res.body);
-    expect(body.services.map((s) => s.hook).sort()).toEqual(['order-select', 'order-sign', 'patient-view']);
+    expect(body.services.map((s) => s.hook).sort()).toEqual(['encounter-discharge', 'order-select', 'order-sign', 'patient-view']);
     for (const s of body.services) {
       for (const template of Object.values(s.prefetch ?? {})) {
         // STU2 tokens only (cds-hooks.md §0.3, P2-P4)
@@ -17,6 +17,20 @@ describe('GET /cds-services', () => {
         }
       }
     }
+  });
+
+  it('encounter-discharge: the service prefetches the encounter being ended and the active orders', async () => {
+    const { app } = await makeApp();
+    const res = await request(app).get('/cds-services').expect(200);
+    const body = discoveryResponseSchema.parse(res.body);
+    const service = body.services.find((s) => s.hook === 'encounter-discharge')!;
+    expect(service.id).toBe('inotrope-encounter-discharge');
+    expect(service.prefetch).toMatchObject({
+      encounter: 'Encounter/{{context.encounterId}}',
+      medications: 'MedicationRequest?patient={{context.patientId}}&status=active',
+    });
+    // The other hooks do not ask for an encounter they do not read.
+    for (const s of body.services.filter((x) => x.hook !== 'encounter-discharge')) expect(s.prefetch ?? {}).not.toHaveProperty('encounter');
   });
 
   it('answers CORS preflight for service calls without authentication', async () => {

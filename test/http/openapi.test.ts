@@ -104,6 +104,7 @@ describe('openapi.yaml', () => {
       [request(app).get('/cds-services'), 'get', '/cds-services', 200],
       [request(app).post('/cds-services/inotrope-patient-view').send(example('patient-view-active-milrinone.json')), 'post', '/cds-services/{id}', 200],
       [request(app).post('/cds-services/inotrope-order-sign').send(example('order-sign-milrinone.json')), 'post', '/cds-services/{id}', 200],
+      [request(app).post('/cds-services/inotrope-encounter-discharge').send(example('encounter-discharge-home-milrinone.json')), 'post', '/cds-services/{id}', 200],
       [request(app).post('/cds-services/inotrope-patient-view').send({ ...body, hookInstance: 'x' }), 'post', '/cds-services/{id}', 400],
       [request(app).post('/cds-services/inotrope-patient-view').set('content-type', 'application/json').send('{'), 'post', '/cds-services/{id}', 400],
       [request(app).post('/cds-services/nope').send(body), 'post', '/cds-services/{id}', 404],

@@ -20,7 +20,16 @@ const wrap = (hook: string, fragment: string) => ({
   ...readExample(fragment),
 });
 
-const SERVICE = { 'order-select': 'inotrope-order-select', 'order-sign': 'inotrope-order-sign', 'patient-view': 'inotrope-patient-view' } as const;
+const SERVICE = {
+  'order-select': 'inotrope-order-select',
+  'order-sign': 'inotrope-order-sign',
+  'patient-view': 'inotrope-patient-view',
+  'encounter-discharge': 'inotrope-encounter-discharge',
+} as const;
+
+/** The Hook Library's encounter-discharge context example (build.fhir.org/ig/HL7/cds-hooks-library/encounter-discharge.html). */
+const dischargeContext = () => ({ userId: 'PractitionerRole/A2340113', patientId: '1288992', encounterId: '456' });
+const discharge = (context: Record<string, unknown>) => ({ hook: 'encounter-discharge', hookInstance: HOOK_INSTANCE, context });
 
 describe('POST /cds-services/{id}: official examples', () => {
   const valid: [string, keyof typeof SERVICE, () => Record<string, unknown>][] = [
@@ -34,6 +43,7 @@ describe('POST /cds-services/{id}: official examples', () => {
     ['Hook Library order-sign R4 (Bundle with type)', 'order-sign', () => wrap('order-sign', 'hook-library-stu1/order-sign-context-r4.main-branch.json')],
     ['Hook Library patient-view 1', 'patient-view', () => wrap('patient-view', 'hook-library-stu1/patient-view-context-1.json')],
     ['Hook Library patient-view 2', 'patient-view', () => wrap('patient-view', 'hook-library-stu1/patient-view-context-2.json')],
+    ['Hook Library encounter-discharge', 'encounter-discharge', () => discharge(dischargeContext())],
   ];
 
   it.each(valid)('%s is accepted: 200 with a spec-valid body, or 412', async (_name, hook, body) => {
@@ -50,6 +60,10 @@ describe('POST /cds-services/{id}: official examples', () => {
     ['DSTU2 order-sign (MedicationOrder)', 'order-sign', () => wrap('order-sign', 'hook-library-stu1/order-sign-context-dstu2.json'), '/context/draftOrders'],
     ['DSTU2 order-select (MedicationOrder)', 'order-select', () => wrap('order-select', 'hook-library-stu1/order-select-context-dstu2.json'), '/context/draftOrders'],
     ['deprecated medication-prescribe hook', 'order-sign', () => wrap('medication-prescribe', 'hook-library-stu1/medication-prescribe-context-stu3.json'), '/hook'],
+    ['encounter-discharge without encounterId', 'encounter-discharge', () => discharge({ ...dischargeContext(), encounterId: undefined }), '/context/encounterId'],
+    ['encounter-discharge with an encounterId that is not a plain id', 'encounter-discharge', () => discharge({ ...dischargeContext(), encounterId: 'Encounter/456' }), '/context/encounterId'],
+    ['encounter-discharge by a patient (the hook expects a clinician)', 'encounter-discharge', () => discharge({ ...dischargeContext(), userId: 'Patient/1288992' }), '/context/userId'],
+    ['encounter-discharge without patientId', 'encounter-discharge', () => discharge({ ...dischargeContext(), patientId: undefined }), '/context/patientId'],
   ];
 
   it.each(invalid)('%s gets a 400 naming the field', async (_name, hook, body, pointer) => {

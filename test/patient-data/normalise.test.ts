@@ -181,6 +181,28 @@ describe('medication orders', () => {
     expect(data.medicationOrders.map((o) => [o.request.id, o.origin, o.selected])).toEqual([['mr-active-1', 'active', true]]);
   });
 
+  it('encounter-discharge: the encounter being ended is read from its key; a malformed one is left out and named', async () => {
+    const ENCOUNTER: DataRequirement = { key: 'encounter', label: 'Encounter', template: 'Encounter/{{context.encounterId}}', resourceType: 'Encounter', paging: 'all' };
+    const discharge = (encounter: object): HookRequest =>
+      ({
+        hook: 'encounter-discharge',
+        hookInstance: 'd1577c69-dfbe-44ad-ba6d-3e05e953b2ec',
+        context: { userId: 'Practitioner/prac-1', patientId: PATIENT_ID, encounterId: 'enc-9' },
+        prefetch: { ...CHART, encounter },
+      }) as HookRequest;
+    const good = { resourceType: 'Encounter', id: 'enc-9', status: 'in-progress', class: { code: 'IMP' }, period: { start: '2026-11-17T18:00:00Z' } };
+    const ok = await resolvePatientData(discharge(good), [...REQUIREMENTS, ENCOUNTER], options());
+    expect(ok.data.encounter?.id).toBe('enc-9');
+    expect(ok.data.moment).toBe('discharge');
+    expect(ok.data.medicationOrders.map((o) => [o.request.id, o.origin, o.selected])).toEqual([['mr-active-1', 'active', true]]);
+    expect(ok.data.gaps).toEqual([]);
+
+    const bad = { ...good, period: 'yesterday' };
+    const malformed = await resolvePatientData(discharge(bad), [...REQUIREMENTS, ENCOUNTER], options());
+    expect(malformed.data.encounter).toBeUndefined();
+    expect(malformed.data.gaps).toEqual([expect.objectContaining({ key: 'encounter', resourceType: 'Encounter', reason: 'malformed-resource' })]);
+  });
+
   it('resolves a contained Medication (HL7 medrx0336-style IV drip) to its code and ingredient codes', async () => {
     const drip = {
       resourceType: 'MedicationRequest',

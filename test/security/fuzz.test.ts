@@ -5,7 +5,8 @@ import fc from 'fast-check';
 import nock from 'nock';
 import { hookResponseSchema } from '../../src/cds/response-schema.js';
 import type { Hook } from '../../src/shared/hooks.js';
-import { HOOK_MODULES } from '../../src/cds/hooks/registry.js';
+import { HOOK_MODULES, hookModule } from '../../src/cds/hooks/registry.js';
+import { hookRequirements } from '../../src/cds/handle-hook.js';
 import type { Ruleset } from '../../src/rules/ruleset.js';
 import { BASE, EHR_FHIR, ISS, PATIENT_ID, makeAuthApp, newKey, signToken, validRequest, type TestKey } from './security-helpers.js';
 
@@ -112,9 +113,11 @@ function richRequest(hook: Hook): Record<string, unknown> {
     entry: [{ fullUrl: `${EHR_FHIR}/${String(resource.resourceType)}/${String(resource.id)}`, resource, search: { mode: 'match' } }],
   });
   const prefetch = Object.fromEntries(
-    ruleset.requirements(hook).map((r) => {
+    hookRequirements(hookModule(hook), ruleset).map((r) => {
       const [system, code] = /code=([^|&,]+)\|([^&,]+)/.exec(r.template)?.slice(1) ?? ['http://loinc.org', '0-0'];
       switch (r.resourceType) {
+        case 'Encounter':
+          return [r.key, (request.prefetch as Record<string, unknown>)[r.key]];
         case 'Patient':
           return [r.key, r.template.includes('?') ? entry({ resourceType: 'Patient', id: PATIENT_ID }) : (request.prefetch as Record<string, unknown>)[r.key]];
         case 'Observation':

@@ -6,6 +6,8 @@ import { base64url, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JW
 import type { Config } from '../../src/config.js';
 import type { Hook } from '../../src/shared/hooks.js';
 import type { Ruleset } from '../../src/rules/ruleset.js';
+import { hookModule } from '../../src/cds/hooks/registry.js';
+import { hookRequirements } from '../../src/cds/handle-hook.js';
 import { makeApp } from '../helpers.js';
 
 /** The clock makeApp gives the app (test/helpers.ts); tokens are minted relative to it. */
@@ -97,10 +99,10 @@ export function validRequest(hook: Hook, ruleset: Ruleset, extra: Record<string,
     ],
   };
   const context: Record<string, unknown> = { userId: 'Practitioner/example', patientId: PATIENT_ID, encounterId: 'enc-1' };
-  if (hook !== 'patient-view') context.draftOrders = { resourceType: 'Bundle', type: 'collection', entry: [{ resource: order }] };
+  if (hook === 'order-select' || hook === 'order-sign') context.draftOrders = { resourceType: 'Bundle', type: 'collection', entry: [{ resource: order }] };
   if (hook === 'order-select') context.selections = ['MedicationRequest/draft-1'];
   const prefetch = Object.fromEntries(
-    ruleset.requirements(hook).map((r) => [
+    hookRequirements(hookModule(hook), ruleset).map((r) => [
       r.key,
       r.resourceType === 'Patient' && !r.template.includes('?')
         ? {
@@ -110,7 +112,9 @@ export function validRequest(hook: Hook, ruleset: Ruleset, extra: Record<string,
             gender: 'female',
             birthDate: '1961-04-02',
           }
-        : { resourceType: 'Bundle', type: 'searchset', total: 0 },
+        : r.resourceType === 'Encounter'
+          ? { resourceType: 'Encounter', id: 'enc-1', status: 'in-progress', subject: { reference: `Patient/${PATIENT_ID}` } }
+          : { resourceType: 'Bundle', type: 'searchset', total: 0 },
     ]),
   );
   return {

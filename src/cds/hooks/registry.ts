@@ -1,5 +1,6 @@
 import type { Hook } from '../../shared/hooks.js';
 import type { HookModule } from './hook.js';
+import { encounterDischarge } from './encounter-discharge.js';
 import { orderSelect } from './order-select.js';
 import { orderSign } from './order-sign.js';
 import { patientView } from './patient-view.js';
@@ -9,6 +10,7 @@ const MODULES = {
   'order-select': orderSelect,
   'order-sign': orderSign,
   'patient-view': patientView,
+  'encounter-discharge': encounterDischarge,
 } as const satisfies Record<Hook, HookModule>;
 
 export const HOOK_MODULES: readonly HookModule[] = Object.values(MODULES);
