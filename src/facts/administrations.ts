@@ -5,6 +5,7 @@ import { noParams, durationMs, type NoParams } from './params.js';
 import { ADMINISTRATIONS_REQUIREMENT, MEDICATIONS_REQUIREMENT } from './requirements.js';
 import { timeOf } from './time.js';
 import type { FactDefinition, Knowledge, Settings } from './types.js';
+import type { CallMemo } from './memo.js';
 import { codingsOf, matchCoding } from './value-sets.js';
 
 /**
@@ -14,9 +15,9 @@ import { codingsOf, matchCoding } from './value-sets.js';
  */
 
 /** Administrations recorded for the order: those that reference it, or (with no order reference) of the same drug. */
-export function administrationsOf(order: MedicationOrder, data: PatientData, knowledge: Knowledge): MedicationAdministration[] {
+export function administrationsOf(order: MedicationOrder, data: PatientData, knowledge: Knowledge, memo: CallMemo): MedicationAdministration[] {
   const self = referenceOf(order);
-  const drug = identifyDrug(order, knowledge).valueSet;
+  const drug = identifyDrug(order, knowledge, memo).valueSet;
   const valueSet = drug === null ? undefined : knowledge.valueSets.get(drug);
   return data.administrations.filter((a) => {
     const ref = a.request?.reference;
@@ -35,15 +36,16 @@ export function staleInotropeOrders(
   now: Date,
   knowledge: Knowledge,
   requirements: readonly DataRequirement[],
+  memo: CallMemo,
 ): MedicationOrder[] {
   const key = ADMINISTRATIONS_REQUIREMENT.key;
   if (!requirements.some((r) => r.key === key) || data.gaps.some((g) => g.key === key)) return [];
   const limit = durationMs(knowledge.settings.staleOrderAge);
   if (limit === null) return [];
   return data.medicationOrders.filter((o) => {
-    if (o.origin !== 'active' || !isInotrope(o, knowledge)) return false;
+    if (o.origin !== 'active' || !isInotrope(o, knowledge, memo)) return false;
     const authored = timeOf(o.request?.authoredOn);
-    return authored !== null && now.getTime() - authored > limit && administrationsOf(o, data, knowledge).length === 0;
+    return authored !== null && now.getTime() - authored > limit && administrationsOf(o, data, knowledge, memo).length === 0;
   });
 }
 
@@ -61,7 +63,7 @@ export const staleOrders = {
     (ctx.staleOrders ?? []).map((o) => {
       const authoredOn = o.request.authoredOn ?? '';
       const ageDays = Math.floor((ctx.now.getTime() - (timeOf(authoredOn) ?? ctx.now.getTime())) / 86_400_000);
-      const summary = summarize(o, ctx.knowledge);
+      const summary = summarize(o, ctx.knowledge, ctx.memo);
       return { ...summary, authoredOn, ageDays, display: `${summary.name} (active order written ${authoredOn.slice(0, 10)}, none given since)` };
     }),
 } satisfies FactDefinition<NoParams>;

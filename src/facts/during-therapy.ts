@@ -18,7 +18,7 @@ import { conditionRecords, type ConditionRecord } from './clinical-records.js';
 
 /** When the subject order's infusion started (epoch ms), or null when neither is known. */
 export function infusionStart(order: MedicationOrder, ctx: FactContext): number | null {
-  const starts = administrationsOf(order, ctx.data, ctx.knowledge)
+  const starts = administrationsOf(order, ctx.data, ctx.knowledge, ctx.memo)
     .map((a) => timeOf(a.effectivePeriod?.start ?? a.effectiveDateTime))
     .filter((t): t is number => t !== null);
   return starts.length > 0 ? Math.min(...starts) : timeOf(order.request?.authoredOn);

@@ -5,7 +5,7 @@ import { nameSchema } from '../shared/syntax.js';
 import { MEDICATIONS_REQUIREMENT } from './requirements.js';
 import type { FactDefinition, Knowledge, KnowledgeRef, Settings } from './types.js';
 import { codingsOf, displayOf, matchCoding } from './value-sets.js';
-import { PairMemo } from './memo.js';
+import type { CallMemo } from './memo.js';
 
 /** A medication order as rules and cards see it. */
 export interface OrderSummary {
@@ -27,16 +27,14 @@ export interface DrugIdentity {
   valueSet: string | null;
 }
 
-// Many facts ask which drug each order is; the answer depends only on the order and the knowledge,
-// and scanning every value set for a non-inotrope drug is the costly case, so it is worked out once.
-const identities = new PairMemo((knowledge: Knowledge, order: MedicationOrder) => identify(order, knowledge));
-
 /**
  * Which drug an order is: the first inotrope value set (settings order) its codings are in, else the
  * first other value set (file order) that is not a route or IV-product list, else the order's own text.
+ * Many facts ask it of each order, and scanning every value set for a non-inotrope drug is the costly
+ * case, so it is worked out once per order in a call.
  */
-export function identifyDrug(order: MedicationOrder, knowledge: Knowledge): DrugIdentity {
-  return identities.get(knowledge, order);
+export function identifyDrug(order: MedicationOrder, knowledge: Knowledge, memo: CallMemo): DrugIdentity {
+  return memo.get(identify, order, knowledge);
 }
 
 function identify(order: MedicationOrder, knowledge: Knowledge): DrugIdentity {
@@ -56,8 +54,8 @@ function identify(order: MedicationOrder, knowledge: Knowledge): DrugIdentity {
 }
 
 /** The order's drug is in one of the inotrope value sets. */
-export function isInotrope(order: MedicationOrder, knowledge: Knowledge): boolean {
-  const { valueSet } = identifyDrug(order, knowledge);
+export function isInotrope(order: MedicationOrder, knowledge: Knowledge, memo: CallMemo): boolean {
+  const { valueSet } = identifyDrug(order, knowledge, memo);
   return valueSet !== null && knowledge.settings.inotropes.includes(valueSet);
 }
 
@@ -75,8 +73,8 @@ export function referenceOf(order: MedicationOrder): string | null {
   return typeof id === 'string' && id !== '' ? `MedicationRequest/${id}` : null;
 }
 
-export function summarize(order: MedicationOrder, knowledge: Knowledge): OrderSummary {
-  const { drug, name } = identifyDrug(order, knowledge);
+export function summarize(order: MedicationOrder, knowledge: Knowledge, memo: CallMemo): OrderSummary {
+  const { drug, name } = identifyDrug(order, knowledge, memo);
   return { reference: referenceOf(order), drug, name, origin: order.origin, display: `${name} (${order.origin} order)` };
 }
 
@@ -114,8 +112,8 @@ export const inotropes = {
   refs: (_p, settings) => inotropeRefs(settings),
   requirements: () => [MEDICATIONS_REQUIREMENT],
   compute: (_p, ctx): InotropesValue => {
-    const { knowledge } = ctx;
-    const orders = ctx.data.medicationOrders.filter((o) => isInotrope(o, knowledge)).map((o) => summarize(o, knowledge));
+    const { knowledge, memo } = ctx;
+    const orders = ctx.data.medicationOrders.filter((o) => isInotrope(o, knowledge, memo)).map((o) => summarize(o, knowledge, memo));
     const present = new Set(orders.map((o) => o.drug));
     const drugs = knowledge.settings.inotropes.filter((name) => present.has(name));
     const names = listText(drugs.map((name) => knowledge.valueSets.get(name)?.title ?? name));
@@ -136,8 +134,8 @@ export const ivMedications = {
   requirements: () => [MEDICATIONS_REQUIREMENT],
   compute: (_p, ctx): OrderSummary[] =>
     ctx.data.medicationOrders
-      .filter((o) => !isInotrope(o, ctx.knowledge) && isIntravenous(o, ctx.knowledge))
-      .map((o) => summarize(o, ctx.knowledge)),
+      .filter((o) => !isInotrope(o, ctx.knowledge, ctx.memo) && isIntravenous(o, ctx.knowledge))
+      .map((o) => summarize(o, ctx.knowledge, ctx.memo)),
 } satisfies FactDefinition<NoParams>;
 
 const coadministeredParams = z.strictObject({
@@ -163,7 +161,7 @@ export const coadministered = {
   ],
   requirements: () => [MEDICATIONS_REQUIREMENT],
   compute: (p, ctx): CoadministeredValue[] => {
-    const { knowledge } = ctx;
+    const { knowledge, memo } = ctx;
     const orders = ctx.data.medicationOrders;
     const result: CoadministeredValue[] = [];
     for (const pair of p.pairs) {
@@ -177,8 +175,8 @@ export const coadministered = {
         );
         for (const inotropeOrder of inotropeOrders) {
           for (const otherOrder of otherOrders) {
-            const a = summarize(inotropeOrder, knowledge);
-            const b = summarize(otherOrder, knowledge);
+            const a = summarize(inotropeOrder, knowledge, memo);
+            const b = summarize(otherOrder, knowledge, memo);
             const inotropeName = inotropeSet?.title ?? pair.inotrope;
             const otherName = otherSet?.title ?? other;
             result.push({

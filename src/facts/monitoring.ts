@@ -53,9 +53,9 @@ export const overdueObservations = {
   ],
   requirements: (p, knowledge) => mergeRequirements([MEDICATIONS_REQUIREMENT], ...p.items.map((i) => observationRequirement(i.valueSet, knowledge))),
   compute: (p, ctx): OverdueValue => {
-    const { knowledge } = ctx;
+    const { knowledge, memo } = ctx;
     const running = new Set(
-      ctx.data.medicationOrders.filter((o) => o.origin === 'active' && isInotrope(o, knowledge)).map((o) => identifyDrug(o, knowledge).drug),
+      ctx.data.medicationOrders.filter((o) => o.origin === 'active' && isInotrope(o, knowledge, memo)).map((o) => identifyDrug(o, knowledge, memo).drug),
     );
     const items: OverdueItem[] = [];
     for (const item of p.items) {

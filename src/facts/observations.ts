@@ -6,7 +6,6 @@ import { observationRequirement } from './requirements.js';
 import type { FactContext, FactDefinition, ValueSet } from './types.js';
 import { codingKey, codingsOf, displayOf } from './value-sets.js';
 import { clean, convert, formatQuantity, quantityUnit, type ConversionOptions } from './units.js';
-import { PairMemo } from './memo.js';
 
 /** One observed value as facts return it. `value` is a number, or `system|code` for a coded result. */
 export interface ObservedValue {
@@ -43,7 +42,7 @@ export function latestValue(ctx: FactContext, valueSetName: string, options: Lat
   if (!valueSet) return null;
   const maxAgeMs = options.maxAge === undefined ? null : durationMs(options.maxAge);
   const conversion = conversionOptions(valueSet);
-  for (const entry of newestFirst.get(ctx.data, valueSet)) {
+  for (const entry of ctx.memo.get(newestFirst, valueSet, ctx.data)) {
     const { time } = entry;
     if (maxAgeMs !== null && ctx.now.getTime() - time > maxAgeMs) break;
     if (options.after !== undefined && time <= options.after) break;
@@ -56,19 +55,18 @@ export function latestValue(ctx: FactContext, valueSetName: string, options: Lat
   return null;
 }
 
-// Several facts read the same value set (with other units, ages or thresholds) in one evaluation; the
-// merged list depends only on the patient's data, so it is made once per PatientData.
 /**
  * The value set's observations, newest first. The data layer has parsed each date once and ordered
- * each code's list; only the codes' lists are merged here.
+ * each code's list; only the codes' lists are merged here. Several facts read the same value set (with
+ * other units, ages or thresholds) in one call, so `latestValue` keeps the list on the call's memo.
  */
-const newestFirst = new PairMemo((data: PatientData, valueSet: ValueSet): readonly ObservationValue[] => {
+function newestFirst(valueSet: ValueSet, data: PatientData): readonly ObservationValue[] {
   const list: ObservationValue[] = [];
   for (const key of valueSet.codes.keys()) {
     for (const entry of data.observationsByCode.get(key) ?? []) if (Number.isFinite(entry.time)) list.push(entry);
   }
   return list.sort((a, b) => b.time - a.time);
-});
+}
 
 /** UCUM units without dimension: `1` or an annotation alone (`{score}`). */
 const DIMENSIONLESS = /^(1|\{[^{}]*\})$/;

@@ -32,7 +32,7 @@ export const order = {
     const subject = ctx.subject;
     if (!subject) return null;
     const { knowledge } = ctx;
-    const identity = identifyDrug(subject, knowledge);
+    const identity = identifyDrug(subject, knowledge, ctx.memo);
     const weight = latestValue(ctx, knowledge.settings.weight.valueSet, { maxAge: knowledge.settings.weight.maxAge, unit: 'kg' });
     const weightKg = typeof weight?.value === 'number' && weight.value > 0 ? weight.value : null;
     const valueSet = identity.valueSet === null ? undefined : knowledge.valueSets.get(identity.valueSet);
@@ -43,10 +43,10 @@ export const order = {
     const self = referenceOf(subject);
     const activeSameDrug = ctx.data.medicationOrders
       .filter((o) => o !== subject && o.origin === 'active' && (self === null || referenceOf(o) !== self))
-      .filter((o) => identity.valueSet !== null && identifyDrug(o, knowledge).valueSet === identity.valueSet)
-      .map((o) => summarize(o, knowledge));
+      .filter((o) => identity.valueSet !== null && identifyDrug(o, knowledge, ctx.memo).valueSet === identity.valueSet)
+      .map((o) => summarize(o, knowledge, ctx.memo));
     return {
-      ...summarize(subject, knowledge),
+      ...summarize(subject, knowledge, ctx.memo),
       rate: rate.value,
       rateStatus: rate.status,
       loadingDose: loadingDose.value,

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { DataRequirement, MedicationOrder, PatientData } from '../shared/patient-data.js';
+import type { CallMemo } from './memo.js';
 
 /**
  * The contract between facts (pure functions of the patient's data) and the rules layer that loads
@@ -102,6 +103,8 @@ export interface FactContext {
   subject?: MedicationOrder;
   /** Active inotrope orders that look stale (src/facts/administrations.ts): left out of `data.medicationOrders`. */
   staleOrders?: readonly MedicationOrder[];
+  /** Values this call's facts share (src/facts/memo.ts): one per hook call, shared by its subject orders. */
+  memo: CallMemo;
 }
 
 /** A reference from fact params to something in the knowledge base, checked at load time. */

@@ -3,6 +3,7 @@ import type { Card } from '../shared/card.js';
 import type { DataRequirement, MedicationOrder } from '../shared/patient-data.js';
 import type { FactContext, Knowledge } from '../facts/types.js';
 import { isInotrope } from '../facts/medications.js';
+import { CallMemo } from '../facts/memo.js';
 import { staleInotropeOrders } from '../facts/administrations.js';
 import { patientValue, type PatientValue } from '../facts/patient.js';
 import { buildCard, indicatorOf, orderCards } from '../cards/build-card.js';
@@ -90,14 +91,16 @@ export function createRuleset(parts: RulesetParts): Ruleset {
     // A stale active order is no running infusion: every fact and rule sees the record without it,
     // and only the staleOrders fact (the data-quality rule that says so) sees it.
     // (For a deceased patient no order is current: only the rules for that case run, on the whole record.)
+    // One memo per call, on its FactContext: dropped with the call (src/facts/memo.ts).
+    const memo = new CallMemo();
     const who = patientValue({ data: input.data, now: input.now, knowledge });
-    const staleOrders = who.deceased ? [] : staleInotropeOrders(input.data, input.now, knowledge, parts.requirements.get(input.data.hook) ?? []);
+    const staleOrders = who.deceased ? [] : staleInotropeOrders(input.data, input.now, knowledge, parts.requirements.get(input.data.hook) ?? [], memo);
     const data = staleOrders.length === 0 ? input.data : { ...input.data, medicationOrders: input.data.medicationOrders.filter((o) => !staleOrders.includes(o)) };
-    const hasInotrope = data.medicationOrders.some((o) => isInotrope(o, knowledge));
+    const hasInotrope = data.medicationOrders.some((o) => isInotrope(o, knowledge, memo));
     const forInotrope = (byHook.get(data.hook) ?? []).filter((r) => hasInotrope || !r.requiresInotrope);
     const rules = forInotrope.filter((r) => isFor(r.population, who));
     const subjects = data.medicationOrders.filter(
-      (o) => isInotrope(o, knowledge) && (data.subjects === 'active' ? o.origin === 'active' : o.origin === 'draft' && o.selected),
+      (o) => isInotrope(o, knowledge, memo) && (data.subjects === 'active' ? o.origin === 'active' : o.origin === 'draft' && o.selected),
     );
     const lookup = operatorsAt(knowledge, input.now);
     return {
@@ -110,7 +113,7 @@ export function createRuleset(parts: RulesetParts): Ruleset {
       orderRules: rules.filter((r) => r.scope === 'order'),
       shared: new Map<string, unknown>(),
       operator: (name: string) => lookup(name)!, // the compiler refused unknown operators
-      base: { data, now: input.now, knowledge, staleOrders } as FactContext,
+      base: { data, now: input.now, knowledge, staleOrders, memo } satisfies FactContext,
     };
   }
 

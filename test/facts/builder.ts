@@ -15,6 +15,7 @@ import type {
 import type { DataGap, MedicationOrder, ObservationValue, PatientData } from '../../src/shared/patient-data.js';
 import type { CodeEntry, FactContext, Knowledge, LookupTable, Settings, Threshold, ValueSet } from '../../src/facts/types.js';
 import { hookModule } from '../../src/cds/hooks/registry.js';
+import { CallMemo } from '../../src/facts/memo.js';
 
 /**
  * Hand-built PatientData and Knowledge for fact tests. Codes and figures are from the sources in docs/references.md;
@@ -308,7 +309,7 @@ export function patientData(spec: DataSpec = {}): PatientData {
 }
 
 export function context(data: PatientData, options: { subject?: MedicationOrder; knowledge?: Knowledge; now?: Date } = {}): FactContext {
-  return { data, now: options.now ?? NOW, knowledge: options.knowledge ?? knowledge(), subject: options.subject };
+  return { data, now: options.now ?? NOW, knowledge: options.knowledge ?? knowledge(), subject: options.subject, memo: new CallMemo() };
 }
 
 export function condition(code: string, options: { clinical?: string | null; verification?: string; system?: string; onset?: string } = {}): Condition {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FACTS } from '../../src/facts/index.js';
 import { coadministered, identifyDrug, inotropes, isIntravenous, ivMedications } from '../../src/facts/medications.js';
+import { CallMemo } from '../../src/facts/memo.js';
 import { context, knowledge, medicationOrder, patientData, quantity, RXNORM, SNOMED, V3_ROUTE } from './builder.js';
 
 const ORAL = '26643006';
@@ -45,7 +46,7 @@ describe('inotropes', () => {
         ingredient: [{ itemCodeableConcept: { coding: [{ system: RXNORM, code: '52769' }] } }],
       },
     });
-    expect(identifyDrug(order, knowledge())).toEqual({ drug: 'milrinone', name: 'milrinone', valueSet: 'milrinone' });
+    expect(identifyDrug(order, knowledge(), new CallMemo())).toEqual({ drug: 'milrinone', name: 'milrinone', valueSet: 'milrinone' });
   });
 
   it('reads the medication orders', () => {

@@ -1,20 +1,40 @@
 import { describe, expect, it } from 'vitest';
-import { PairMemo } from '../../src/facts/memo.js';
+import { CallMemo } from '../../src/facts/memo.js';
 
-describe('PairMemo', () => {
-  it('works a value out once per pair of objects, and again for any other pair', () => {
-    const calls: string[] = [];
-    const memo = new PairMemo((a: { n: string }, b: { n: string }) => {
-      calls.push(a.n + b.n);
-      return { pair: a.n + b.n };
-    });
-    const [a1, a2, b1, b2] = [{ n: 'a1' }, { n: 'a2' }, { n: 'b1' }, { n: 'b2' }];
-    const first = memo.get(a1, b1);
-    expect(memo.get(a1, b1)).toBe(first);
-    expect(memo.get(a1, b2)).toEqual({ pair: 'a1b2' });
-    expect(memo.get(a2, b1)).toEqual({ pair: 'a2b1' });
-    // Equal contents are not the same object: a new request's data is worked out anew.
-    expect(memo.get({ n: 'a1' }, b1)).not.toBe(first);
-    expect(calls).toEqual(['a1b1', 'a1b2', 'a2b1', 'a1b1']);
+describe('CallMemo', () => {
+  const calls: string[] = [];
+  const pair = (key: { n: string }, input: string) => {
+    calls.push(key.n + input);
+    return { pair: key.n + input };
+  };
+  const other = (key: { n: string }, input: string) => ({ other: key.n + input });
+
+  it('works a value out once per derivation and key in a call, and anew in another call', () => {
+    calls.length = 0;
+    const memo = new CallMemo();
+    const [a, b] = [{ n: 'a' }, { n: 'b' }];
+    const first = memo.get(pair, a, 'x');
+    expect(memo.get(pair, a, 'x')).toBe(first);
+    expect(memo.get(pair, b, 'x')).toEqual({ pair: 'bx' });
+    // Each derivation has its own table: the same key under another derivation is worked out by it.
+    expect(memo.get(other, a, 'x')).toEqual({ other: 'ax' });
+    // Equal contents are not the same object: another order or value set is worked out anew.
+    expect(memo.get(pair, { n: 'a' }, 'x')).not.toBe(first);
+    // The next call has its own memo: nothing carries over from this one.
+    expect(new CallMemo().get(pair, a, 'x')).not.toBe(first);
+    expect(calls).toEqual(['ax', 'bx', 'ax', 'ax']);
+  });
+
+  it('remembers a derivation that returned undefined or null', () => {
+    const memo = new CallMemo();
+    let count = 0;
+    const nothing = () => {
+      count += 1;
+      return undefined;
+    };
+    const key = {};
+    memo.get(nothing, key, null);
+    memo.get(nothing, key, null);
+    expect(count).toBe(1);
   });
 });

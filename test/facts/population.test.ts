@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { MedicationAdministration } from '@medplum/fhirtypes';
 import { patientValue } from '../../src/facts/patient.js';
 import { staleInotropeOrders } from '../../src/facts/administrations.js';
+import { CallMemo } from '../../src/facts/memo.js';
 import { ADMINISTRATIONS_REQUIREMENT } from '../../src/facts/requirements.js';
 import { ago, context, knowledge, medicationOrder, NOW, patientData, RXNORM } from './builder.js';
 
@@ -45,7 +46,7 @@ describe('staleInotropeOrders', () => {
     ...extra,
   });
   const stale = (spec: Parameters<typeof patientData>[0], requirements = [ADMINISTRATIONS_REQUIREMENT]) =>
-    staleInotropeOrders(patientData(spec), NOW, knowledge(), requirements);
+    staleInotropeOrders(patientData(spec), NOW, knowledge(), requirements, new CallMemo());
 
   it('calls an active order older than the setting with no administration stale', () => {
     expect(stale({ orders: [old] })).toEqual([old]);
