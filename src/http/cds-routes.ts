@@ -26,15 +26,16 @@ export interface CdsRouterDeps {
 /** `GET /cds-services` (discovery), `POST /cds-services/{id}` (service calls) and `POST /cds-services/{id}/feedback`. */
 export function cdsRouter(deps: CdsRouterDeps): Router {
   const { config } = deps;
+  // Mounted at the root with full paths: the request log labels by the matched route's path (app.ts).
   const router = Router();
   const json = express.json({ limit: config.BODY_LIMIT_BYTES, type: () => true, strict: true });
 
-  router.get('/', (_req, res) => {
+  router.get('/cds-services/', (_req, res) => {
     res.json({ services: discoveryServices(deps.rules.current()) });
   });
 
   // authenticate (app-level) → validate → the hook's use-case → log and metrics → send; errors go to the error handler.
-  router.post('/:id', requireService, requireJson, json, jsonLimits(config), async (req, res) => {
+  router.post('/cds-services/:id', requireService, requireJson, json, jsonLimits(config), async (req, res) => {
     const hook = findService(String(req.params.id))!;
     // With CDS_AUTH=off there is no client, and the global allowlist applies in the data layer.
     const client = authenticatedClient(res);
@@ -71,10 +72,10 @@ export function cdsRouter(deps: CdsRouterDeps): Router {
     }
   });
 
-  router.post('/:id/feedback', requireService, requireJson, json, jsonLimits(config), feedbackHandler(deps));
+  router.post('/cds-services/:id/feedback', requireService, requireJson, json, jsonLimits(config), feedbackHandler(deps));
 
   // A known service answers only POST; anything else under it is not a route (spec: 404).
-  router.all('/:id', (req, _res, next) => {
+  router.all('/cds-services/:id', (req, _res, next) => {
     next(notFound(`No route ${req.method} ${req.originalUrl.split('?')[0]}`));
   });
   return router;

@@ -117,6 +117,18 @@ describe('GET /metrics', () => {
     expect(text).toMatch(new RegExp(`http_request_duration_seconds_count\\{method="POST",route="/cds-services/:id",status="${res.status}"\\} 1`));
   });
 
+  it('labels each request by its route template, also when an error handler answers it', async () => {
+    const { app } = build();
+    await request(app).get('/cds-services').expect(200);
+    await request(app).post('/cds-services/no-such-service').send(hookCall).expect(404);
+    await request(app).get('/cds-services/inotrope-patient-view/x/y').expect(404);
+    const { text } = await request(app).get('/metrics').expect(200);
+    expect(text).toMatch(/http_request_duration_seconds_count\{method="GET",route="\/cds-services\/",status="200"\} 1/);
+    expect(text).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/cds-services\/:id",status="404"\} 1/);
+    expect(text).toMatch(/http_request_duration_seconds_count\{method="GET",route="unmatched",status="404"\} 1/);
+    expect(text).not.toContain('no-such-service');
+  });
+
   it('keeps one registry per app and can be turned off', async () => {
     const a = build();
     const b = build({ METRICS_ENABLED: 'off' });
