@@ -110,6 +110,21 @@ describe.each(engines)('SQL store on $name', (engine) => {
       expect(found).toEqual(cards[7]);
     });
 
+    it('keeps every card its own suggestions, override reasons and also rules in a mixed batch', async () => {
+      const odd = 'Give "half" the dose, {then} re\\check; ok?';
+      const cards = [
+        card({ suggestions: [], overrideReasons: [] }),
+        card({ suggestions: [{ uuid: uuid(), label: odd }], overrideReasons: ['a|1', 'b|{2}', 'c|"3"'], indicator: 'critical' }),
+        card({ also: [{ id: 'milrinone-max-rate', version: '2.0.0' }, { id: 'x', version: 'unknown' }], client: '', issuedAt: new Date('2026-11-20T08:00:00Z') }),
+        card({ suggestions: [], overrideReasons: ['a|1'], ruleId: odd }),
+      ];
+      store.ledger.enqueue(cards, [silent({ ruleId: odd, client: '' })]);
+      await store.ledger.flush();
+      for (const c of cards) expect(await store.ledger.find(c.uuid)).toEqual(c);
+      const [s] = await db.query<{ rule_id: string; client: string; fired_at: Date | string }>('select rule_id, client, fired_at from silent_firings');
+      expect({ ...s, fired_at: new Date(s!.fired_at) }).toEqual({ rule_id: odd, client: '', fired_at: NOW });
+    });
+
     it('finds a card still queued (writing it first) and nothing for an unknown uuid', async () => {
       const c = card({ also: [{ id: 'milrinone-max-rate', version: '2.0.0' }] });
       store.ledger.enqueue([c], []);

@@ -11,19 +11,16 @@ export interface LedgerOptions {
   flushMs: number;
 }
 
-type Pending = { kind: 'card'; record: CardRecord } | { kind: 'silent'; record: SilentFiring };
-
 /**
  * The card ledger in SQL, written off the request path: a hook call enqueues its cards and returns; a
- * timer writes them in batches (one statement per table per batch). When the database is down the
- * batch stays queued and is retried, so a short outage loses nothing; only a full queue drops records,
- * and those are counted (metric and log) as a gap. Feedback for a card still queued here writes the
- * queue first, so an acknowledged outcome never refers to a card that is not stored.
+ * timer writes them in batches (one statement per batch). When the database is down the batch stays
+ * queued and is retried, so a short outage loses nothing; only a full queue drops records, and those
+ * are counted (metric and log) as a gap. Feedback for a card still queued here writes the queue first,
+ * so an acknowledged outcome never refers to a card that is not stored.
  */
 export class SqlCardLedger {
-  private queue: Pending[] = [];
-  /** Queued cards by uuid, so feedback on this replica finds a card before its batch is written. */
-  private readonly queuedCards = new Map<string, CardRecord>();
+  private cards: CardRecord[] = [];
+  private silent: SilentFiring[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private closed = false;
@@ -37,27 +34,25 @@ export class SqlCardLedger {
 
   /** Enqueues one hook call's cards and silent firings; never waits for the database. */
   enqueue(cards: readonly CardRecord[], silent: readonly SilentFiring[]): void {
-    let dropped = 0;
-    for (const p of [...cards.map((record) => ({ kind: 'card', record }) as const), ...silent.map((record) => ({ kind: 'silent', record }) as const)]) {
-      if (this.closed || this.queue.length >= this.options.queueMax) {
-        dropped++;
-        continue;
-      }
-      this.queue.push(p);
-      if (p.kind === 'card') this.queuedCards.set(p.record.uuid, p.record);
-    }
+    const room = this.closed ? 0 : Math.max(0, this.options.queueMax - this.pending());
+    const keptCards = Math.min(cards.length, room);
+    const keptSilent = Math.min(silent.length, room - keptCards);
+    for (let i = 0; i < keptCards; i++) this.cards.push(cards[i]!);
+    for (let i = 0; i < keptSilent; i++) this.silent.push(silent[i]!);
+    const dropped = cards.length + silent.length - keptCards - keptSilent;
     if (dropped > 0) this.events.ledgerGap(dropped, this.closed ? 'shutdown' : 'queue-full');
-    this.events.ledgerQueue(this.queue.length);
-    if (this.queue.length >= this.options.batchMax) void this.flush();
+    this.events.ledgerQueue(this.pending());
+    if (this.pending() >= this.options.batchMax) void this.flush();
     else this.schedule();
   }
 
   /** A card by uuid: queued here, else stored. */
   async find(uuid: string): Promise<CardRecord | undefined> {
-    if (this.queuedCards.has(uuid)) {
+    // A linear scan: the queue holds about LEDGER_FLUSH_MS of cards, and feedback is rare next to hook calls.
+    if (this.isQueued(uuid)) {
       await this.flush();
       // Still queued: the database is down; the card is known but cannot be referenced yet.
-      if (this.queuedCards.has(uuid)) throw new Error('store unavailable: the card is not written yet');
+      if (this.isQueued(uuid)) throw new Error('store unavailable: the card is not written yet');
     }
     const rows = await this.db.query<CardRow>(`select ${CARD_COLUMNS} from issued_cards where uuid = $1`, [uuid]);
     return rows[0] && fromRow(rows[0]);
@@ -66,7 +61,7 @@ export class SqlCardLedger {
   /** Writes everything queued (batch after batch) before resolving; rejects when a batch cannot be written. */
   async flush(): Promise<void> {
     while (this.flushing) await this.flushing.catch(() => {});
-    while (this.queue.length > 0) {
+    while (this.pending() > 0) {
       this.flushing = this.writeBatch();
       try {
         await this.flushing;
@@ -78,7 +73,7 @@ export class SqlCardLedger {
 
   /** Number of records waiting. */
   pending(): number {
-    return this.queue.length;
+    return this.cards.length + this.silent.length;
   }
 
   /**
@@ -89,18 +84,22 @@ export class SqlCardLedger {
     this.closed = true;
     clearTimeout(this.timer);
     const deadline = Date.now() + graceMs;
-    while (this.queue.length > 0 && Date.now() < deadline) {
+    while (this.pending() > 0 && Date.now() < deadline) {
       try {
         await this.flush();
       } catch {
         await new Promise((r) => setTimeout(r, Math.min(200, Math.max(0, deadline - Date.now()))));
       }
     }
-    if (this.queue.length > 0) {
-      this.events.ledgerGap(this.queue.length, 'shutdown');
-      this.queue = [];
-      this.queuedCards.clear();
+    if (this.pending() > 0) {
+      this.events.ledgerGap(this.pending(), 'shutdown');
+      this.cards = [];
+      this.silent = [];
     }
+  }
+
+  private isQueued(uuid: string): boolean {
+    return this.cards.some((c) => c.uuid === uuid);
   }
 
   private schedule(): void {
@@ -116,41 +115,113 @@ export class SqlCardLedger {
   }
 
   private async writeBatch(): Promise<void> {
-    const batch = this.queue.slice(0, this.options.batchMax);
-    const cards = batch.flatMap((p) => (p.kind === 'card' ? [p.record] : []));
-    const silent = batch.flatMap((p) => (p.kind === 'silent' ? [p.record] : []));
+    const cards = this.cards.slice(0, this.options.batchMax);
+    const silent = this.silent.slice(0, this.options.batchMax - cards.length);
     try {
-      await this.db.query(INSERT_BATCH, [JSON.stringify(cards.map(toRow)), JSON.stringify(silent.map(toSilentRow))]);
+      await this.db.query(INSERT_BATCH, batchParams(cards, silent));
     } catch (err) {
       this.health.failed();
       this.events.failure('ledger', err);
       throw err;
     }
     this.health.ok();
-    this.queue.splice(0, batch.length);
-    for (const c of cards) this.queuedCards.delete(c.uuid);
-    this.events.ledgerQueue(this.queue.length);
+    // Records enqueued while the batch was written were appended, so the batch is still at the front.
+    this.cards.splice(0, cards.length);
+    this.silent.splice(0, silent.length);
+    this.events.ledgerQueue(this.pending());
   }
 }
 
-// One statement, so a batch is written whole or not at all (a kill mid-batch leaves no half batch). Rows
-// travel as positional JSON arrays (no repeated keys): the encoding is most of the ledger's CPU per card.
+/**
+ * One statement, so a batch is written whole or not at all (a kill mid-batch leaves no half batch).
+ * Encoding a batch is most of the ledger's CPU in the service, so rows travel as columns (unnest), and
+ * every string that repeats across cards (rule, version, service, client, category, time, a card's set
+ * of override reasons as an array literal …) travels once, in a dictionary ($1); those columns are
+ * 1-based indexes into it, sent as integer-array literals built here (no per-element escaping).
+ */
 const INSERT_BATCH = `
-  with cards as (
+  with d as (select $1::text[] as t),
+  cards as (
     insert into issued_cards (uuid, rule_id, rule_version, also, ruleset_version, service, hook, client, category, indicator,
                               suggestions, override_reasons, issued_at)
-    select r->>0, r->>1, r->>2, r->3, r->>4, r->>5, r->>6, r->>7, r->>8, r->>9,
-           r->10, array(select jsonb_array_elements_text(r->11)), (r->>12)::timestamptz
-    from jsonb_array_elements($1::jsonb) as r
+    select c.uuid, d.t[c.rule_id], d.t[c.rule_version], coalesce(c.also::jsonb, '[]'), d.t[c.ruleset_version], d.t[c.service],
+           d.t[c.hook], d.t[c.client], d.t[c.category], d.t[c.indicator], coalesce(c.suggestions::jsonb, '[]'),
+           d.t[c.override_reasons]::text[], d.t[c.issued_at]::timestamptz
+    from d, unnest($2::text[], $3::text[], $4::text[], $5::text::int[], $6::text::int[], $7::text::int[], $8::text::int[],
+                   $9::text::int[], $10::text::int[], $11::text::int[], $12::text::int[], $13::text::int[], $14::text::int[])
+         as c(uuid, also, suggestions, rule_id, rule_version, ruleset_version, service, hook, client, category, indicator,
+              override_reasons, issued_at)
     on conflict (uuid) do nothing
     returning 1
   ), silent as (
     insert into silent_firings (rule_id, rule_version, category, service, client, fired_at)
-    select r->>0, r->>1, r->>2, r->>3, r->>4, (r->>5)::timestamptz
-    from jsonb_array_elements($2::jsonb) as r
+    select d.t[s.rule_id], d.t[s.rule_version], d.t[s.category], d.t[s.service], d.t[s.client], d.t[s.fired_at]::timestamptz
+    from d, unnest($15::text::int[], $16::text::int[], $17::text::int[], $18::text::int[], $19::text::int[], $20::text::int[])
+         as s(rule_id, rule_version, category, service, client, fired_at)
     returning 1
   )
   select (select count(*) from cards)::int as cards, (select count(*) from silent)::int as silent`;
+
+/** The parameters of INSERT_BATCH for one batch. */
+function batchParams(cards: readonly CardRecord[], silent: readonly SilentFiring[]): (string | (string | null)[])[] {
+  const dict: string[] = [];
+  const positions = new Map<string, number>();
+  const at = (s: string): number => {
+    let i = positions.get(s);
+    if (i === undefined) positions.set(s, (i = dict.push(s)));
+    return i;
+  };
+  // A hook call's records share one Date: convert it once.
+  let lastTime: Date | undefined;
+  let lastTimeAt = 0;
+  const time = (d: Date): number => (d === lastTime ? lastTimeAt : ((lastTime = d), (lastTimeAt = at(d.toISOString()))));
+  // Cards of one rule offer the same reasons: one array literal per distinct set. NUL cannot occur in a
+  // PostgreSQL string, so joining on it cannot make two storable sets look alike.
+  const reasonSets = new Map<string, number>();
+  const reasons = (list: readonly string[]): number => {
+    const key = list.join('\0');
+    let i = reasonSets.get(key);
+    if (i === undefined) reasonSets.set(key, (i = at(arrayLiteral(list))));
+    return i;
+  };
+
+  const uuid: string[] = [];
+  const also: (string | null)[] = [];
+  const suggestions: (string | null)[] = [];
+  // The integer columns, in the order of the unnest in INSERT_BATCH ($5 … $14, then $15 … $20).
+  const c = Array.from({ length: 10 }, (): number[] => []);
+  for (const card of cards) {
+    uuid.push(card.uuid);
+    also.push(card.also.length > 0 ? JSON.stringify(card.also) : null);
+    suggestions.push(card.suggestions.length > 0 ? JSON.stringify(card.suggestions) : null);
+    c[0]!.push(at(card.ruleId));
+    c[1]!.push(at(card.ruleVersion));
+    c[2]!.push(at(card.rulesetVersion));
+    c[3]!.push(at(card.service));
+    c[4]!.push(at(card.hook));
+    c[5]!.push(at(card.client));
+    c[6]!.push(at(card.category));
+    c[7]!.push(at(card.indicator));
+    c[8]!.push(reasons(card.overrideReasons));
+    c[9]!.push(time(card.issuedAt));
+  }
+  const s = Array.from({ length: 6 }, (): number[] => []);
+  for (const f of silent) {
+    s[0]!.push(at(f.ruleId));
+    s[1]!.push(at(f.ruleVersion));
+    s[2]!.push(at(f.category));
+    s[3]!.push(at(f.service));
+    s[4]!.push(at(f.client));
+    s[5]!.push(time(f.firedAt));
+  }
+  const ints = (a: number[]) => `{${a.join(',')}}`;
+  return [dict, uuid, also, suggestions, ...c.map(ints), ...s.map(ints)];
+}
+
+/** A PostgreSQL text-array literal: every element quoted, with `\` and `"` escaped. */
+function arrayLiteral(list: readonly string[]): string {
+  return `{${list.map((x) => `"${x.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
+}
 
 export const CARD_COLUMNS =
   'uuid, rule_id, rule_version, also, ruleset_version, service, hook, client, category, indicator, suggestions, override_reasons, issued_at';
@@ -169,29 +240,6 @@ export interface CardRow {
   suggestions: CardRecord['suggestions'];
   override_reasons: string[];
   issued_at: Date | string;
-}
-
-/** A card as the positional row INSERT_BATCH reads (same order as its select list). */
-function toRow(c: CardRecord): unknown[] {
-  return [
-    c.uuid,
-    c.ruleId,
-    c.ruleVersion,
-    c.also,
-    c.rulesetVersion,
-    c.service,
-    c.hook,
-    c.client,
-    c.category,
-    c.indicator,
-    c.suggestions,
-    c.overrideReasons,
-    c.issuedAt.toISOString(),
-  ];
-}
-
-function toSilentRow(s: SilentFiring): unknown[] {
-  return [s.ruleId, s.ruleVersion, s.category, s.service, s.client, s.firedAt.toISOString()];
 }
 
 export function fromRow(r: CardRow): CardRecord {
