@@ -53,4 +53,22 @@ export default tseslint.config(
     rules: { 'no-console': 'off' },
   },
   ...layerRules,
+  {
+    // The console is a separate program (bundled for the browser): of the service's code it may use only
+    // the shared vocabulary (src/shared: the API's types, the operator words), never another layer.
+    files: ['console/src/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../../src/*', '!../../src/shared', '../../../src/*', '!../../../src/shared', '../../../../src/*', '!../../../../src/shared'],
+              message: 'console/src may import only src/shared of the service: the API types and shared words (README "Architecture").',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

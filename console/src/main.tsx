@@ -1,6 +1,6 @@
 import { render } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { ApiError, getJson, useAuth, type RulesetDoc } from './api';
+import { ApiError, getJson, useAuth, type RulesetDocument } from './api';
 import { createAuth, loadConfig, type Auth } from './auth';
 import { Await } from './components/status';
 import type { Loaded } from './data';
@@ -20,12 +20,12 @@ function App(props: { auth: Auth }) {
   const route = useRoute();
   const [signedIn, setSignedIn] = useState<boolean | undefined>(undefined);
   const [refusal, setRefusal] = useState<string | undefined>();
-  const [ruleset, setRuleset] = useState<Loaded<RulesetDoc>>({ state: 'loading' });
+  const [ruleset, setRuleset] = useState<Loaded<RulesetDocument>>({ state: 'loading' });
 
   const refresh = useCallback(async () => {
     if (!(await auth.ready())) return setSignedIn(false);
     try {
-      setRuleset({ state: 'ok', data: await getJson<RulesetDoc>('/admin/ruleset') });
+      setRuleset({ state: 'ok', data: await getJson<RulesetDocument>('/admin/ruleset') });
       setSignedIn(true);
       setRefusal(undefined);
     } catch (err) {

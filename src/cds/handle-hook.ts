@@ -2,7 +2,7 @@ import type { HookResponse } from './response-schema.js';
 import { parseHookRequest, type HookRequest } from './request-schema.js';
 import type { HookModule } from './hooks/hook.js';
 import type { EvaluationResult, Ruleset } from '../rules/ruleset.js';
-import type { RuleExplanation } from '../rules/explain.js';
+import type { RuleExplanation } from '../shared/operator-api.js';
 import type { DataRequirement, FetchRecord } from '../shared/patient-data.js';
 import { invalidRequest, ServiceError } from '../shared/errors.js';
 import { jsonPointer } from '../shared/syntax.js';

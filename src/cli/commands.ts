@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { explainHook, runHook, validateCall } from '../cds/handle-hook.js';
 import { findHook, HOOK_MODULES } from '../cds/hooks/registry.js';
-import type { ConditionExplanation, RuleExplanation } from '../rules/explain.js';
+import type { ConditionExplanation, RuleExplanation } from '../shared/operator-api.js';
 import { ruleOf, type Card } from '../shared/card.js';
 import { fhirLimits, loadConfig } from '../config.js';
 import { ServiceError, statusOf } from '../shared/errors.js';

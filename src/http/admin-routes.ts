@@ -15,6 +15,7 @@ import { DEFAULT_NOW, readScenarios, runScenario } from '../scenarios/run-scenar
 import { chartSchema, type Chart } from '../rules/scenarios/scenario-schema.js';
 import { invalidRequest, notFound, ServiceError } from '../shared/errors.js';
 import { jsonPointer } from '../shared/syntax.js';
+import type { EvaluateAnswer, ExampleList, RulesetDocument, ScenarioRun, ScenarioSummary } from '../shared/operator-api.js';
 import { jsonLimits } from './limits.js';
 
 /**
@@ -43,7 +44,7 @@ export function adminRouter(deps: AdminRouterDeps): Router {
   const chartsDir = path.join(config.RULES_DIR, 'tests', 'patients');
   const json = express.json({ limit: config.BODY_LIMIT_BYTES, type: () => true, strict: true });
   const described = new WeakMap<Ruleset, RulesetDescription>();
-  let scenarios: { version: string; run: Promise<unknown> } | undefined;
+  let scenarios: { version: string; run: Promise<ScenarioRun> } | undefined;
 
   router.use('/admin', deps.operator, (_req, res, next) => {
     // Operator data and patient values: never cached by a browser or proxy.
@@ -59,14 +60,15 @@ export function adminRouter(deps: AdminRouterDeps): Router {
       described.set(ruleset, description);
     }
     const refused = deps.rules.refusedReload?.();
-    res.json({
+    const answer: RulesetDocument = {
       version: ruleset.version,
       loadedAt: ruleset.loadedAt,
       counts: ruleset.counts,
       ...(refused && { lastReload: refused }),
       services: HOOK_MODULES.map((m) => ({ id: m.service.id, hook: m.hook })),
       ...description,
-    });
+    };
+    res.json(answer);
   });
 
   router.get('/admin/ruleset/scenarios', async (_req, res) => {
@@ -87,11 +89,12 @@ export function adminRouter(deps: AdminRouterDeps): Router {
   router.get('/admin/examples', async (_req, res) => {
     const examples = await readExamples(examplesDir);
     const charts = await readCharts(chartsDir);
-    res.json({
+    const answer: ExampleList = {
       examples: [...examples].map(([id, e]) => ({ id, hook: e.hook, label: `${id} (${e.hook})` })),
       charts: [...charts].map(([id, c]) => ({ id, label: `${id}: ${c.description.length > 90 ? `${c.description.slice(0, 89)}…` : c.description}` })),
       hooks: HOOKS,
-    });
+    };
+    res.json(answer);
   });
 
   router.get('/admin/examples/:id', async (req, res) => {
@@ -147,7 +150,8 @@ export function adminRouter(deps: AdminRouterDeps): Router {
     try {
       // Only the data given: no FHIR server may be used (an empty allowlist), and nothing is logged.
       const result = await explainHook(module, valid, ruleset, { data: { fhirServerAllowlist: [], ...fhirLimits(config) }, now: () => now, uuid: randomUUID });
-      res.json({ cards: result.cards, explanation: result.explanation });
+      const answer: EvaluateAnswer = { cards: result.cards, explanation: result.explanation };
+      res.json(answer);
     } catch (err) {
       if (err instanceof DataUnavailableError) {
         throw new ServiceError('precondition-failed', `${err.message} (the playground evaluates only the data given: add it to prefetch)`, { details: err.details });
@@ -223,9 +227,9 @@ async function readCharts(dir: string): Promise<Map<string, Chart>> {
   return out;
 }
 
-async function runAllScenarios(ruleset: Ruleset, dir: string) {
+async function runAllScenarios(ruleset: Ruleset, dir: string): Promise<ScenarioRun> {
   const { cases, errors } = await readScenarios(dir);
-  const results = [];
+  const results: ScenarioSummary[] = [];
   for (const c of cases) {
     const r = await runScenario(ruleset, c);
     results.push({ file: c.file, name: c.scenario.name, hook: c.scenario.hook, passed: r.problems.length === 0, problems: r.problems, fired: r.firings.map((f) => f.rule) });

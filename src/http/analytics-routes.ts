@@ -1,7 +1,8 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Stores } from '../stores/ports.js';
-import type { AnalyticsFilter, Bucket } from '../stores/records.js';
+import type { AnalyticsFilter } from '../stores/records.js';
+import type { Bucket, RuleAnalytics, Timeseries } from '../shared/operator-api.js';
 import { invalidRequest, ServiceError } from '../shared/errors.js';
 
 /**
@@ -62,7 +63,8 @@ export function analyticsRouter(deps: { stores: Stores; now: () => Date }): Rout
   router.get('/analytics/rules', async (req, res) => {
     const { window } = parseFilter(filterSchema, req, deps.now());
     const rules = await read(() => deps.stores.analytics.rules(window));
-    respond(req, res, { rules }, () =>
+    const answer: { rules: RuleAnalytics[] } = { rules };
+    respond(req, res, answer, () =>
       csv(
         ['id', 'version', 'category', 'shown', 'accepted', 'overridden', 'noFeedback', 'overrideRate', 'overrideReasons', 'acceptedSuggestions', 'silentFirings'],
         rules,
@@ -80,7 +82,8 @@ export function analyticsRouter(deps: { stores: Stores; now: () => Date }): Rout
       throw invalidRequest(`Invalid query parameters: more than ${MAX_POINTS} ${bucket} buckets; use a shorter window or bucket=week`);
     }
     const points = await read(() => deps.stores.analytics.timeseries(id, bucket, q.window));
-    respond(req, res, { id, bucket, points }, () => csv(['start', 'shown', 'accepted', 'overridden', 'silentFirings'], points));
+    const answer: Timeseries = { id, bucket, points };
+    respond(req, res, answer, () => csv(['start', 'shown', 'accepted', 'overridden', 'silentFirings'], points));
   });
   return router;
 }

@@ -12,7 +12,8 @@ import type { CompiledRule, FactRegistry } from './compile.js';
 import type { ConditionScope, FactUse } from './conditions.js';
 import { operatorsAt } from './operators.js';
 import type { EvaluationInput, EvaluationResult, Ruleset } from './ruleset.js';
-import { explainConditions, heldConditions, orderLabel, type RuleExplanation } from './explain.js';
+import { explainConditions, heldConditions, orderLabel } from './explain.js';
+import type { RuleExplanation } from '../shared/operator-api.js';
 import type { RulesetDocuments } from './inspect.js';
 
 export interface RulesetParts {

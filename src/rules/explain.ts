@@ -4,6 +4,7 @@ import type { Knowledge } from '../facts/types.js';
 import type { CompiledRule } from './compile.js';
 import type { CheckedTree, ConditionScope } from './conditions.js';
 import type { ConditionNode, RuleDefinition } from './file-schemas.js';
+import type { ConditionExplanation, RuleExplanation } from '../shared/operator-api.js';
 
 /**
  * Why each rule did or did not fire for one request, condition by condition: the value each condition
@@ -11,44 +12,6 @@ import type { ConditionNode, RuleDefinition } from './file-schemas.js';
  * (the console's playground, `POST /admin/evaluate`, `inotrope-cds evaluate --explain`), never for a
  * hook answer: it quotes the patient's values.
  */
-
-export interface ConditionExplanation {
-  /** Set for a group; a comparison has `label` instead. */
-  group?: 'all' | 'any' | 'not';
-  children?: ConditionExplanation[];
-  /** The fact as the rule names it (its alias) and the path read, e.g. `sbp → value`. */
-  label?: string;
-  fact?: string;
-  operator?: string;
-  /** What the fact gave, as text with its unit; absent when it had no value. */
-  value?: string;
-  /** When that value was observed or recorded. */
-  date?: string;
-  /** What it was compared with: a named threshold with its value and unit, or the literal value. */
-  threshold?: string;
-  passed: boolean;
-  /** Not needed for the answer: an earlier condition of its group had already decided it. */
-  skipped?: boolean;
-  /** The fact could not be computed (the rule engine treats that as not holding). */
-  error?: string;
-}
-
-export interface RuleExplanation {
-  rule: string;
-  version: string;
-  title: string;
-  status: 'active' | 'silent';
-  category: string;
-  /** The order an order-scoped rule was evaluated for. */
-  subject?: string;
-  outcome: 'fired' | 'not-fired' | 'not-applicable' | 'error';
-  /** Why the rule was not evaluated, or how it was decided, in one sentence. */
-  reason?: string;
-  indicator?: string;
-  conditions?: ConditionExplanation;
-  /** For a data-quality rule that fired: what could not be checked, and why. */
-  dataQuality?: string[];
-}
 
 const MAX_TEXT = 300;
 

@@ -5,6 +5,7 @@ import { nameSchema as name } from '../shared/syntax.js';
 import { FACTS } from '../facts/index.js';
 import { durationSchema, ucumSchema } from '../facts/params.js';
 import { KNOWN_OPERATORS } from './operators.js';
+import type { ConditionNode } from '../shared/operator-api.js';
 
 /**
  * The shape of every JSON file under rules/ (docs/rule-format.md). These zod schemas are the single
@@ -90,17 +91,7 @@ export type ThresholdsFile = z.infer<typeof thresholdsFileSchema>;
 
 // rules/*.json --------------------------------------------------------------------------------
 
-/** One node of a json-rules-engine condition tree, as rule files write it. */
-export interface ConditionNode {
-  all?: ConditionNode[];
-  any?: ConditionNode[];
-  not?: ConditionNode;
-  fact?: string;
-  params?: Record<string, unknown>;
-  path?: string;
-  operator?: string;
-  value?: unknown;
-}
+export type { ConditionNode };
 
 const LEAF_KEYS = ['fact', 'params', 'path', 'operator', 'value'] as const;
 const BOOLEAN_KEYS = ['all', 'any', 'not'] as const;

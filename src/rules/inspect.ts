@@ -1,5 +1,6 @@
 import type { Knowledge } from '../facts/types.js';
 import type { RulesFile, SettingsFile } from './file-schemas.js';
+import type { CodeMatch, CodeSearch, RulesetDocument } from '../shared/operator-api.js';
 
 /**
  * The ruleset as informaticists read it in the console (`GET /admin/ruleset`, `GET /admin/codes`):
@@ -18,13 +19,8 @@ export interface RulesetDocuments {
   knowledge: Knowledge;
 }
 
-export interface RulesetDescription {
-  rules: (RulesFile['rules'][number] & { file: string })[];
-  overrideReasons: SettingsFile['overrideReasons'];
-  valueSets: { name: string; title: string; source: string; codeCount: number; systems: Record<string, number>; usedBy: string[] }[];
-  thresholds: { name: string; value: number; unit: string; maxAge?: string; source?: string; usedBy: string[] }[];
-  tables: { name: string; source?: string; input: unknown; output: unknown; method: string; rows: unknown[][]; usedBy: string[] }[];
-}
+/** The part of `GET /admin/ruleset` built from the documents. */
+export type RulesetDescription = Pick<RulesetDocument, 'rules' | 'overrideReasons' | 'valueSets' | 'thresholds' | 'tables'>;
 
 export function describeRuleset(docs: RulesetDocuments): RulesetDescription {
   const refs = references(docs);
@@ -42,13 +38,6 @@ export function describeRuleset(docs: RulesetDocuments): RulesetDescription {
   };
 }
 
-export interface CodeMatch {
-  system: string;
-  code: string;
-  display?: string;
-  valueSets: { name: string; title: string; rules: string[] }[];
-}
-
 /** Longest code search text and most matches answered: the search stays cheap whatever is typed. */
 export const MAX_CODE_QUERY = 100;
 export const MAX_CODE_MATCHES = 50;
@@ -57,7 +46,7 @@ export const MAX_CODE_MATCHES = 50;
  * Codes whose code equals the query, or whose display contains every word of it (case-insensitive),
  * with the value sets that hold them and the rules that use those value sets. Exact code matches first.
  */
-export function searchCodes(docs: RulesetDocuments, query: string): { codes: CodeMatch[]; truncated: boolean } {
+export function searchCodes(docs: RulesetDocuments, query: string): CodeSearch {
   const q = query.trim().toLowerCase().slice(0, MAX_CODE_QUERY);
   const words = q.split(/\s+/).filter(Boolean);
   if (words.length === 0) return { codes: [], truncated: false };

@@ -1,15 +1,10 @@
 import { closest, distance } from 'fastest-levenshtein';
 import type { z } from 'zod';
 import { jsonPointer as pointer } from '../shared/syntax.js';
+import type { LoadError } from '../shared/operator-api.js';
 
 /** One mistake in a rules file: where it is (file, JSON pointer) and what is wrong, in plain English. */
-export interface LoadError {
-  /** Path relative to the rules folder, e.g. `rules/electrolytes.json`. */
-  file: string;
-  /** RFC 6901 pointer into the file, `""` for the whole file. */
-  pointer: string;
-  message: string;
-}
+export type { LoadError };
 
 export function formatLoadError(e: LoadError): string {
   return `${e.file}${e.pointer ? `#${e.pointer}` : ''}: ${e.message}`;

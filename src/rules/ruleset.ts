@@ -3,7 +3,7 @@ import type { Hook } from '../shared/hooks.js';
 import type { DataRequirement, PatientData } from '../shared/patient-data.js';
 import type { LoadError } from './load-error.js';
 import type { RulesetDocuments } from './inspect.js';
-import type { RuleExplanation } from './explain.js';
+import type { RuleExplanation } from '../shared/operator-api.js';
 
 /**
  * The loaded, validated ruleset as the rest of the service uses it. The rules layer builds it from

@@ -3,6 +3,8 @@
  * free text (clinicians type patient details into feedback comments, so only whether one was given).
  */
 
+export type { Bucket, RuleAnalytics, TimeseriesPoint } from '../shared/operator-api.js';
+
 /** A rule by id and version. */
 export interface RuleRef {
   id: string;
@@ -72,31 +74,4 @@ export interface AnalyticsFilter {
   to: Date;
   service?: string;
   client?: string;
-}
-
-export interface RuleAnalytics {
-  id: string;
-  version: string;
-  category: string;
-  shown: number;
-  accepted: number;
-  overridden: number;
-  noFeedback: number;
-  /** overridden / (accepted + overridden); null with no feedback. */
-  overrideRate: number | null;
-  /** `system|code` (or `other`, `none`) → count. */
-  overrideReasons: Record<string, number>;
-  /** Suggestion label → times accepted. */
-  acceptedSuggestions: Record<string, number>;
-  silentFirings: number;
-}
-
-export type Bucket = 'day' | 'week';
-
-export interface TimeseriesPoint {
-  start: string;
-  shown: number;
-  accepted: number;
-  overridden: number;
-  silentFirings: number;
 }

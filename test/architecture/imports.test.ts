@@ -34,6 +34,21 @@ describe('import direction (eslint no-restricted-imports)', () => {
   });
 });
 
+describe('the console imports only src/shared of the service', () => {
+  it('refuses another layer, even for a type', async () => {
+    expect(await restricted('console/src/pages/wrong-way.tsx', "import type { Ruleset } from '../../../src/rules/ruleset';\nexport type X = Ruleset;\n")).toEqual([
+      expect.stringContaining('console/src may import only src/shared'),
+    ]);
+    expect(await restricted('console/src/wrong-way.ts', "import { createApp } from '../../src/http/app';\nexport const x = createApp;\n")).toEqual([
+      expect.stringContaining('console/src may import only src/shared'),
+    ]);
+  });
+
+  it('accepts the shared API types', async () => {
+    expect(await restricted('console/src/right-way.ts', "import type { RuleAnalytics } from '../../src/shared/operator-api';\nexport type X = RuleAnalytics;\n")).toEqual([]);
+  });
+});
+
 describe('import cycles (scripts/check-cycles.ts)', () => {
   it('src/ has none', () => {
     expect(findCycles(importGraph(path.resolve('src')))).toEqual([]);

@@ -6,7 +6,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConfig } from '../../src/config.js';
 import { consoleSettings, contentSecurityPolicy } from '../../src/http/console-routes.js';
-import type { ConditionExplanation, RuleExplanation } from '../../src/rules/explain.js';
+import type { ConditionExplanation, RuleExplanation } from '../../src/shared/operator-api.js';
 import { makeApp, useNockPerTest } from '../helpers.js';
 
 /** The console's data routes (`/admin/*`) and its page (`/console/`), against the real app and rules/. */

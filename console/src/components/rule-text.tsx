@@ -1,10 +1,10 @@
-import type { Condition, RuleDoc, RulesetDoc } from '../api';
+import type { ConditionNode, RuleDocument, RulesetDocument } from '../api';
 import { operatorWords } from '../../../src/shared/operator-words';
 
 /** A rule's conditions and card template written out as an informaticist reads them. */
 
 
-export function valueText(value: unknown, ruleset: RulesetDoc): string {
+export function valueText(value: unknown, ruleset: RulesetDocument): string {
   if (value && typeof value === 'object' && !Array.isArray(value)) {
     const v = value as Record<string, unknown>;
     if (typeof v.threshold === 'string') {
@@ -18,7 +18,7 @@ export function valueText(value: unknown, ruleset: RulesetDoc): string {
   return value === undefined ? '' : JSON.stringify(value);
 }
 
-function factText(rule: RuleDoc, fact: string, path: string | undefined): string {
+function factText(rule: RuleDocument, fact: string, path: string | undefined): string {
   const alias = rule.facts?.[fact];
   const base = alias ? `${fact} (${alias.fact}${alias.params ? ` ${paramsText(alias.params)}` : ''})` : fact;
   return path ? `${base} ${path.replace(/^\$\./, '→ ')}` : base;
@@ -30,13 +30,13 @@ function paramsText(params: Record<string, unknown>): string {
     .join(', ');
 }
 
-export function ConditionTree(props: { rule: RuleDoc; condition: Condition; ruleset: RulesetDoc }) {
+export function ConditionTree(props: { rule: RuleDocument; condition: ConditionNode; ruleset: RulesetDocument }) {
   const c = props.condition;
-  if ('all' in c || 'any' in c) {
-    const list = 'all' in c ? c.all : c.any;
+  const list = c.all ?? c.any;
+  if (list) {
     return (
       <div class="cond-group">
-        <span class="cond-op">{'all' in c ? 'ALL of:' : 'ANY of:'}</span>
+        <span class="cond-op">{c.all ? 'ALL of:' : 'ANY of:'}</span>
         <ul>
           {list.map((child, i) => (
             <li key={i}>
@@ -47,7 +47,7 @@ export function ConditionTree(props: { rule: RuleDoc; condition: Condition; rule
       </div>
     );
   }
-  if ('not' in c) {
+  if (c.not) {
     return (
       <div class="cond-group">
         <span class="cond-op">NOT:</span>
@@ -59,9 +59,10 @@ export function ConditionTree(props: { rule: RuleDoc; condition: Condition; rule
       </div>
     );
   }
+  // A leaf: the rules layer's schema guarantees a fact and an operator on every node that is not a group.
   return (
     <span class="cond-leaf">
-      <code>{factText(props.rule, c.fact, c.path)}</code> <strong>{operatorWords(c.operator, c.value)}</strong>{' '}
+      <code>{factText(props.rule, c.fact ?? '', c.path)}</code> <strong>{operatorWords(c.operator ?? '', c.value)}</strong>{' '}
       {c.operator !== 'exists' && <span class="cond-value">{valueText(c.value, props.ruleset)}</span>}
       {c.params && <span class="sub"> ({paramsText(c.params)})</span>}
     </span>

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { getJson, getText, query, type RuleStats, type RulesetDoc, type Timeseries } from '../api';
+import { getJson, getText, query, type RuleAnalytics, type RulesetDocument, type Timeseries } from '../api';
 import { Sparkline } from '../components/charts';
 import { Await, Empty } from '../components/status';
 import { pool, useJson } from '../data';
@@ -51,12 +51,12 @@ export function range(f: Filters): { from: string; to: string } {
   return f.window === 'custom' ? { from: f.from, to: f.to } : { from: daysAgo(Number(f.window)), to: tomorrow() };
 }
 
-export function Dashboard(props: { route: Route; ruleset: RulesetDoc }) {
+export function Dashboard(props: { route: Route; ruleset: RulesetDocument }) {
   const [filters, setFilters] = useState(() => filtersOf(props.route.params));
   const [sort, setSort] = useState<{ key: SortKey; desc: boolean }>({ key: 'overrideRate', desc: true });
   const { from, to } = range(filters);
   const analyticsQuery = query({ from, to, service: filters.service, client: filters.client });
-  const stats = useJson<{ rules: RuleStats[] }>(`/analytics/rules${analyticsQuery}`);
+  const stats = useJson<{ rules: RuleAnalytics[] }>(`/analytics/rules${analyticsQuery}`);
   const [trends, setTrends] = useState<Map<string, number[]>>(new Map());
 
   const update = (patch: Partial<Filters>) => {
@@ -224,7 +224,7 @@ function SortHeader(props: { label: string; k: SortKey; sort: { key: SortKey; de
   );
 }
 
-function buildRows(stats: readonly RuleStats[], ruleset: RulesetDoc): Row[] {
+function buildRows(stats: readonly RuleAnalytics[], ruleset: RulesetDocument): Row[] {
   const byId = new Map(ruleset.rules.map((r) => [r.id, r]));
   const rows: Row[] = stats.map((s) => {
     const rule = byId.get(s.id);
@@ -269,7 +269,7 @@ function buildRows(stats: readonly RuleStats[], ruleset: RulesetDoc): Row[] {
   return rows;
 }
 
-function indicatorOf(rule: RulesetDoc['rules'][number] | undefined): string {
+function indicatorOf(rule: RulesetDocument['rules'][number] | undefined): string {
   const indicator = rule?.card.indicator;
   if (typeof indicator === 'string') return indicator;
   if (indicator && typeof indicator === 'object') return 'varies';

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { query, type RuleStats, type RulesetDoc, type Timeseries } from '../api';
+import { query, type RuleAnalytics, type RulesetDocument, type Timeseries } from '../api';
 import { BarChart, COLORS, TimeChart } from '../components/charts';
 import { ConditionTree } from '../components/rule-text';
 import { Await, Empty } from '../components/status';
@@ -8,14 +8,14 @@ import { count, percent, reasonLabel } from '../format';
 import { href, type Route } from '../router';
 import { filtersOf, range } from './dashboard';
 
-export function RulePage(props: { id: string; route: Route; ruleset: RulesetDoc }) {
+export function RulePage(props: { id: string; route: Route; ruleset: RulesetDocument }) {
   const filters = filtersOf(props.route.params);
   const { from, to } = range(filters);
   const [bucket, setBucket] = useState<'day' | 'week'>(props.route.params.get('bucket') === 'week' || Number(filters.window) > 60 ? 'week' : 'day');
   const rule = props.ruleset.rules.find((r) => r.id === props.id);
-  const stats = useJson<{ rules: RuleStats[] }>(`/analytics/rules${query({ from, to })}`);
+  const stats = useJson<{ rules: RuleAnalytics[] }>(`/analytics/rules${query({ from, to })}`);
   const series = useJson<Timeseries>(`/analytics/rules/${encodeURIComponent(props.id)}/timeseries${query({ bucket, from, to })}`);
-  const reasons = [...props.ruleset.overrideReasons, ...((rule?.card.overrideReasons as RulesetDoc['overrideReasons'] | undefined) ?? [])];
+  const reasons = [...props.ruleset.overrideReasons, ...((rule?.card.overrideReasons as RulesetDocument['overrideReasons'] | undefined) ?? [])];
 
   return (
     <section aria-labelledby="rule-title">

@@ -1,11 +1,11 @@
 import { useState } from 'preact/hooks';
-import { getJson, query, type CodeHit, type RulesetDoc, type ScenarioRun } from '../api';
+import { getJson, query, type CodeMatch, type RulesetDocument, type ScenarioRun } from '../api';
 import { Await, Empty } from '../components/status';
 import { useJson, type Loaded } from '../data';
 import { dateTime } from '../format';
 import { href } from '../router';
 
-export function RulesetPage(props: { ruleset: RulesetDoc }) {
+export function RulesetPage(props: { ruleset: RulesetDocument }) {
   const r = props.ruleset;
   const scenarios = useJson<ScenarioRun>(`/admin/ruleset/scenarios`);
   return (
@@ -191,13 +191,13 @@ function Scenarios(props: { value: Loaded<ScenarioRun> }) {
 
 function CodeSearch() {
   const [text, setText] = useState('');
-  const [hits, setHits] = useState<Loaded<{ codes: CodeHit[] }> | undefined>();
+  const [hits, setHits] = useState<Loaded<{ codes: CodeMatch[] }> | undefined>();
   const search = async (e: Event) => {
     e.preventDefault();
     if (!text.trim()) return;
     setHits({ state: 'loading' });
     try {
-      setHits({ state: 'ok', data: await getJson<{ codes: CodeHit[] }>(`/admin/codes${query({ q: text.trim() })}`) });
+      setHits({ state: 'ok', data: await getJson<{ codes: CodeMatch[] }>(`/admin/codes${query({ q: text.trim() })}`) });
     } catch (err) {
       setHits({ state: 'error', message: (err as Error).message });
     }
