@@ -4,7 +4,7 @@ import type { Knowledge } from '../facts/types.js';
 import type { CompiledRule } from './compile.js';
 import type { CheckedTree, ConditionScope } from './conditions.js';
 import type { ConditionNode, RuleDefinition } from './file-schemas.js';
-import type { ConditionExplanation, RuleExplanation } from '../shared/operator-api.js';
+import type { ConditionExplanation } from '../shared/operator-api.js';
 
 /**
  * Why each rule did or did not fire for one request, condition by condition: the value each condition
