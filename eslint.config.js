@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import regexp from 'eslint-plugin-regexp';
 import tseslint from 'typescript-eslint';
 
 /**
@@ -51,6 +52,16 @@ export default tseslint.config(
   {
     files: ['src/cli/**', 'scripts/**', 'bench/**'],
     rules: { 'no-console': 'off' },
+  },
+  {
+    // No input may stall the event loop: a regex that backtracks or moves super-linearly on some string is an error
+    // (issue 16: one whitespace run in a condition's display blocked a replica for 56 s).
+    files: ['src/**/*.ts'],
+    plugins: { regexp },
+    rules: {
+      'regexp/no-super-linear-backtracking': 'error',
+      'regexp/no-super-linear-move': ['error', { ignorePartial: false, ignoreSticky: false }],
+    },
   },
   ...layerRules,
   {

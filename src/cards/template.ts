@@ -1,4 +1,5 @@
 import { formatNumber, formatQuantity } from '../facts/units.js';
+import { joinLines } from '../shared/syntax.js';
 
 /**
  * Card text templates: `{{name}}` or `{{name.path.to.field}}`. Parsed once when the ruleset loads
@@ -8,7 +9,6 @@ import { formatNumber, formatQuantity } from '../facts/units.js';
 export type TemplatePart = string | { readonly ref: readonly string[] };
 export type ParsedTemplate = readonly TemplatePart[];
 
-const PLACEHOLDER = /{{(.*?)}}/g;
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
 
 export type ParseResult = { ok: true; template: ParsedTemplate } | { ok: false; message: string };
@@ -16,17 +16,20 @@ export type ParseResult = { ok: true; template: ParsedTemplate } | { ok: false; 
 export function parseTemplate(source: string): ParseResult {
   const parts: TemplatePart[] = [];
   let last = 0;
-  for (const match of source.matchAll(PLACEHOLDER)) {
-    const literal = source.slice(last, match.index);
-    if (literal.includes('{{') || literal.includes('}}')) break;
+  // indexOf, not /{{(.*?)}}/g: the regex rescans to the end from every "{{" of an unclosed run (quadratic)
+  for (let open = source.indexOf('{{'); open !== -1; open = source.indexOf('{{', last)) {
+    const literal = source.slice(last, open);
+    const close = source.indexOf('}}', open + 2);
+    if (literal.includes('}}') || close === -1) break;
     if (literal) parts.push(literal);
-    const inner = match[1]!.trim();
+    const raw = source.slice(open + 2, close);
+    const inner = raw.trim();
     const segments = inner.split('.');
     if (!inner || !segments.every((s) => SEGMENT.test(s))) {
-      return { ok: false, message: `"{{${match[1]}}}" is not a placeholder: write {{name}} or {{name.field}}` };
+      return { ok: false, message: `"{{${raw}}}" is not a placeholder: write {{name}} or {{name.field}}` };
     }
     parts.push({ ref: segments });
-    last = match.index + match[0].length;
+    last = close + 2;
   }
   const rest = source.slice(last);
   if (rest.includes('{{') || rest.includes('}}')) {
@@ -74,7 +77,7 @@ export function formatValue(value: unknown): string {
   if (value === null || value === undefined) return 'unknown';
   if (typeof value === 'number') return Number.isFinite(value) ? formatNumber(value) : 'unknown';
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
-  if (typeof value === 'string') return (ISO_DATE_TIME.exec(value)?.[1] ?? value).replace(/\s*\n\s*/g, ' ');
+  if (typeof value === 'string') return joinLines(ISO_DATE_TIME.exec(value)?.[1] ?? value);
   if (Array.isArray(value)) return value.length === 0 ? 'none' : value.map(formatValue).join(', ');
   if (typeof value === 'object') {
     const o = value as Record<string, unknown>;
@@ -88,11 +91,11 @@ export function formatValue(value: unknown): string {
 const MARKDOWN_SPECIAL = /[\\`*_[\]<>|~#]/g;
 
 export function escapeMarkdown(text: string): string {
-  return text.replace(MARKDOWN_SPECIAL, (c) => `\\${c}`);
+  return text.replace(MARKDOWN_SPECIAL, '\\$&');
 }
 
 /** A summary is under 140 characters: cut at 139 with an ellipsis. */
 export function cutSummary(text: string, max = 139): string {
-  const flat = text.replace(/\s*\n\s*/g, ' ').trim();
+  const flat = joinLines(text).trim();
   return flat.length <= max ? flat : `${flat.slice(0, max - 1).trimEnd()}…`;
 }

@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { NAME } from '../shared/syntax.js';
+import { NAME, trimBoth } from '../shared/syntax.js';
 import { zodErrors, formatLoadError } from '../rules/load-error.js';
 import { valueSetFileSchema, type ValueSetFile, type ValueSetInclude } from '../rules/value-set-file.js';
 
@@ -36,12 +36,12 @@ interface Contains {
 
 /** `HeartFailure` → `heart-failure`; `Atrial Fibrillation or Flutter` → `atrial-fibrillation-or-flutter`. */
 export function kebabName(text: string): string {
-  return text
+  const kebab = text
     .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1-$2')
+    .replace(/([A-Z])(?=[A-Z][a-z])/g, '$1-')
     .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '');
+    .replace(/[^a-z0-9]+/g, '-');
+  return trimBoth(kebab, '-');
 }
 
 /** The codes of an expansion, nested `contains` flattened, abstract and inactive entries left out. */

@@ -21,10 +21,26 @@ import type { FactDefinition } from './types.js';
 const CLOCK_CALLS = /(?<![\w.%$])(now|today|timeOfDay)\(\s*\)/g;
 
 export function withEvaluationTime(expression: string): string {
-  return expression
-    .split(/('(?:[^'\\]|\\.)*')/)
-    .map((part, i) => (i % 2 === 1 ? part : part.replace(CLOCK_CALLS, '%$1')))
-    .join('');
+  const parts: string[] = [];
+  let code = 0;
+  // A scan, not split(/('(?:[^'\\]|\\.)*')/): the regex rescans to the end from every quote of an unclosed literal.
+  for (let open = expression.indexOf("'"); open !== -1; open = expression.indexOf("'", code)) {
+    const close = closingQuote(expression, open + 1);
+    if (close === -1) break; // unclosed: the rest is read as code, as the split left it
+    parts.push(expression.slice(code, open).replace(CLOCK_CALLS, '%$1'), expression.slice(open, close + 1));
+    code = close + 1;
+  }
+  parts.push(expression.slice(code).replace(CLOCK_CALLS, '%$1'));
+  return parts.join('');
+}
+
+/** Index of the quote closing a FHIRPath string literal whose text starts at `from` (backslash escapes), or -1. */
+function closingQuote(text: string, from: number): number {
+  for (let i = from; i < text.length; i++) {
+    if (text[i] === '\\') i++;
+    else if (text[i] === "'") return i;
+  }
+  return -1;
 }
 
 function clockVariables(now: Date): Record<string, TypedValue> {

@@ -65,7 +65,7 @@ export function convert(value: number, from: string, to: string, options: Conver
  * When the unit asked for carries annotations, the value's unit must carry the same ones.
  */
 function keepsAnnotations(from: string, to: string): boolean {
-  const wanted = to.match(/\{[^}]*\}/g) ?? [];
+  const wanted = to.match(/\{[^{}]*\}/g) ?? [];
   return wanted.every((annotation) => from.includes(annotation));
 }
 

@@ -5,6 +5,8 @@
  * case of scheme and host do not matter.
  */
 
+import { trimEnd } from '../shared/syntax.js';
+
 export interface BaseUrl {
   origin: string;
   /** Path without trailing slash; `''` for the root. */
@@ -21,7 +23,7 @@ export function parseBaseUrl(raw: string): BaseUrl | undefined {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
   if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') return undefined;
-  return { origin: url.origin, path: url.pathname.replace(/\/+$/, '') };
+  return { origin: url.origin, path: trimEnd(url.pathname, '/') };
 }
 
 /** True when `url` (absolute) lies under `base`: same origin, and the path is the base path or below it. */

@@ -40,8 +40,8 @@ export function tokenValues(context: Readonly<Record<string, unknown>>): Map<str
  */
 export function fillTemplate(template: string, values: ReadonlyMap<string, string>): string | undefined {
   let unfilled = false;
-  const filled = template.replace(/{{\s*([^{}]*?)\s*}}/g, (_match, token: string) => {
-    const value = values.get(token);
+  const filled = template.replace(/{{([^{}]*)}}/g, (_match, token: string) => {
+    const value = values.get(token.trim());
     if (value === undefined) unfilled = true;
     return value ?? '';
   });

@@ -191,6 +191,12 @@ async function readSources(dir: string, errors: LoadError[]): Promise<Source[]> 
   return sources;
 }
 
+/** JSON.parse's message without its " in JSON at position …" tail. */
+function withoutPosition(message: string): string {
+  const at = message.indexOf(' in JSON at position ');
+  return at === -1 ? message : message.slice(0, at);
+}
+
 function parseJson(file: string, text: string, errors: LoadError[]): unknown {
   try {
     return JSON.parse(text) as unknown;
@@ -203,7 +209,7 @@ function parseJson(file: string, text: string, errors: LoadError[]): unknown {
       const line = before.split('\n').length;
       where = ` at line ${line}, column ${Number(position) - before.lastIndexOf('\n')}`;
     }
-    errors.push({ file, pointer: '', message: `is not valid JSON${where}: ${message.replace(/ in JSON at position \d+.*$/, '')}` });
+    errors.push({ file, pointer: '', message: `is not valid JSON${where}: ${withoutPosition(message)}` });
     return undefined;
   }
 }

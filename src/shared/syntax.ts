@@ -21,3 +21,35 @@ export function jsonPointer(path: readonly PropertyKey[]): string {
 export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/** `text` without trailing `char`s, in one pass (`/\/+$/` retries from every slash of a long run: quadratic). */
+export function trimEnd(text: string, char: string): string {
+  let end = text.length;
+  while (end > 0 && text[end - 1] === char) end--;
+  return text.slice(0, end);
+}
+
+/** `text` without leading or trailing `char`s. */
+export function trimBoth(text: string, char: string): string {
+  let start = 0;
+  while (start < text.length && text[start] === char) start++;
+  return trimEnd(text.slice(start), char);
+}
+
+/**
+ * Each run of whitespace that holds a line break becomes one space, in linear time (`/\s*\n\s*\/g` retries
+ * every start of a long whitespace run: 56 s for 200 k spaces). String#trim removes exactly the characters of `\s`.
+ */
+export function joinLines(text: string): string {
+  if (!text.includes('\n')) return text;
+  const lines = text.split('\n');
+  const out = [lines[0]!.trimEnd()];
+  let blank = false; // only blank lines since the last text: their breaks join into the one space still owed
+  for (let i = 1; i < lines.length; i++) {
+    const line = i === lines.length - 1 ? lines[i]!.trimStart() : lines[i]!.trim();
+    blank = line === '';
+    if (!blank) out.push(' ', line);
+  }
+  if (blank) out.push(' ');
+  return out.join('');
+}

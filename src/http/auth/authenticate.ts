@@ -5,6 +5,7 @@ import { HOOK_MODULES } from '../../cds/hooks/registry.js';
 import type { CdsClient } from './clients.js';
 import type { JtiStore } from '../../stores/ports.js';
 import { createTokenVerifier, type AuthFailureReason, type VerifyResult } from './verify-token.js';
+import { trimEnd } from '../../shared/syntax.js';
 
 /** 401 with the generic message and a reason code the client's operators can act on; never token content. */
 export class AuthError extends ServiceError {
@@ -39,7 +40,7 @@ const BEARER = /^Bearer +([A-Za-z0-9\-_.]+)\s*$/i;
  */
 export function authenticate(options: AuthenticateOptions): RequestHandler {
   const { config } = options;
-  const base = (config.PUBLIC_BASE_URL ?? '').replace(/\/+$/, '');
+  const base = trimEnd((config.PUBLIC_BASE_URL ?? ''), '/');
   const verify = createTokenVerifier({
     clients: options.clients,
     clockSkewS: config.JWT_CLOCK_SKEW_S,
@@ -88,7 +89,7 @@ function describeAud(aud: unknown): string {
       } catch {
         return '(not a URL)';
       }
-      const ours = ENDPOINT_PATHS.has(url.pathname.replace(/\/+$/, ''));
+      const ours = ENDPOINT_PATHS.has(trimEnd(url.pathname, '/'));
       return `${url.origin}${ours ? url.pathname : '/…'}`;
     })
     .join(' ');

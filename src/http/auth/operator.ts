@@ -4,6 +4,7 @@ import type { RequestHandler } from 'express';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../../config.js';
 import { ServiceError } from '../../shared/errors.js';
+import { trimEnd } from '../../shared/syntax.js';
 
 /**
  * Operator authentication for the admin routes (`GET /feedback`, `/admin/*`, `/analytics/*`, console
@@ -124,7 +125,7 @@ type OidcResult = { ok: true; sub?: string } | { ok: false; reason: OperatorFail
  */
 function oidcVerifier(config: OperatorConfig, now: () => Date, fetchImpl: typeof fetch): (token: string) => Promise<OidcResult> {
   const issuer = config.ADMIN_OIDC_ISSUER!;
-  const discoveryUrl = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+  const discoveryUrl = `${trimEnd(issuer, '/')}/.well-known/openid-configuration`;
   let keys: JWTVerifyGetKey | undefined;
   let pending: Promise<JWTVerifyGetKey | undefined> | undefined;
   let failedAt = -Infinity;

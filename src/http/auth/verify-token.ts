@@ -10,6 +10,7 @@ import {
 } from 'jose';
 import type { CdsClient } from './clients.js';
 import type { JtiStore } from '../../stores/ports.js';
+import { trimEnd } from '../../shared/syntax.js';
 
 /**
  * Verifies a CDS client's JWT per CDS Hooks STU2 §Trusting CDS Clients (https://cds-hooks.hl7.org/2.0/#trusting-cds-clients):
@@ -181,5 +182,5 @@ function reasonFor(err: unknown): AuthFailureReason {
   return 'jwks-unavailable';
 }
 
-const trimSlash = (s: string): string => s.replace(/\/+$/, '');
+const trimSlash = (s: string): string => trimEnd(s, '/');
 const clip = (s: string): string => s.slice(0, 200);
