@@ -181,7 +181,7 @@ describe('medication orders', () => {
     expect(data.medicationOrders.map((o) => [o.request.id, o.origin, o.selected])).toEqual([['mr-active-1', 'active', true]]);
   });
 
-  it('encounter-discharge: the encounter being ended is read from its key; a malformed one is left out and named', async () => {
+  it('encounter-discharge: the encounter being ended is read from its key; a malformed field is left out and named', async () => {
     const ENCOUNTER: DataRequirement = { key: 'encounter', label: 'Encounter', template: 'Encounter/{{context.encounterId}}', resourceType: 'Encounter', paging: 'all' };
     const discharge = (encounter: object): HookRequest =>
       ({
@@ -197,10 +197,15 @@ describe('medication orders', () => {
     expect(ok.data.medicationOrders.map((o) => [o.request.id, o.origin, o.selected])).toEqual([['mr-active-1', 'active', true]]);
     expect(ok.data.gaps).toEqual([]);
 
+    // A wrong-typed field is left out of the encounter (and named); the encounter itself is kept.
     const bad = { ...good, period: 'yesterday' };
     const malformed = await resolvePatientData(discharge(bad), [...REQUIREMENTS, ENCOUNTER], options());
-    expect(malformed.data.encounter).toBeUndefined();
-    expect(malformed.data.gaps).toEqual([expect.objectContaining({ key: 'encounter', resourceType: 'Encounter', reason: 'malformed-resource' })]);
+    expect(malformed.data.encounter?.id).toBe('enc-9');
+    expect(malformed.data.encounter?.period).toBeUndefined();
+    expect(malformed.data.gaps).toEqual([expect.objectContaining({ key: 'encounter', resourceType: 'Encounter' })]);
+    // An encounter of the wrong type is no encounter.
+    const wrong = await resolvePatientData(discharge({ resourceType: 'Patient', id: 'enc-9' }), [...REQUIREMENTS, ENCOUNTER], options());
+    expect(wrong.data.encounter).toBeUndefined();
   });
 
   it('resolves a contained Medication (HL7 medrx0336-style IV drip) to its code and ingredient codes', async () => {
