@@ -3,7 +3,7 @@ import { overdueObservations } from './monitoring.js';
 import { changeSinceStart, conditionsSinceStart } from './during-therapy.js';
 import { allergies, conditions, serviceRequests } from './clinical-records.js';
 import { fhirpath } from './fhirpath.js';
-import { coadministered, inotropes, ivMedications } from './medications.js';
+import { coadministered, inotropes, ivMedications, unidentifiedOrders } from './medications.js';
 import { latestObservation, lookup } from './observations.js';
 import { moment } from './moment.js';
 import { order } from './order.js';
@@ -21,6 +21,7 @@ export const FACTS: Readonly<Record<string, FactDefinition<any>>> = Object.freez
   order,
   ivMedications,
   coadministered,
+  unidentifiedOrders,
   lookup,
   patient,
   dataGaps,

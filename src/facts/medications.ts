@@ -3,8 +3,8 @@ import type { MedicationOrder } from '../shared/patient-data.js';
 import { noParams, type NoParams } from './params.js';
 import { nameSchema } from '../shared/syntax.js';
 import { MEDICATIONS_REQUIREMENT } from './requirements.js';
-import type { FactDefinition, Knowledge, KnowledgeRef, Settings } from './types.js';
-import { codingsOf, displayOf, matchCoding } from './value-sets.js';
+import type { FactDefinition, Knowledge, KnowledgeRef, Settings, ValueSet } from './types.js';
+import { codingKey, codingsOf, matchCoding } from './value-sets.js';
 import type { CallMemo } from './memo.js';
 
 /** A medication order as rules and cards see it. */
@@ -16,6 +16,10 @@ export interface OrderSummary {
   /** The value set's title (`milrinone`), or the order's own drug text. */
   name: string;
   origin: 'draft' | 'active';
+  /** How the drug was identified: a coding in its value set, or only its name (the set's `matchText`); null when neither. */
+  identifiedBy: DrugIdentity['by'];
+  /** The order's drug as the order words it (`Milrinone lactate 200 mcg/mL in D5W`), for naming the order on a card. */
+  text: string;
   /** `milrinone (draft order)`. */
   display: string;
 }
@@ -25,32 +29,93 @@ export interface DrugIdentity {
   name: string;
   /** The value set the drug matched, if any. */
   valueSet: string | null;
+  /** `code`: a coding is in the set; `name`: no coding is in any set, but the order's words name it. */
+  by: 'code' | 'name' | null;
 }
 
 /**
  * Which drug an order is: the first inotrope value set (settings order) its codings are in, else the
- * first other value set (file order) that is not a route or IV-product list, else the order's own text.
- * Many facts ask it of each order, and scanning every value set for a non-inotrope drug is the costly
- * case, so it is worked out once per order in a call.
+ * first other value set (file order) that is not a route or IV-product list; when no coding is in any
+ * of them, the first set (same order) whose `matchText` words the order's own words contain (text,
+ * displays, local codes); else the order's own text. Many facts ask it of each order, and scanning
+ * every value set for a non-inotrope drug is the costly case, so it is worked out once per order in a call.
  */
 export function identifyDrug(order: MedicationOrder, knowledge: Knowledge, memo: CallMemo): DrugIdentity {
   return memo.get(identify, order, knowledge);
 }
 
 function identify(order: MedicationOrder, knowledge: Knowledge): DrugIdentity {
-  const { settings, valueSets } = knowledge;
   const codings = order.codings ?? [];
-  for (const name of settings.inotropes) {
-    const valueSet = valueSets.get(name);
-    if (matchCoding(valueSet, codings)) return { drug: name, name: valueSet?.title ?? name, valueSet: name };
+  const candidates = drugSets(knowledge);
+  for (const [name, valueSet] of candidates) {
+    if (matchCoding(valueSet, codings)) return { drug: name, name: valueSet.title, valueSet: name, by: 'code' };
   }
-  for (const [name, valueSet] of valueSets) {
-    if (name === settings.ivRoute || name === settings.ivProducts || settings.inotropes.includes(name)) continue;
-    if (matchCoding(valueSet, codings)) return { drug: name, name: valueSet.title, valueSet: name };
+  const words = orderWords(order);
+  for (const [name, valueSet] of candidates) {
+    if (valueSet.matchText?.some((phrase) => containsPhrase(words, phrase))) return { drug: name, name: valueSet.title, valueSet: name, by: 'name' };
   }
-  const concept = order.request?.medicationCodeableConcept ?? order.medication?.code;
-  const text = displayOf(codings[0], undefined, concept?.text ?? order.request?.medicationReference?.display);
-  return { drug: text, name: text, valueSet: null };
+  const code = (order.codings ?? []).find((c) => typeof c?.code === 'string' && c.code !== '')?.code;
+  const text = orderText(order) ?? code ?? NO_NAME;
+  return { drug: text, name: text, valueSet: null, by: null };
+}
+
+/** The sets that name drugs, inotropes first: every set but the route and IV-product lists. */
+function drugSets(knowledge: Knowledge): [string, ValueSet][] {
+  const { settings, valueSets } = knowledge;
+  const inotropes = settings.inotropes.flatMap((name): [string, ValueSet][] => {
+    const set = valueSets.get(name);
+    return set ? [[name, set]] : [];
+  });
+  const others = [...valueSets].filter(([name]) => name !== settings.ivRoute && name !== settings.ivProducts && !settings.inotropes.includes(name));
+  return [...inotropes, ...others];
+}
+
+// Text beyond this is not read for drug names (bounded work per order).
+const MAX_TEXT = 500;
+
+/** The lower-case words of everything the order (and its Medication) says its drug is, in order. */
+function orderWords(order: MedicationOrder): string[] {
+  const { request, medication } = order;
+  const texts: unknown[] = [
+    request?.medicationCodeableConcept?.text,
+    request?.medicationReference?.display,
+    medication?.code?.text,
+    ...(medication?.ingredient ?? []).map((i) => i?.itemCodeableConcept?.text),
+    ...(order.codings ?? []).flatMap((c) => [c?.display, c?.code]),
+  ];
+  return texts.flatMap((t) => (typeof t === 'string' ? t.slice(0, MAX_TEXT).toLowerCase().split(/[^a-z]+/).filter(Boolean) : []));
+}
+
+/** `phrase` (lower-case words separated by single spaces) appears as consecutive words. */
+function containsPhrase(words: readonly string[], phrase: string): boolean {
+  const parts = phrase.split(' ');
+  for (let i = 0; i + parts.length <= words.length; i++) {
+    if (parts.every((p, j) => words[i + j] === p)) return true;
+  }
+  return false;
+}
+
+/** How the order names its drug, for a card: its first coding's display, its text, the referenced Medication's text, the reference's display, another coding's display. */
+function orderText(order: MedicationOrder): string | undefined {
+  const { request, medication } = order;
+  const candidates: unknown[] = [
+    ...(order.codings ?? []).slice(0, 1).map((c) => c?.display),
+    request?.medicationCodeableConcept?.text,
+    medication?.code?.text,
+    request?.medicationReference?.display,
+    ...(order.codings ?? []).map((c) => c?.display),
+  ];
+  const text = candidates.find((t): t is string => typeof t === 'string' && t.trim() !== '');
+  return text?.trim().slice(0, MAX_NAME);
+}
+
+// A drug name on a card is cut here (an order's free text can be long).
+const MAX_NAME = 120;
+const NO_NAME = 'a medication order that names no drug';
+
+/** Neither a set nor any code says what the drug is (no coding with a system and code; the referenced Medication could not be read). */
+export function isUnidentified(order: MedicationOrder, knowledge: Knowledge, memo: CallMemo): boolean {
+  return identifyDrug(order, knowledge, memo).valueSet === null && !(order.codings ?? []).some((c) => codingKey(c) !== null);
 }
 
 /** The order's drug is in one of the inotrope value sets. */
@@ -59,13 +124,32 @@ export function isInotrope(order: MedicationOrder, knowledge: Knowledge, memo: C
   return valueSet !== null && knowledge.settings.inotropes.includes(valueSet);
 }
 
-/** Intravenous: a route in the IV-route value set, or a drug coding in the IV-products value set. */
+/**
+ * Intravenous: a route in the IV-route value set; else, when the order states no route in a code
+ * system that set uses (SNOMED CT, HL7 route of administration), a drug coding in the IV-products set.
+ * An explicit other route wins over the product: heparin vials are injectables, and subcutaneous
+ * heparin is not on the IV line.
+ */
 export function isIntravenous(order: MedicationOrder, knowledge: Knowledge): boolean {
   const { settings, valueSets } = knowledge;
   const dosages = Array.isArray(order.request?.dosageInstruction) ? order.request.dosageInstruction : [];
   const routes = valueSets.get(settings.ivRoute);
-  if (dosages.some((d) => matchCoding(routes, codingsOf(d?.route)))) return true;
+  const routeCodings = dosages.flatMap((d) => codingsOf(d?.route));
+  if (matchCoding(routes, routeCodings)) return true;
+  if (routes && routeCodings.some((c) => typeof c.system === 'string' && systemsOf(routes).has(c.system))) return false;
   return matchCoding(valueSets.get(settings.ivProducts), order.codings ?? []) !== null;
+}
+
+const setSystems = new WeakMap<ValueSet, ReadonlySet<string>>();
+
+/** The code systems a set lists codes of. */
+function systemsOf(valueSet: ValueSet): ReadonlySet<string> {
+  let systems = setSystems.get(valueSet);
+  if (!systems) {
+    systems = new Set([...valueSet.codes.values()].map((c) => c.system));
+    setSystems.set(valueSet, systems);
+  }
+  return systems;
 }
 
 export function referenceOf(order: MedicationOrder): string | null {
@@ -74,8 +158,8 @@ export function referenceOf(order: MedicationOrder): string | null {
 }
 
 export function summarize(order: MedicationOrder, knowledge: Knowledge, memo: CallMemo): OrderSummary {
-  const { drug, name } = identifyDrug(order, knowledge, memo);
-  return { reference: referenceOf(order), drug, name, origin: order.origin, display: `${name} (${order.origin} order)` };
+  const { drug, name, by } = identifyDrug(order, knowledge, memo);
+  return { reference: referenceOf(order), drug, name, origin: order.origin, identifiedBy: by, text: orderText(order) ?? name, display: `${name} (${order.origin} order)` };
 }
 
 /** "a", "a and b", "a, b and c". */
@@ -166,12 +250,15 @@ export const coadministered = {
     const result: CoadministeredValue[] = [];
     for (const pair of p.pairs) {
       const inotropeSet = knowledge.valueSets.get(pair.inotrope);
-      const inotropeOrders = orders.filter((o) => matchCoding(inotropeSet, o.codings ?? []));
+      const inotropeOrders = orders.filter((o) => identifyDrug(o, knowledge, memo).valueSet === pair.inotrope);
       if (inotropeOrders.length === 0) continue;
       for (const other of pair.with) {
         const otherSet = knowledge.valueSets.get(other);
         const otherOrders = orders.filter(
-          (o) => !inotropeOrders.includes(o) && matchCoding(otherSet, o.codings ?? []) && isIntravenous(o, knowledge),
+          (o) =>
+            !inotropeOrders.includes(o) &&
+            (matchCoding(otherSet, o.codings ?? []) !== null || identifyDrug(o, knowledge, memo).valueSet === other) &&
+            isIntravenous(o, knowledge),
         );
         for (const inotropeOrder of inotropeOrders) {
           for (const otherOrder of otherOrders) {
@@ -193,3 +280,11 @@ export const coadministered = {
     return result;
   },
 } satisfies FactDefinition<z.infer<typeof coadministeredParams>>;
+
+export const unidentifiedOrders = {
+  params: noParams,
+  refs: () => [],
+  requirements: () => [MEDICATIONS_REQUIREMENT],
+  compute: (_p, ctx): OrderSummary[] =>
+    ctx.data.medicationOrders.filter((o) => o.selected && isUnidentified(o, ctx.knowledge, ctx.memo)).map((o) => summarize(o, ctx.knowledge, ctx.memo)),
+} satisfies FactDefinition<NoParams>;

@@ -49,6 +49,8 @@ const CATALOG: Record<string, { category: string; indicator: string; escalate?: 
   'DQ-FETCH': { category: 'data-quality', indicator: 'warning', actions: [] },
   'DQ-DECEASED': { category: 'data-quality', indicator: 'info', escalate: 'warning', actions: [] },
   'DQ-STALE-ORDER': { category: 'data-quality', indicator: 'info', actions: [] },
+  'DQ-DRUG-BY-NAME': { category: 'data-quality', indicator: 'info', actions: [] },
+  'DQ-DRUG-UNKNOWN': { category: 'data-quality', indicator: 'info', actions: [] },
 };
 
 const { rules } = readContent();

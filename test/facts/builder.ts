@@ -35,6 +35,7 @@ interface ValueSetSpec {
   system: string;
   molarMass?: { value: number; unit: string };
   charge?: number;
+  matchText?: string[];
 }
 
 function valueSet(name: string, spec: ValueSetSpec): ValueSet {
@@ -43,7 +44,7 @@ function valueSet(name: string, spec: ValueSetSpec): ValueSet {
     const entry = { ...c, system: c.system ?? spec.system };
     codes.set(`${entry.system}|${entry.code}`, entry);
   }
-  return { name, title: spec.title, url: `urn:inotrope-cds:value-set:${name}`, codes, filters: [], molarMass: spec.molarMass, charge: spec.charge };
+  return { name, title: spec.title, url: `urn:inotrope-cds:value-set:${name}`, codes, filters: [], molarMass: spec.molarMass, charge: spec.charge, matchText: spec.matchText };
 }
 
 const VALUE_SETS: Record<string, ValueSetSpec> = {
@@ -67,6 +68,7 @@ const VALUE_SETS: Record<string, ValueSetSpec> = {
   milrinone: {
     title: 'milrinone',
     system: RXNORM,
+    matchText: ['milrinone', 'primacor'],
     codes: [
       { code: '52769', display: 'milrinone' },
       { code: '1791840', display: '100 ML milrinone lactate 0.2 MG/ML Injection', concentration: { value: 0.2, unit: 'mg/mL' } },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FACTS } from '../../src/facts/index.js';
-import { coadministered, identifyDrug, inotropes, isIntravenous, ivMedications } from '../../src/facts/medications.js';
+import { coadministered, identifyDrug, inotropes, isIntravenous, ivMedications, unidentifiedOrders } from '../../src/facts/medications.js';
 import { CallMemo } from '../../src/facts/memo.js';
 import { context, knowledge, medicationOrder, patientData, quantity, RXNORM, SNOMED, V3_ROUTE } from './builder.js';
 
@@ -19,8 +19,24 @@ describe('inotropes', () => {
       names: 'dobutamine and milrinone',
       display: 'dobutamine and milrinone',
       orders: [
-        { reference: 'MedicationRequest/mil-draft', drug: 'milrinone', name: 'milrinone', origin: 'draft', display: 'milrinone (draft order)' },
-        { reference: 'MedicationRequest/dobu-active', drug: 'dobutamine', name: 'dobutamine', origin: 'active', display: 'dobutamine (active order)' },
+        {
+          reference: 'MedicationRequest/mil-draft',
+          drug: 'milrinone',
+          name: 'milrinone',
+          origin: 'draft',
+          identifiedBy: 'code',
+          text: 'milrinone',
+          display: 'milrinone (draft order)',
+        },
+        {
+          reference: 'MedicationRequest/dobu-active',
+          drug: 'dobutamine',
+          name: 'dobutamine',
+          origin: 'active',
+          identifiedBy: 'code',
+          text: 'dobutamine',
+          display: 'dobutamine (active order)',
+        },
       ],
       draft: [expect.objectContaining({ reference: 'MedicationRequest/mil-draft' })],
       active: [expect.objectContaining({ reference: 'MedicationRequest/dobu-active' })],
@@ -46,7 +62,38 @@ describe('inotropes', () => {
         ingredient: [{ itemCodeableConcept: { coding: [{ system: RXNORM, code: '52769' }] } }],
       },
     });
-    expect(identifyDrug(order, knowledge(), new CallMemo())).toEqual({ drug: 'milrinone', name: 'milrinone', valueSet: 'milrinone' });
+    expect(identifyDrug(order, knowledge(), new CallMemo())).toEqual({ drug: 'milrinone', name: 'milrinone', valueSet: 'milrinone', by: 'code' });
+  });
+
+  it('identifies a drug by the words of an order no code of which is in a set, as whole words, and only then', () => {
+    const text = (words: string, spec: Parameters<typeof medicationOrder>[0] = {}) => {
+      const order = medicationOrder({ code: 'LOCAL-1', system: 'urn:oid:2.16.840.1.113883.19.5.99', ...spec });
+      order.request.medicationCodeableConcept!.text = words;
+      return identifyDrug(order, knowledge(), new CallMemo());
+    };
+    expect(text('Milrinone lactate 200 mcg/mL in D5W')).toEqual({ drug: 'milrinone', name: 'milrinone', valueSet: 'milrinone', by: 'name' });
+    expect(text('PRIMACOR 20 MG/100 ML')).toMatchObject({ valueSet: 'milrinone', by: 'name' });
+    expect(text('Milrinonex 1 mg/mL')).toEqual({ drug: 'Milrinonex 1 mg/mL', name: 'Milrinonex 1 mg/mL', valueSet: null, by: null });
+    // A code in a set wins over the words: a furosemide order that mentions milrinone is furosemide.
+    expect(text('furosemide, not with milrinone', { code: '4603', system: RXNORM })).toMatchObject({ valueSet: 'furosemide', by: 'code' });
+    // A local code's display names the drug too, and so does the reference's display when the Medication could not be read.
+    expect(identifyDrug(medicationOrder({ code: 'MIL', system: 'urn:local', display: 'MILRINONE PREMIX' }), knowledge(), new CallMemo())).toMatchObject({ by: 'name' });
+    const unread = medicationOrder();
+    delete unread.request.medicationCodeableConcept;
+    unread.request.medicationReference = { reference: 'Medication/gone', display: 'Milrinone 20 mg in 100 mL D5W' };
+    expect(identifyDrug({ ...unread, codings: [] }, knowledge(), new CallMemo())).toMatchObject({ valueSet: 'milrinone', by: 'name' });
+  });
+
+  it('counts an order identified by name as an inotrope, and an order with no drug code and no known name as unidentified', () => {
+    const named = medicationOrder({ code: 'X', system: 'urn:local', display: 'Milrinone in D5W', id: 'named' });
+    const bare = { ...medicationOrder({ id: 'bare' }), codings: [] };
+    delete bare.request.medicationCodeableConcept;
+    const otherDrug = medicationOrder({ code: '11124', display: 'vancomycin', id: 'vanco' });
+    const data = patientData({ orders: [named, bare, otherDrug] });
+    expect(inotropes.compute({}, context(data)).orders).toMatchObject([{ reference: 'MedicationRequest/named', identifiedBy: 'name', text: 'Milrinone in D5W' }]);
+    expect(unidentifiedOrders.compute({}, context(data))).toMatchObject([
+      { reference: 'MedicationRequest/bare', identifiedBy: null, name: 'a medication order that names no drug' },
+    ]);
   });
 
   it('reads the medication orders', () => {
@@ -76,7 +123,15 @@ describe('ivMedications', () => {
   it('names a drug outside every value set by its own coding display', () => {
     const orders = [medicationOrder({ code: '11124', display: 'vancomycin', origin: 'active' })];
     expect(ivMedications.compute({}, context(patientData({ orders })))).toEqual([
-      { reference: expect.any(String), drug: 'vancomycin', name: 'vancomycin', origin: 'active', display: 'vancomycin (active order)' },
+      {
+        reference: expect.any(String),
+        drug: 'vancomycin',
+        name: 'vancomycin',
+        origin: 'active',
+        identifiedBy: null,
+        text: 'vancomycin',
+        display: 'vancomycin (active order)',
+      },
     ]);
   });
 
@@ -88,6 +143,14 @@ describe('ivMedications', () => {
   it('is not IV without an IV route or product', () => {
     expect(isIntravenous(medicationOrder({ code: '4603', route: null }), knowledge())).toBe(false);
     expect(isIntravenous(medicationOrder({ code: '4603', route: { system: SNOMED, code: ORAL } }), knowledge())).toBe(false);
+  });
+
+  it('lets an explicit route in a system the IV-route set uses win over an IV product code', () => {
+    const SUBCUTANEOUS = '34206005';
+    expect(isIntravenous(medicationOrder({ code: '1719290', route: null }), knowledge())).toBe(true);
+    expect(isIntravenous(medicationOrder({ code: '1719290', route: { system: SNOMED, code: SUBCUTANEOUS } }), knowledge())).toBe(false);
+    // A route coded in a local system says nothing the service can read: the product decides.
+    expect(isIntravenous(medicationOrder({ code: '1719290', route: { system: 'urn:local-routes', code: 'SUBQ' } }), knowledge())).toBe(true);
   });
 });
 

@@ -282,7 +282,15 @@ describe('order: duration, age, weight, same-drug orders', () => {
     const value = evaluate(draft, { others: [running, other] });
     expect(value).toMatchObject({ reference: 'MedicationRequest/draft-1', origin: 'draft', display: 'milrinone (draft order)' });
     expect(value.activeSameDrug).toEqual([
-      { reference: 'MedicationRequest/running-1', drug: 'milrinone', name: 'milrinone', origin: 'active', display: 'milrinone (active order)' },
+      {
+        reference: 'MedicationRequest/running-1',
+        drug: 'milrinone',
+        name: 'milrinone',
+        origin: 'active',
+        identifiedBy: 'code',
+        text: 'milrinone',
+        display: 'milrinone (active order)',
+      },
     ]);
     expect(evaluate(running, { others: [draft] }).activeSameDrug).toEqual([]);
   });

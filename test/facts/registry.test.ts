@@ -16,6 +16,7 @@ const EXAMPLE_PARAMS: Record<string, unknown> = {
   inotropes: undefined,
   order: {},
   ivMedications: undefined,
+  unidentifiedOrders: undefined,
   coadministered: { pairs: [{ inotrope: 'milrinone', with: ['furosemide'] }] },
   lookup: { table: 'milrinone-renal-rate', observation: { valueSet: 'egfr', maxAge: '7d' } },
   patient: undefined,
