@@ -2,7 +2,7 @@ import type { Dosage, Medication, MedicationRequest, Quantity, Ratio } from '@me
 import type { MedicationOrder } from '../shared/patient-data.js';
 import type { ValueSet } from './types.js';
 import { codingKey, codingsOf, matchCoding } from './value-sets.js';
-import { clean, convert, formatQuantity, quantityUnit } from './units.js';
+import { clean, convert, formatQuantity, parseableUnit, quantityUnit } from './units.js';
 import { timeOf } from './time.js';
 
 /**
@@ -101,7 +101,7 @@ function toPerKg(kind: Kind, stated: Stated, weightKg: number | null, concentrat
  * the rest. Dimensional analysis alone cannot do this: ug/kg/min and {drop}/min have the same dimension.
  */
 export function perBodyMass(unit: string): { bodyMass: string; rest: string } | null {
-  if (unit.includes('(')) return null;
+  if (unit.includes('(') || !parseableUnit(unit)) return null;
   const [numerator, ...denominators] = unit.split('/');
   if (numerator === undefined || numerator === '') return null;
   const index = denominators.findIndex((d) => convert(1, d, 'kg') !== null);

@@ -34,8 +34,23 @@ export function isUcum(unit: string): boolean {
   return valid;
 }
 
+/**
+ * Real units are short (`mL/min/{1.73_m2}` is 16 characters, 3 terms). UCUM's parser is super-linear
+ * (a 96 k-character rate unit took 13.7 s), so a longer unit string is never handed to it: it is an
+ * unreadable unit, which the facts report (data-quality card) like any other.
+ */
+export const MAX_UNIT_CHARS = 40;
+export const MAX_UNIT_TERMS = 8;
+
+export function parseableUnit(unit: string): boolean {
+  if (unit.length > MAX_UNIT_CHARS) return false;
+  let terms = 1;
+  for (const c of unit) if (c === '/' || c === '.') terms++;
+  return terms <= MAX_UNIT_TERMS;
+}
+
 function validate(unit: string): boolean {
-  if (unit.trim() === '') return false;
+  if (unit.trim() === '' || !parseableUnit(unit)) return false;
   try {
     return ucum.validateUnitString(unit).status === 'valid';
   } catch {
@@ -43,11 +58,24 @@ function validate(unit: string): boolean {
   }
 }
 
+// Each conversion parses both unit strings again; the same few (the patient's weights, rates and lab
+// units against the rules' units) recur on every call. Bounded: values and units come from EHR data.
+const conversions = new LRUCache<string, { value: number | null }>({ max: 5_000 });
+
 /** Converts between UCUM units; null when they are not commensurable, lose an annotation, or either is invalid. */
 export function convert(value: number, from: string, to: string, options: ConversionOptions = {}): number | null {
   if (!Number.isFinite(value)) return null;
   if (from === to) return value;
-  if (!keepsAnnotations(from, to)) return null;
+  if (!parseableUnit(from) || !parseableUnit(to) || !keepsAnnotations(from, to)) return null;
+  const key = `${value}\u0000${from}\u0000${to}\u0000${options.molarMass ?? ''}\u0000${options.charge ?? ''}`;
+  const known = conversions.get(key);
+  if (known !== undefined) return known.value;
+  const converted = ucumConvert(value, from, to, options);
+  conversions.set(key, { value: converted });
+  return converted;
+}
+
+function ucumConvert(value: number, from: string, to: string, options: ConversionOptions): number | null {
   try {
     const result = ucum.convertUnitTo(from, value, to, {
       molecularWeight: options.molarMass ?? null,
@@ -151,7 +179,7 @@ const TOKEN_ALIASES: Readonly<Record<string, string>> = {
 /** The UCUM code for a unit string as EHRs write it (`mcg/kg/min`, `lbs`, `°F`, `mEq/L`, `K/uL`), or null. */
 export function toUcum(text: string): string | null {
   const trimmed = text.trim();
-  if (trimmed === '') return null;
+  if (trimmed === '' || !parseableUnit(trimmed)) return null;
   const alias = UNIT_ALIASES[trimmed.toLowerCase()];
   if (alias) return alias;
   // Mapped first so that valid-but-odd spellings (`mmol/l`) come out canonical (`mmol/L`).

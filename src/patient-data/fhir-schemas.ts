@@ -230,7 +230,10 @@ export function accepts(type: ReadableType, raw: unknown): boolean {
  * vouches for the fields facts use. Pointers name schema fields and array indexes only, never values.
  */
 export function readResource<K extends ReadableType>(type: K, raw: unknown): ReadResult<K> | undefined {
-  if (CHECKS[type](raw)) return { resource: raw as Typed[K], dropped: [] };
+  if (CHECKS[type](raw)) {
+    capStrings(raw as object);
+    return { resource: raw as Typed[K], dropped: [] };
+  }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || (raw as { resourceType?: unknown }).resourceType !== type) return undefined;
   const copy = structuredClone(raw) as Record<string, unknown>;
   const dropped: string[] = [];
@@ -249,7 +252,9 @@ export function readResource<K extends ReadableType>(type: K, raw: unknown): Rea
   for (const pointer of [...dropped].sort(byPointerDescending)) leaveOut(copy, pointer, undefined);
   // Name what was left out once: an entry, not also the fields inside it.
   const outermost = dropped.filter((p) => !dropped.some((d) => p.startsWith(`${d}/`))).sort();
-  return CHECKS[type](copy) ? { resource: copy as unknown as Typed[K], dropped: outermost } : undefined;
+  if (!CHECKS[type](copy)) return undefined;
+  capStrings(copy);
+  return { resource: copy as unknown as Typed[K], dropped: outermost };
 }
 
 /** Deletes the object field at `pointer`; an array entry is replaced by `placeholder`, or removed when it is undefined. */
@@ -276,6 +281,40 @@ function byPointerDescending(a: string, b: string): number {
     return Number.isInteger(m) && Number.isInteger(n) ? n - m : y[i]! < x[i]! ? -1 : 1;
   }
   return y.length - x.length;
+}
+
+/** Longest record-derived string kept: codes, systems, displays, units, ids, dates, references. */
+export const MAX_STRING_CHARS = 256;
+/** Free text (CodeableConcept.text, notes, narrative) is kept longer: cards show it truncated. */
+export const MAX_TEXT_CHARS = 1024;
+const FREE_TEXT = new Set(['text', 'div', 'comment', 'description', 'patientInstruction']);
+
+/**
+ * Cuts every string of a record (in place, with an ellipsis) to the length above as it enters PatientData,
+ * so that no fact, template or unit parser downstream ever sees a 100 k-character display or unit
+ * (issue 16: one such display blocked a replica for 56 s). Iterative: nesting depth is bounded elsewhere.
+ */
+export function capStrings(root: object): void {
+  const stack: object[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop() as Record<string, unknown>;
+    const array = Array.isArray(node);
+    for (const key in node) {
+      const value = node[key];
+      if (typeof value === 'string') {
+        const max = !array && FREE_TEXT.has(key) ? MAX_TEXT_CHARS : MAX_STRING_CHARS;
+        if (value.length > max) node[key] = cut(value, max);
+      } else if (typeof value === 'object' && value !== null) {
+        stack.push(value);
+      }
+    }
+  }
+}
+
+function cut(text: string, max: number): string {
+  // never split a surrogate pair
+  const end = /[\uD800-\uDBFF]/.test(text[max - 2] ?? '') ? max - 2 : max - 1;
+  return `${text.slice(0, end)}…`;
 }
 
 /** Splits resources of one type into those facts can read (with the fields left out of each) and a count of the unreadable ones. */

@@ -1,7 +1,7 @@
 import type { MedicationRequest, Observation, Resource } from '@medplum/fhirtypes';
 import type { FhirObject } from './fhir-payload.js';
 import { dataGap, type GapOwner } from './gaps.js';
-import { readAll, type Readable, type ReadableType } from './fhir-schemas.js';
+import { capStrings, readAll, type Readable, type ReadableType } from './fhir-schemas.js';
 import { drugCodings, type MedicationLookup } from './medications.js';
 import type { DataGap, DataRequirement, MedicationOrder, ObservationValue, PatientData } from '../shared/patient-data.js';
 import type { DataRequest } from './data-request.js';
@@ -135,9 +135,11 @@ export function readDraftOrders(request: DataRequest): {
 } {
   const resources = (request.draftOrders ?? []) as Resource[];
   const { valid, malformed, dropped } = readAll('MedicationRequest', resources.filter((r) => r.resourceType === 'MedicationRequest'));
+  const others = resources.filter((r) => r.resourceType !== 'MedicationRequest' && r.resourceType !== 'Medication');
+  for (const other of others) capStrings(other);
   return {
     medicationRequests: valid,
-    others: resources.filter((r) => r.resourceType !== 'MedicationRequest' && r.resourceType !== 'Medication'),
+    others,
     medications: resources.filter((r) => r.resourceType === 'Medication'),
     gaps: [...(malformed > 0 ? [malformedGap(DRAFT_OWNER, malformed)] : []), ...(dropped.length > 0 ? [fieldGap(DRAFT_OWNER, dropped)] : [])],
   };
