@@ -4,7 +4,7 @@ import { nameSchema } from '../shared/syntax.js';
 import { MEDICATIONS_REQUIREMENT, mergeRequirements, observationRequirement } from './requirements.js';
 import type { FactDefinition } from './types.js';
 import { identifyDrug, isInotrope, listText } from './medications.js';
-import { latestValue, type ObservedValue } from './observations.js';
+import { latestObserved, type ObservedValue } from './observations.js';
 
 /**
  * A monitoring schedule while an inotrope runs: which observations are older than their interval.
@@ -60,8 +60,9 @@ export const overdueObservations = {
     const items: OverdueItem[] = [];
     for (const item of p.items) {
       if (item.drugs && !item.drugs.some((d) => running.has(d))) continue;
-      const last = latestValue(ctx, item.valueSet, { unit: item.unit });
-      const ageMs = last === null ? null : ctx.now.getTime() - Date.parse(last.date);
+      const latest = latestObserved(ctx, item.valueSet, { unit: item.unit });
+      const last = latest?.value ?? null;
+      const ageMs = latest === null ? null : ctx.now.getTime() - latest.time;
       if (ageMs !== null && ageMs <= (durationMs(item.every) ?? 0)) continue;
       const ageHours = ageMs === null ? null : Math.floor(ageMs / 3_600_000);
       const name = knowledge.valueSets.get(item.valueSet)?.title ?? item.valueSet;

@@ -38,6 +38,11 @@ const UNUSABLE_STATUS = new Set(['cancelled', 'entered-in-error']);
 
 /** The newest usable value coded in the value set, within `maxAge` of `now`, in `unit`; null when none. */
 export function latestValue(ctx: FactContext, valueSetName: string, options: LatestOptions = {}): ObservedValue | null {
+  return latestObserved(ctx, valueSetName, options)?.value ?? null;
+}
+
+/** `latestValue` with its time (epoch ms) as the data layer parsed it, for facts that compute with it. */
+export function latestObserved(ctx: FactContext, valueSetName: string, options: LatestOptions = {}): { value: ObservedValue; time: number } | null {
   const valueSet = ctx.knowledge.valueSets.get(valueSetName);
   if (!valueSet) return null;
   const maxAgeMs = options.maxAge === undefined ? null : durationMs(options.maxAge);
@@ -50,7 +55,7 @@ export function latestValue(ctx: FactContext, valueSetName: string, options: Lat
     if (options.until !== undefined && options.within !== undefined && options.until - time > options.within) break;
     if (UNUSABLE_STATUS.has(entry.observation?.status ?? '')) continue;
     const value = usableValue(entry, options.unit, conversion);
-    if (value) return value;
+    if (value) return { value, time };
   }
   return null;
 }
