@@ -11,7 +11,7 @@ describe('GET /cds-services', () => {
     expect(body.services.map((s) => s.hook).sort()).toEqual(['encounter-discharge', 'order-select', 'order-sign', 'patient-view']);
     for (const s of body.services) {
       for (const template of Object.values(s.prefetch ?? {})) {
-        // STU2 tokens only (cds-hooks.md §0.3, P2-P4)
+        // CDS Hooks 2.0 prefetch tokens only (https://cds-hooks.hl7.org/2.0/#prefetch-tokens)
         for (const token of template.match(/{{[^}]*}}/g) ?? []) {
           expect(token).toMatch(/^{{(context\.(patientId|userId|encounterId)|userPractitionerId|userPractitionerRoleId|userPatientId|userRelatedPersonId)}}$/);
         }

@@ -34,7 +34,7 @@ useNockPerTest();
 const gap = (r: ResolvedData, key: string): DataGap | undefined => r.data.gaps.find((g) => g.key === key);
 const record = (r: ResolvedData, key: string) => r.fetches.find((f) => f.key === key && f.resourceType !== 'Medication');
 
-describe('prefetch resolution (cds-hooks.md §5 F1–F8)', () => {
+describe('prefetch resolution (CDS Hooks 2.0, "Providing FHIR resources to a CDS Service")', () => {
   it('uses a complete prefetch as is and contacts nothing', async () => {
     const r = await resolvePatientData(patientView({ prefetch: CHART }), REQUIREMENTS, options());
     expect(r.data.gaps).toEqual([]);

@@ -5,7 +5,7 @@ import type { HookRequest } from '../../src/cds/request-schema.js';
 const context = (userId: string, extra: Record<string, unknown> = {}) =>
   ({ userId, patientId: '1288992', encounterId: '89284', ...extra }) as unknown as HookRequest['context'];
 
-describe('prefetch tokens (cds-hooks.md §5 P2–P4)', () => {
+describe('prefetch tokens (CDS Hooks 2.0, "Prefetch tokens")', () => {
   it('fills the spec example templates', () => {
     // spec-stu2/prefetch-templates.json (CDS Hooks 2.0.1 §Example prefetch templates)
     const prefetch: Record<string, string> = {
