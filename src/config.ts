@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { replayCapacity } from './stores/memory/replay-cache.js';
 
 /**
  * The service's whole configuration, read from the environment in this one place and validated
@@ -56,8 +57,11 @@ export const configSchema = z.object({
   ADMIN_OIDC_CLIENT_ID: z.string().min(1).max(200).optional(),
   /** Scopes the console asks for when it signs an operator in. */
   ADMIN_OIDC_SCOPE: z.string().min(1).max(500).default('openid'),
-  /** Most `jti` values remembered for replay protection (per process). */
-  JTI_CACHE_MAX: z.coerce.number().int().min(100).default(100_000),
+  /**
+   * Most `jti` values remembered per client (issuer) for replay protection, per process. Unset: derived
+   * from RATE_LIMIT_PER_MINUTE, JWT_MAX_LIFETIME_S and JWT_CLOCK_SKEW_S (replayCapacity), 7,800 by default.
+   */
+  JTI_CACHE_MAX: z.coerce.number().int().min(100).optional(),
   /** Deepest JSON nesting accepted in a request body. */
   MAX_JSON_DEPTH: z.coerce.number().int().min(8).default(64),
   /** Most items accepted in any one JSON array of a request body. */
@@ -108,7 +112,7 @@ export const configSchema = z.object({
   LEDGER_FLUSH_MS: z.coerce.number().int().min(1).max(10_000).default(100),
 });
 
-export type Config = z.infer<typeof configSchema>;
+export type Config = Omit<z.infer<typeof configSchema>, 'JTI_CACHE_MAX'> & { JTI_CACHE_MAX: number };
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -121,7 +125,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
-  const config = result.data;
+  const config: Config = {
+    ...result.data,
+    JTI_CACHE_MAX:
+      result.data.JTI_CACHE_MAX ??
+      replayCapacity({ ratePerMinute: result.data.RATE_LIMIT_PER_MINUTE, maxLifetimeS: result.data.JWT_MAX_LIFETIME_S, clockSkewS: result.data.JWT_CLOCK_SKEW_S }),
+  };
   if (config.CDS_AUTH === 'on') {
     const missing = (['PUBLIC_BASE_URL', 'CDS_CLIENTS_FILE'] as const).filter((k) => config[k] === undefined);
     if (missing.length > 0) {

@@ -77,12 +77,14 @@ export function createApp(deps: AppDeps): Express {
   app.use(adminRouter({ config, rules: deps.rules, operator, now, ...(deps.examplesDir !== undefined && { examplesDir: deps.examplesDir }) }));
   if (config.METRICS_ENABLED === 'on') app.use(metricsRouter(metrics));
   // Everything under /cds-services (discovery, services, feedback) needs a client JWT unless CDS_AUTH=off;
-  // the clients file is read here so a bad one stops start-up.
-  if (config.CDS_AUTH === 'on') {
-    const clients = loadClients(config.CDS_CLIENTS_FILE!);
-    app.use('/cds-services', authenticate({ config, clients, jtis: stores.jtis, now, onFailure: (reason) => metrics.authFailure(reason) }));
-  }
+  // the clients file is read here so a bad one stops start-up. The rate limit runs between verifying the
+  // token and remembering its jti (authenticate.ts says why).
+  const auth = config.CDS_AUTH === 'on'
+    ? authenticate({ config, clients: loadClients(config.CDS_CLIENTS_FILE!), jtis: stores.jtis, now, onFailure: (reason) => metrics.authFailure(reason) })
+    : undefined;
+  if (auth) app.use('/cds-services', auth.verify);
   app.use('/cds-services', rateLimiter(config));
+  if (auth) app.use('/cds-services', auth.remember);
   app.use(cdsRouter({ ...deps, metrics, now, uuid: deps.uuid ?? randomUUID }));
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

@@ -37,40 +37,69 @@ const BEARER = /^Bearer +([A-Za-z0-9\-_.]+)\s*$/i;
  * Admits a request under /cds-services only with a valid client JWT whose `aud` is this endpoint's
  * public URL (PUBLIC_BASE_URL + path, not the Host header, which a proxy may rewrite). The verified
  * client is kept on `res.locals` for the per-client FHIR allowlist and rate limit.
+ *
+ * Two steps, mounted around the rate limiter: `verify` (signature and claims), then `remember` (the
+ * jti, refused when seen). A request the rate limiter refuses is never remembered, so a client's 429s
+ * cannot flush the replay cache and let a captured token be used again (issue 16).
  */
-export function authenticate(options: AuthenticateOptions): RequestHandler {
+export function authenticate(options: AuthenticateOptions): { verify: RequestHandler; remember: RequestHandler } {
   const { config } = options;
-  const base = trimEnd((config.PUBLIC_BASE_URL ?? ''), '/');
-  const verify = createTokenVerifier({
+  const base = trimEnd(config.PUBLIC_BASE_URL ?? '', '/');
+  const verifyToken = createTokenVerifier({
     clients: options.clients,
     clockSkewS: config.JWT_CLOCK_SKEW_S,
     maxLifetimeS: config.JWT_MAX_LIFETIME_S,
     jwksTimeoutMs: config.JWKS_TIMEOUT_MS,
     jwksCacheS: config.JWKS_CACHE_S,
-    jtis: options.jtis,
     now: options.now,
   });
 
-  return async function authenticate(req, res, next) {
+  const refuse = (res: Response, reason: AuthFailureReason, log: Record<string, unknown>): AuthError => {
+    Object.assign(res.locals.logFields as Record<string, unknown>, { authFailure: reason, ...log });
+    options.onFailure?.(reason);
+    res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
+    return new AuthError(reason);
+  };
+
+  const verify: RequestHandler = async function authenticate(req, res, next) {
     const header = req.get('authorization');
     const match = header === undefined ? undefined : BEARER.exec(header);
     const expectedAud = `${base}${req.baseUrl}${req.path === '/' ? '' : req.path}`;
     const result: VerifyResult = match
-      ? await verify(match[1]!, expectedAud)
+      ? await verifyToken(match[1]!, expectedAud)
       : { ok: false, reason: header === undefined ? 'missing-token' : 'malformed-token', log: {} };
-    const logFields = res.locals.logFields as Record<string, unknown>;
     if (result.ok) {
       res.locals.cdsClient = result.client;
-      Object.assign(logFields, { client: result.claims.iss, ...(result.claims.tenant !== undefined && { tenant: result.claims.tenant }) });
+      res.locals.cdsToken = { jti: result.claims.jti, rememberUntilMs: result.rememberUntilMs } satisfies PendingToken;
+      Object.assign(res.locals.logFields as Record<string, unknown>, {
+        client: result.claims.iss,
+        ...(result.claims.tenant !== undefined && { tenant: result.claims.tenant }),
+      });
       next();
       return;
     }
     const { receivedAud, ...log } = result.log;
-    Object.assign(logFields, { authFailure: result.reason, ...log, ...(receivedAud !== undefined && { receivedAud: describeAud(receivedAud) }) });
-    options.onFailure?.(result.reason);
-    res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
-    next(new AuthError(result.reason));
+    next(refuse(res, result.reason, { ...log, ...(receivedAud !== undefined && { receivedAud: describeAud(receivedAud) }) }));
   };
+
+  const remember: RequestHandler = async function rememberJti(_req, res, next) {
+    const client = authenticatedClient(res);
+    const token = res.locals.cdsToken as PendingToken | undefined;
+    if (!client || !token) return next();
+    try {
+      const fresh = await options.jtis.remember(client.iss, token.jti, token.rememberUntilMs, options.now().getTime());
+      next(fresh ? undefined : refuse(res, 'replayed-jti', { iss: client.iss }));
+    } catch (err) {
+      next(err);
+    }
+  };
+
+  return { verify, remember };
+}
+
+interface PendingToken {
+  jti: string;
+  rememberUntilMs: number;
 }
 
 /**

@@ -9,7 +9,6 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import type { CdsClient } from './clients.js';
-import type { JtiStore } from '../../stores/ports.js';
 import { trimEnd } from '../../shared/syntax.js';
 
 /**
@@ -52,6 +51,8 @@ export interface AuthSuccess {
   ok: true;
   client: CdsClient;
   claims: { iss: string; jti: string; tenant?: string };
+  /** Until when the jti must be remembered: `exp` plus the clock skew, epoch ms. */
+  rememberUntilMs: number;
 }
 export type VerifyResult = AuthSuccess | AuthFailure;
 
@@ -61,8 +62,6 @@ export interface VerifierOptions {
   maxLifetimeS: number;
   jwksTimeoutMs: number;
   jwksCacheS: number;
-  /** Remembers accepted jtis until their token expires. */
-  jtis: JtiStore;
   now: () => Date;
 }
 
@@ -142,11 +141,12 @@ export function createTokenVerifier(options: VerifierOptions): (token: string, e
     if (exp - iat > maxLifetimeS) return fail('lifetime-too-long', { iss, kid });
     if (typeof payload.jti !== 'string' || payload.jti.length === 0) return fail('missing-jti', { iss, kid });
     if (client.tenant !== undefined && payload.tenant !== client.tenant) return fail('bad-tenant', { iss, kid });
-    if (!(await options.jtis.remember(iss, payload.jti, (exp + clockSkewS) * 1000, nowDate.getTime()))) return fail('replayed-jti', { iss, kid });
+    // The jti is not remembered here: only after the rate limit (src/http/auth/authenticate.ts).
     return {
       ok: true,
       client,
       claims: { iss, jti: payload.jti, ...(typeof payload.tenant === 'string' && { tenant: payload.tenant }) },
+      rememberUntilMs: (exp + clockSkewS) * 1000,
     };
   };
 }
