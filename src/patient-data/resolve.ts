@@ -16,8 +16,9 @@ import { fillTemplate, tokenValues } from './tokens.js';
  * Obtains the data the rules need for one hook call (CDS Hooks 2.0, https://cds-hooks.hl7.org/2.0/#providing-fhir-resources-to-a-cds-service): each key from prefetch
  * when the EHR sent it usable, else from the EHR's FHIR server (allowlisted, all keys at once, within
  * one time budget), then normalises it into PatientData. What could not be obtained becomes a gap
- * the rules turn into a data-quality card; only when nothing usable was obtained, or a key is missing
- * and there is nowhere to fetch it from, does the call fail with 412.
+ * the rules turn into a data-quality card, also when a key is missing and there is nowhere to fetch it
+ * from (no fhirServer, or one not on the allowlist); only when nothing usable about the patient was
+ * obtained does the call fail with 412.
  */
 
 export interface DataOptions {
@@ -63,6 +64,8 @@ interface KeyOutcome {
   requirement: DataRequirement;
   /** The resources the key carried; undefined when it could not be obtained. */
   resources?: readonly FhirObject[];
+  /** Something was learnt about the patient (data, or the EHR's word that there is none), not merely nothing asked. */
+  informative: boolean;
   active: readonly OrderInput[];
   gaps: DataGap[];
   record: FetchRecord;
@@ -96,21 +99,9 @@ export async function resolvePatientData(
     };
   });
 
-  const toFetch = plans.filter((p) => p.url !== undefined && ['absent', 'operation-outcome', 'invalid'].includes(p.prefetch.kind));
-  const missing = toFetch.filter((p) => p.prefetch.kind === 'absent');
-  if (request.fhirServer === undefined && missing.length > 0) {
-    throw new DataUnavailableError(
-      'Prefetch is missing data the service needs and no fhirServer was given',
-      missing.map((p) => `missing prefetch key: ${p.requirement.key}`),
-    );
-  }
+  // A key that cannot be fetched (no fhirServer, or one not on the allowlist) becomes a gap: the cards
+  // that can be computed from the rest still come, with a data-quality card naming what is missing.
   const allowed = request.fhirServer !== undefined && isAllowed(request.fhirServer, options.fhirServerAllowlist);
-  if (request.fhirServer !== undefined && !allowed && toFetch.length > 0) {
-    throw new DataUnavailableError(
-      "fhirServer is not on this service's allowlist",
-      toFetch.map((p) => `not fetched: ${p.requirement.key}`),
-    );
-  }
   const client = allowed
     ? new FhirClient({
         base: parseBaseUrl(request.fhirServer!)!,
@@ -139,7 +130,7 @@ export async function resolvePatientData(
   for (const o of outcomes) {
     options.logger?.debug({ ...o.record, ...(o.status !== undefined && { status: o.status }) }, 'patient data key');
   }
-  if (outcomes.length > 0 && outcomes.every((o) => o.resources === undefined)) {
+  if (outcomes.length > 0 && outcomes.every((o) => !o.informative)) {
     throw new DataUnavailableError(
       'No usable patient data could be obtained',
       outcomes.flatMap((o) => o.gaps.map((g) => g.message)),
@@ -176,19 +167,20 @@ async function obtain(plan: KeyPlan, ctx: Context): Promise<KeyOutcome> {
   });
 
   if (prefetch.kind === 'null' || (prefetch.kind === 'absent' && plan.url === undefined)) {
-    return { requirement, resources: [], active: [], gaps: [], record: record('prefetch', 'null', 0) };
+    return { requirement, resources: [], informative: prefetch.kind === 'null', active: [], gaps: [], record: record('prefetch', 'null', 0) };
   }
   if (prefetch.kind === 'data') {
     const pages = await collectPages(prefetch, requirement, ctx);
     return withOrders(requirement, pages.resources, pages.gaps, record('prefetch', pages.gaps.length > 0 ? 'truncated' : 'ok', pages.requests), ctx);
   }
   if (!ctx.client || plan.url === undefined) {
-    // Only an OperationOutcome or a non-resource can get here (an absent key without a server is a 412).
     const gap =
-      prefetch.kind === 'operation-outcome'
-        ? dataGap(requirement, 'operation-outcome', 'the EHR sent an error instead of the data')
-        : dataGap(requirement, 'invalid-response', `the EHR sent unusable data: ${prefetch.kind === 'invalid' ? prefetch.why : 'nothing'}`);
-    return { requirement, active: [], gaps: [gap], record: record('prefetch', gap.reason, 0) };
+      prefetch.kind === 'absent'
+        ? dataGap(requirement, 'unavailable', `not sent with the request, and ${ctx.noServerWhy}`)
+        : prefetch.kind === 'operation-outcome'
+          ? dataGap(requirement, 'operation-outcome', 'the EHR sent an error instead of the data')
+          : dataGap(requirement, 'invalid-response', `the EHR sent unusable data: ${prefetch.kind === 'invalid' ? prefetch.why : 'nothing'}`);
+    return { requirement, informative: false, active: [], gaps: [gap], record: record('prefetch', gap.reason, 0) };
   }
 
   const answer = await ctx.client.get(plan.url);
@@ -196,6 +188,7 @@ async function obtain(plan: KeyPlan, ctx: Context): Promise<KeyOutcome> {
     const { reason, why, status } = answer.failure;
     return {
       requirement,
+      informative: false,
       active: [],
       gaps: [dataGap(requirement, reason, why)],
       record: record('fhir-server', reason, answer.requests),
@@ -208,7 +201,7 @@ async function obtain(plan: KeyPlan, ctx: Context): Promise<KeyOutcome> {
       payload.kind === 'operation-outcome'
         ? dataGap(requirement, 'operation-outcome', 'the FHIR server answered with an error')
         : dataGap(requirement, 'invalid-response', `the FHIR server's answer was unusable: ${payload.kind === 'invalid' ? payload.why : 'nothing'}`);
-    return { requirement, active: [], gaps: [gap], record: record('fhir-server', gap.reason, answer.requests) };
+    return { requirement, informative: false, active: [], gaps: [gap], record: record('fhir-server', gap.reason, answer.requests) };
   }
   const pages = await collectPages(payload, requirement, ctx);
   const requests = answer.requests + pages.requests;
@@ -223,12 +216,12 @@ async function withOrders(
   record: FetchRecord,
   ctx: Context,
 ): Promise<KeyOutcome> {
-  if (requirement.resourceType !== 'MedicationRequest') return { requirement, resources, active: [], gaps, record };
+  if (requirement.resourceType !== 'MedicationRequest') return { requirement, resources, informative: true, active: [], gaps, record };
   ctx.medications.remember(resources);
   const { requests, gaps: malformed } = readActiveOrders(requirement, resources);
   const owner = { key: requirement.key, label: requirement.label, resourceType: requirement.resourceType };
   const active = await Promise.all(requests.map(async (r) => ({ request: r, lookup: await ctx.medications.lookup(r, requirement.key), owner })));
-  return { requirement, resources, active, gaps: [...gaps, ...malformed], record };
+  return { requirement, resources, informative: true, active, gaps: [...gaps, ...malformed], record };
 }
 
 /**

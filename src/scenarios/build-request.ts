@@ -25,23 +25,7 @@ export class ScenarioError extends Error {
 
 export function buildRequest(chart: Chart, scenario: Scenario, requirements: readonly DataRequirement[], now: Date): Record<string, unknown> {
   const { resources, drafts } = applyAdditions(chart, scenario, now);
-  const context: Record<string, unknown> = { userId: 'Practitioner/scenario-runner', patientId: chart.patientId };
-  // The encounter in context is the chart's. encounter-discharge requires one (the encounter being
-  // ended): a chart without an Encounter gets an id the chart cannot answer, as an EHR's stale id would.
-  const encounter = resources.find((r) => r.resourceType === 'Encounter' && typeof r.id === 'string');
-  if (encounter) context.encounterId = encounter.id;
-  else if (scenario.hook === 'encounter-discharge') context.encounterId = `${chart.patientId}-encounter`;
-  // The context the hook defines: draft orders where its rules evaluate them, and selections for order-select.
-  const { subjects } = hookModule(scenario.hook);
-  if (subjects !== 'active') {
-    context.draftOrders = { resourceType: 'Bundle', type: 'collection', entry: drafts.map((resource) => ({ resource })) };
-  }
-  if (subjects === 'selected-drafts') {
-    context.selections =
-      scenario.selections ??
-      chart.selections ??
-      drafts.filter((d) => d.resourceType === 'MedicationRequest').map((d) => `MedicationRequest/${String(d.id)}`);
-  }
+  const context = requestContext(chart, scenario, resources, drafts);
   const tokens = tokenValues(context);
   const prefetch: Record<string, unknown> = {};
   for (const requirement of requirements) {
@@ -52,6 +36,27 @@ export function buildRequest(chart: Chart, scenario: Scenario, requirements: rea
   }
   Object.assign(prefetch, scenario.prefetch ?? {});
   return { hook: scenario.hook, hookInstance: HOOK_INSTANCE, context, prefetch };
+}
+
+/** The hook's context: the chart's encounter, draft orders where its rules evaluate them, and selections for order-select. */
+export function requestContext(chart: Chart, scenario: Scenario, resources: readonly Resource[], drafts: readonly Resource[]): Record<string, unknown> {
+  const context: Record<string, unknown> = { userId: 'Practitioner/scenario-runner', patientId: chart.patientId };
+  // The encounter in context is the chart's. encounter-discharge requires one (the encounter being
+  // ended): a chart without an Encounter gets an id the chart cannot answer, as an EHR's stale id would.
+  const encounter = resources.find((r) => r.resourceType === 'Encounter' && typeof r.id === 'string');
+  if (encounter) context.encounterId = encounter.id;
+  else if (scenario.hook === 'encounter-discharge') context.encounterId = `${chart.patientId}-encounter`;
+  const { subjects } = hookModule(scenario.hook);
+  if (subjects !== 'active') {
+    context.draftOrders = { resourceType: 'Bundle', type: 'collection', entry: drafts.map((resource) => ({ resource })) };
+  }
+  if (subjects === 'selected-drafts') {
+    context.selections =
+      scenario.selections ??
+      chart.selections ??
+      drafts.filter((d) => d.resourceType === 'MedicationRequest').map((d) => `MedicationRequest/${String(d.id)}`);
+  }
+  return context;
 }
 
 /**

@@ -7,7 +7,8 @@ import { ServiceError, statusOf } from '../shared/errors.js';
 import { zodErrors, type LoadError } from '../rules/load-error.js';
 import { ruleOf, type Card } from '../shared/card.js';
 import type { EvaluationResult, Ruleset } from '../rules/ruleset.js';
-import { applyAdditions, buildRequest } from './build-request.js';
+import { applyAdditions, buildRequest, requestContext } from './build-request.js';
+import { fillTemplate, tokenValues } from '../patient-data/tokens.js';
 import { serveChart } from './chart-server.js';
 import { chartSchema, scenariosFileSchema, type Chart, type Scenario } from '../rules/scenarios/scenario-schema.js';
 
@@ -98,15 +99,23 @@ export async function readScenarios(dir: string): Promise<{ cases: ScenarioCase[
  */
 export type ScenarioMode = 'prefetch' | 'fetch';
 
-/** A scenario that shapes the prefetch itself (a key left out, a value given as is) runs in prefetch mode only. */
+/**
+ * A scenario that gives prefetch values as is runs in prefetch mode only. One that leaves keys out
+ * (`remove`) also runs in fetch mode, where the FHIR server fails for those keys' searches: either
+ * way the data cannot be obtained, and the cards must be the same.
+ */
 export function runsInFetchMode(scenario: Scenario): boolean {
-  return scenario.remove === undefined && scenario.prefetch === undefined;
+  return scenario.prefetch === undefined;
 }
 
 /** Runs one scenario through the service's own pipeline (request parsing, data layer, rules, cards). */
 export async function runScenario(ruleset: Ruleset, c: ScenarioCase, mode: ScenarioMode = 'prefetch'): Promise<ScenarioResult> {
-  if (mode === 'prefetch') return run(ruleset, c, buildRequest(c.chart, c.scenario, hookRequirements(hookModule(c.scenario.hook), ruleset), c.now), []);
-  const server = await serveChart(applyAdditions(c.chart, c.scenario, c.now).resources);
+  const requirements = hookRequirements(hookModule(c.scenario.hook), ruleset);
+  if (mode === 'prefetch') return run(ruleset, c, buildRequest(c.chart, c.scenario, requirements, c.now), []);
+  const { resources, drafts } = applyAdditions(c.chart, c.scenario, c.now);
+  const tokens = tokenValues(requestContext(c.chart, c.scenario, resources, drafts));
+  const failing = requirements.filter((r) => c.scenario.remove?.includes(r.key)).flatMap((r) => fillTemplate(r.template, tokens) ?? []);
+  const server = await serveChart(resources, failing);
   try {
     const { prefetch: _prefetch, ...body } = buildRequest(c.chart, c.scenario, [], c.now);
     return await run(ruleset, c, { ...body, fhirServer: server.url }, [server.url]);

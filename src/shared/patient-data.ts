@@ -54,6 +54,8 @@ export interface DataGap {
   resourceType: DataRequirement['resourceType'] | 'Medication';
   reason:
     | 'fetch-failed'
+    /** Not in prefetch, and there is no FHIR server the service may read it from. */
+    | 'unavailable'
     | 'timeout'
     | 'unauthorized'
     | 'not-found'

@@ -133,10 +133,10 @@ describe('inotrope-cds test', () => {
             expect: { fires: [{ rule: 'T-HYPOKALEMIA', indicator: 'critical' }], exactly: true },
           },
           {
-            name: 'Without the patient key and no FHIR server the service answers 412',
+            name: 'With no data sent and no FHIR server the service answers 412',
             patient: 'milrinone-draft',
             hook: 'order-sign',
-            remove: ['patient'],
+            remove: ['medications', 'obs-body-weight', 'obs-potassium', 'patient', 'conditions'],
             add: { draftOrders: [{ code: '52769', id: 'm1' }] },
             expect: { status: 412 },
           },
@@ -146,7 +146,7 @@ describe('inotrope-cds test', () => {
     const { code, out } = await cli('test', fixture.dir);
     expect(code).toBe(1);
     expect(out).toContain('✓ tests/potassium.json › K 3.1 fires T-HYPOKALEMIA');
-    expect(out).toContain('✓ tests/potassium.json › Without the patient key and no FHIR server the service answers 412');
+    expect(out).toContain('✓ tests/potassium.json › With no data sent and no FHIR server the service answers 412');
     expect(out).toContain(
       [
         '✗ tests/potassium.json › Wrong on purpose',

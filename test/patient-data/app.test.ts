@@ -76,20 +76,30 @@ describe('POST /cds-services/{id}: where the data comes from does not change the
 });
 
 describe('POST /cds-services/{id}: when data cannot be obtained', () => {
-  it('answers 412 naming the missing keys when prefetch lacks them and there is no fhirServer', async () => {
+  it('answers 200 with the cards of the data it has and a gap naming the key prefetch lacks, when there is no fhirServer', async () => {
     const { conditions: _c, ...part } = CHART;
-    const res = await request(app().app).post(URL_PATH).send(orderSign({ prefetch: part })).expect(412);
-    expect(res.body).toEqual({
-      error: 'precondition-failed',
-      message: 'Prefetch is missing data the service needs and no fhirServer was given',
-      details: ['missing prefetch key: conditions'],
-    });
+    const res = await request(app().app).post(URL_PATH).send(orderSign({ prefetch: part })).expect(200);
+    expect(res.body.cards.map((c: { summary: string }) => c.summary)).toEqual([
+      expect.stringContaining('male'),
+      'Data could not be checked: Conditions (not sent with the request, and no FHIR server was given to read it from)',
+    ]);
   });
 
-  it('answers 412 for a fhirServer outside the allowlist, and sends it nothing', async () => {
+  it('answers 200 when a key prefetch lacks cannot be fetched because the fhirServer is outside the allowlist, and sends it nothing', async () => {
+    const outside = nock('https://elsewhere.test').get(/.*/).times(10).reply(200, CHART.patient!);
+    const { conditions: _c, ...part } = CHART;
+    const res = await request(app().app).post(URL_PATH).send(orderSign({ prefetch: part, fhirServer: 'https://elsewhere.test/fhir' })).expect(200);
+    expect(res.body.cards.map((c: { summary: string }) => c.summary)).toContain(
+      "Data could not be checked: Conditions (not sent with the request, and the FHIR server is not on this service's allowlist)",
+    );
+    expect(outside.pendingMocks()).toHaveLength(1);
+    expect(outside.isDone()).toBe(false);
+  });
+
+  it('answers 412 for a fhirServer outside the allowlist when nothing was prefetched, and sends it nothing', async () => {
     const outside = nock('https://elsewhere.test').get(/.*/).times(10).reply(200, CHART.patient!);
     const res = await request(app().app).post(URL_PATH).send(orderSign({ fhirServer: 'https://elsewhere.test/fhir' })).expect(412);
-    expect(res.body.message).toBe("fhirServer is not on this service's allowlist");
+    expect(res.body.message).toBe('No usable patient data could be obtained');
     expect(outside.pendingMocks()).toHaveLength(1);
     expect(outside.isDone()).toBe(false);
   });

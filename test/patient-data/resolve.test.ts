@@ -55,11 +55,21 @@ describe('prefetch resolution (CDS Hooks 2.0, "Providing FHIR resources to a CDS
     expect(record(r, 'conditions')).toMatchObject({ source: 'prefetch', outcome: 'null', requests: 0 });
   });
 
-  it('answers 412 naming the missing keys when a key is absent and there is no fhirServer', async () => {
+  it('reads the rest and names the missing keys as gaps when a key is absent and there is no fhirServer (partial data beats 412)', async () => {
     const { conditions: _c, 'obs-potassium': _o, ...prefetch } = CHART;
-    const err = await resolvePatientData(patientView({ prefetch }), REQUIREMENTS, options()).catch((e: unknown) => e);
+    const r = await resolvePatientData(patientView({ prefetch }), REQUIREMENTS, options());
+    expect(r.data.patient?.id).toBe(patient.id);
+    expect(r.data.gaps).toEqual([
+      { key: 'conditions', resourceType: 'Condition', reason: 'unavailable', message: expect.stringMatching(/^\S.* \(not sent with the request, and no FHIR server was given to read it from\)$/) },
+      { key: 'obs-potassium', resourceType: 'Observation', reason: 'unavailable', message: expect.stringContaining('not sent with the request') },
+    ]);
+    expect(record(r, 'conditions')).toMatchObject({ source: 'prefetch', outcome: 'unavailable', requests: 0 });
+  });
+
+  it('answers 412 when every key is absent and there is no fhirServer: nothing usable about the patient', async () => {
+    const err = await resolvePatientData(patientView({}), REQUIREMENTS, options()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DataUnavailableError);
-    expect((err as DataUnavailableError).details).toEqual(['missing prefetch key: conditions', 'missing prefetch key: obs-potassium']);
+    expect((err as DataUnavailableError).message).toBe('No usable patient data could be obtained');
   });
 
   it('fetches absent keys from fhirServer with the bearer token, and only those', async () => {
@@ -421,17 +431,26 @@ describe('fetching from the FHIR server', () => {
 });
 
 describe('the FHIR server allowlist', () => {
-  it('refuses to fetch from a server not on the allowlist and sends nothing to it', async () => {
+  it('never fetches from a server not on the allowlist: the missing key is a gap, the rest is read, nothing is sent to it', async () => {
     const outside = nock('https://other-ehr.test').get(/.*/).times(10).reply(200, patient);
-    const err = await resolvePatientData(
+    const r = await resolvePatientData(
       patientView({ fhirServer: 'https://other-ehr.test/fhir', prefetch: without(CHART, 'conditions') }),
       REQUIREMENTS,
       options(),
-    ).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(DataUnavailableError);
-    expect((err as Error).message).toBe("fhirServer is not on this service's allowlist");
+    );
+    expect(r.data.gaps).toEqual([
+      { key: 'conditions', resourceType: 'Condition', reason: 'unavailable', message: expect.stringContaining("the FHIR server is not on this service's allowlist") },
+    ]);
+    expect(r.data.patient?.id).toBe(patient.id);
     expect(outside.isDone()).toBe(false);
     expect(outside.pendingMocks()).toHaveLength(1);
+  });
+
+  it('answers 412 when nothing was prefetched and the server is not on the allowlist, and sends nothing to it', async () => {
+    const outside = nock('https://other-ehr.test').get(/.*/).times(10).reply(200, patient);
+    const err = await resolvePatientData(patientView({ fhirServer: 'https://other-ehr.test/fhir' }), REQUIREMENTS, options()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DataUnavailableError);
+    expect(outside.isDone()).toBe(false);
   });
 
   it('proceeds without contacting an unlisted server when prefetch satisfies every key', async () => {
@@ -440,12 +459,12 @@ describe('the FHIR server allowlist', () => {
   });
 
   it('matches the allowlist on the base path: a sibling path is outside', async () => {
-    const err = await resolvePatientData(
+    const r = await resolvePatientData(
       patientView({ fhirServer: 'https://ehr.test/fhir-admin', prefetch: without(CHART, 'conditions') }),
       REQUIREMENTS,
       options(),
-    ).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(DataUnavailableError);
+    );
+    expect(r.data.gaps.map((g) => [g.key, g.reason])).toEqual([['conditions', 'unavailable']]);
   });
 });
 
