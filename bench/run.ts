@@ -74,7 +74,8 @@ async function startService(port: number, stubPort: number, profile: boolean): P
 
 async function startHelper(script: string, args: string[]): Promise<{ child: ChildProcess; port: number }> {
   const child = launch(process.execPath, [...TSX, script, ...args], { NODE_ENV: 'production' });
-  const match = await waitForLine(child, /^listening (\d+)$/);
+  // Starting tsx can take minutes on a loaded, shared machine (the ledger servers get as long).
+  const match = await waitForLine(child, /^listening (\d+)$/, 180_000);
   return { child, port: Number(match[1]) };
 }
 
