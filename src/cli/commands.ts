@@ -223,7 +223,7 @@ function conditionLines(c: ConditionExplanation, depth: number): string[] {
   const pad = '  '.repeat(depth);
   if (c.group) return [`${pad}${mark} ${c.group.toUpperCase()}${c.group === 'not' ? '' : ' of'}`, ...(c.children ?? []).flatMap((child) => conditionLines(child, depth + 1))];
   const read = c.error ?? `read ${c.value ?? 'no value'}${c.date ? ` (${c.date})` : ''}`;
-  return [`${pad}${mark} ${c.label} ${c.operator}${c.threshold ? ` ${c.threshold}` : ''} — ${read}`];
+  return [`${pad}${mark} ${c.label} ${c.operator}${c.threshold ? ` ${c.threshold}` : ''} — ${read}${c.decides ? '  ← decides' : ''}`];
 }
 
 async function terminology(args: readonly string[], defaultDir: string, io: Output): Promise<number> {

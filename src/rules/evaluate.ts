@@ -160,7 +160,7 @@ export function createRuleset(parts: RulesetParts): Ruleset {
           ...(subject && { subject: orderLabel(subject) }),
           outcome: fired ? 'fired' : 'not-fired',
           ...(fired && { indicator: indicatorOf(rule, holds) }),
-          reason: fired ? (rule.status === 'silent' ? 'Its conditions held; it is silent, so no card was shown.' : 'Its conditions held.') : 'A condition did not hold (marked ✗).',
+          reason: fired ? (rule.status === 'silent' ? 'Its conditions held; it is silent, so no card was shown.' : 'Its conditions held.') : 'Its conditions did not hold: the ones marked “decides” settled it.',
           conditions,
           ...(dataQuality && { dataQuality }),
         });

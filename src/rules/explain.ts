@@ -17,7 +17,23 @@ const MAX_TEXT = 300;
 
 /** Explains one rule's conditions against a scope (the same facts and memo the evaluation used). */
 export function explainConditions(rule: CompiledRule, raw: RuleDefinition | undefined, scope: ConditionScope, knowledge: Knowledge): ConditionExplanation {
-  return explainNode(rule.tree, raw?.conditions, scope, knowledge, false);
+  const root = explainNode(rule.tree, raw?.conditions, scope, knowledge, false);
+  markDeciding(root);
+  return root;
+}
+
+/** Marks the comparisons that settled a (sub)tree's outcome (see `decides`), walking down from the root. */
+function markDeciding(c: ConditionExplanation): void {
+  if (!c.group) {
+    c.decides = true;
+    return;
+  }
+  const children = c.children ?? [];
+  // Through NOT the outcome flips but the same comparisons decide.
+  if (c.group === 'not') return children.forEach(markDeciding);
+  const decider = children.find((x) => !x.skipped && x.passed === (c.group === 'any'));
+  if (decider) markDeciding(decider);
+  else children.forEach(markDeciding);
 }
 
 function explainNode(tree: CheckedTree, raw: ConditionNode | undefined, scope: ConditionScope, knowledge: Knowledge, skipped: boolean): ConditionExplanation {

@@ -154,6 +154,11 @@ export interface ConditionExplanation {
   skipped?: boolean;
   /** The fact could not be computed (the rule engine treats that as not holding). */
   error?: string;
+  /**
+   * A comparison that settled the rule's outcome: the one that failed an ALL or passed an ANY (the rest
+   * were not needed), or, when every one was needed (a passed ALL, a failed ANY), each of them.
+   */
+  decides?: boolean;
 }
 
 export interface RuleExplanation {

@@ -73,6 +73,18 @@ describe('POST /admin/evaluate', () => {
     const notFired = explanation.filter((x) => x.outcome === 'not-fired');
     expect(notFired.length).toBeGreaterThan(0);
     for (const x of notFired) expect(x.conditions!.passed).toBe(false);
+    for (const x of notFired) expect(leaves(x.conditions!).some((l) => l.decides), `${x.rule} names a deciding condition`).toBe(true);
+    // ALL of [a milrinone draft, ANY of [hocm, aortic stenosis]]: neither condition of the failed ANY held, so
+    // both decide; the draft order held and was needed, but did not decide the no.
+    const obstruct = explanation.find((x) => x.rule === 'CI-OBSTRUCT')!;
+    expect(leaves(obstruct.conditions!).map((l) => [l.label, l.decides === true])).toEqual([
+      [expect.stringContaining('draft'), false],
+      ['hocm', true],
+      ['aortic-stenosis', true],
+    ]);
+    // A fired rule: every condition evaluated was needed, so each decides; one its ANY did not need does not.
+    expect(leaves(hypo.conditions!).map((l) => l.decides === true)).toEqual(leaves(hypo.conditions!).map((l) => !l.skipped));
+    expect(leaves(hypo.conditions!).some((l) => l.skipped)).toBe(true);
     // Every rule of the ruleset is accounted for; patient-view-only rules are not applicable here.
     const ruleset = await request(app).get('/admin/ruleset').set(auth);
     const active = (ruleset.body as { rules: { id: string; status: string }[] }).rules.filter((r) => r.status !== 'retired');

@@ -254,8 +254,9 @@ function ExplainCondition(props: { c: ConditionExplanation }) {
     );
   }
   return (
-    <div class={`cond-leaf ${c.skipped ? 'skipped' : c.passed ? 'pass' : 'fail'}`}>
+    <div class={`cond-leaf ${c.skipped ? 'skipped' : c.passed ? 'pass' : 'fail'}${c.decides ? ' decides' : ''}`}>
       {mark} <code>{c.label ?? c.fact}</code> <strong>{c.operator}</strong> {c.threshold}
+      {c.decides && <span class="badge decides">decides</span>}
       <div class="read">
         read: <strong>{c.value ?? 'no value'}</strong>
         {c.date && <> (dated {c.date})</>}
