@@ -217,9 +217,24 @@ describe.skipIf(!hasChromium)('console in Chromium', { timeout: 60_000 }, () => 
     const hypo = page.locator('details.explain[data-rule="CI-HYPOKALEMIA"]');
     expect(await hypo.textContent()).toMatch(/3\.3 mmol\/L.*dated 2026-11-21/s);
     expect(await hypo.textContent()).toContain('threshold potassium-low');
+    // The comparisons that decided it are marked; the one its ANY did not need is not.
+    expect(await hypo.locator('.cond-leaf.decides').allTextContents()).toEqual([expect.stringContaining('potassium'), expect.stringContaining('inotropes')]);
     expect(await axeFindings()).toEqual([]);
     await page.locator('.results').evaluate((el) => (el as unknown as { scrollIntoView(o: object): void }).scrollIntoView({ block: 'start' }));
     await shot('playground');
+
+    // A changed chart: potassium corrected to 4.2 mmol/L. The rule no longer fires, and the potassium
+    // comparison is the one that decided it.
+    const edited = (await page.getByLabel('CDS Hooks request (JSON)').inputValue()).replace('"value": 3.3,', '"value": 4.2,');
+    expect(edited).toContain('"value": 4.2,');
+    await page.getByLabel('CDS Hooks request (JSON)').fill(edited);
+    await page.getByRole('button', { name: 'Evaluate' }).click();
+    await page.locator('details.explain.outcome-not-fired[data-rule="CI-HYPOKALEMIA"]').waitFor();
+    expect(await page.locator('.cds-card .summary').allTextContents()).not.toContainEqual(expect.stringContaining('Potassium'));
+    const decided = page.locator('details.explain[data-rule="CI-HYPOKALEMIA"] .cond-leaf.decides');
+    expect(await decided.count()).toBe(1);
+    expect(await decided.textContent()).toMatch(/potassium.*4\.2 mmol\/L/s);
+    expect(await decided.getAttribute('class')).toContain('fail');
   });
 
   // The first visit runs every scenario of rules/tests on the server (a few seconds; longer on a loaded machine).
