@@ -32,7 +32,9 @@ function appRoutes(app: Express): string[] {
   const walk = (stack: Layer[], prefix: string) => {
     for (const layer of stack) {
       if (layer.route) {
-        const full = `${prefix}${layer.route.path === '/' && prefix ? '' : layer.route.path}`.replace(/:(\w+)/g, '{$1}');
+        // Express routes without strict routing: '/cds-services/' serves '/cds-services' too, as documented.
+        const joined = `${prefix}${layer.route.path === '/' && prefix ? '' : layer.route.path}`;
+        const full = (joined.length > 1 && joined.endsWith('/') ? joined.slice(0, -1) : joined).replace(/:(\w+)/g, '{$1}');
         for (const m of Object.keys(layer.route.methods).filter((x) => HTTP_METHODS.includes(x))) out.push(`${m} ${full}`);
       } else if (layer.handle.stack) {
         walk(layer.handle.stack, prefix + (layer.rawPath && layer.rawPath !== '/' ? layer.rawPath : ''));

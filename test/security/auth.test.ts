@@ -13,6 +13,7 @@ import { Metrics } from '../../src/observability/metrics.js';
 import { loadRuleset } from '../../src/rules/load.js';
 import { parseClients } from '../../src/http/auth/clients.js';
 import { createTokenVerifier } from '../../src/http/auth/verify-token.js';
+import { HOOK_MODULES } from '../../src/cds/hooks/registry.js';
 import { logCapture, staticSource } from '../helpers.js';
 import {
   BASE,
@@ -65,7 +66,7 @@ describe('client JWT authentication', () => {
     const { app, ruleset } = await makeAuthApp([inlineClient()]);
     const discovery = await call(app, await signToken(key, { aud: `${BASE}/cds-services` }), '/cds-services');
     expect(discovery.status).toBe(200);
-    expect(discovery.body.services).toHaveLength(3);
+    expect(discovery.body.services).toHaveLength(HOOK_MODULES.length);
     const res = await call(app, await signToken(key), SERVICE_PATH, validRequest('order-sign', ruleset));
     expect(res.status).toBe(200);
     expect(Array.isArray(res.body.cards)).toBe(true);
