@@ -115,13 +115,16 @@ interface Content {
 /** Category order and headings as in the rule catalog. */
 const CATEGORIES: readonly [string, string][] = [
   ['eligibility', 'Eligibility'],
-  ['contraindication', 'Contraindications and precautions'],
+  ['contraindication', 'Contraindications'],
+  ['precaution', 'Precautions'],
+  ['interaction', 'Interactions'],
   ['dosing', 'Dosing and duration'],
   ['alcohol', 'Alcohol'],
   ['iv-line', 'IV line'],
   ['duplicate-therapy', 'Duplicate therapy'],
   ['monitoring', 'Monitoring'],
   ['data-quality', 'Data quality'],
+  ['discharge', 'Discharge'],
 ];
 
 const SYSTEMS: Readonly<Record<string, string>> = {

@@ -106,6 +106,9 @@ export const CATEGORY_DISPLAY = {
   'duplicate-therapy': 'Duplicate therapy',
   monitoring: 'Monitoring',
   'data-quality': 'Data quality',
+  precaution: 'Precaution',
+  interaction: 'Interaction',
+  discharge: 'Discharge',
 } as const;
 export type Category = keyof typeof CATEGORY_DISPLAY;
 export const CATEGORIES = Object.keys(CATEGORY_DISPLAY) as [Category, ...Category[]];
