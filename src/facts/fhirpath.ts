@@ -98,6 +98,7 @@ export function patientBundle(data: PatientData): Bundle {
   data.conditions.forEach(add);
   data.allergies.forEach(add);
   data.serviceRequests.forEach(add);
+  data.devices.forEach(add);
   return { resourceType: 'Bundle', type: 'collection', entry: resources.map((resource) => ({ resource })) };
 }
 

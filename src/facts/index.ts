@@ -1,4 +1,5 @@
 import { staleOrders } from './administrations.js';
+import { checklist } from './checklist.js';
 import { overdueObservations } from './monitoring.js';
 import { changeSinceStart, conditionsSinceStart } from './during-therapy.js';
 import { allergies, conditions, serviceRequests } from './clinical-records.js';
@@ -31,6 +32,7 @@ export const FACTS: Readonly<Record<string, FactDefinition<any>>> = Object.freez
   overdueObservations,
   changeSinceStart,
   conditionsSinceStart,
+  checklist,
 });
 
 export { mergeRequirements } from './requirements.js';

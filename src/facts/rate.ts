@@ -168,6 +168,14 @@ function statedRates(request: MedicationRequest | undefined): Stated[] {
   });
 }
 
+/** How the order states its rate: weight-based (per kg), as a pump rate (a volume per time), or both. */
+export function statedRateForms(order: MedicationOrder): { weightBased: string | null; pump: string | null } {
+  const stated = statedRates(order.request);
+  const weightBased = stated.find((s) => s.unit !== null && perBodyMass(s.unit) !== null);
+  const pump = stated.find((s) => s.unit !== null && !DROPS.test(s.unit) && convert(s.value, s.unit, 'mL/h') !== null);
+  return { weightBased: weightBased?.from ?? null, pump: pump?.from ?? null };
+}
+
 function statedDoses(request: MedicationRequest | undefined): Stated[] {
   return entriesOf(request).flatMap((entry): Stated[] => {
     const raw = entry.doseQuantity ?? entry.doseRange?.high ?? entry.doseRange?.low;

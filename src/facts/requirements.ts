@@ -57,6 +57,15 @@ export const SERVICE_REQUESTS_REQUIREMENT: DataRequirement = {
   paging: 'all',
 };
 
+/** Devices recorded for the patient (Device.patient), e.g. a central venous catheter. */
+export const DEVICES_REQUIREMENT: DataRequirement = {
+  key: 'devices',
+  label: 'Devices',
+  template: `Device?patient=${PATIENT}`,
+  resourceType: 'Device',
+  paging: 'all',
+};
+
 /** Recorded administrations, newest first: evidence that an active order is actually being given. */
 export const ADMINISTRATIONS_REQUIREMENT: DataRequirement = {
   key: 'administrations',

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type {
   AllergyIntolerance,
   Condition,
+  Device,
   Encounter,
   Medication,
   MedicationAdministration,
@@ -167,6 +168,13 @@ const encounter = z.object({
   hospitalization: z.object({ dischargeDisposition: codeableConcept.optional() }).optional(),
 });
 
+const device = z.object({
+  resourceType: z.literal('Device'),
+  id,
+  status: z.string().optional(),
+  type: codeableConcept.optional(),
+});
+
 interface Typed {
   Observation: Observation;
   Condition: Condition;
@@ -177,6 +185,7 @@ interface Typed {
   Medication: Medication;
   Patient: Patient;
   Encounter: Encounter;
+  Device: Device;
 }
 
 /** The shapes facts rely on, per resource type (exported for the test that holds the compiled checks to them). */
@@ -190,6 +199,7 @@ export const RESOURCE_SHAPES: { [K in keyof Typed]: z.ZodType } = {
   Medication: medication,
   Patient: patient,
   Encounter: encounter,
+  Device: device,
 };
 
 const ajv = new Ajv({ strict: true });

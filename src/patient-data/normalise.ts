@@ -91,6 +91,7 @@ export function buildPatientData(input: NormaliseInput): { data: Omit<PatientDat
       conditions: ofType('Condition').map((c) => c.resource),
       allergies: ofType('AllergyIntolerance').map((a) => a.resource),
       serviceRequests: ofType('ServiceRequest').map((s) => s.resource),
+      devices: ofType('Device').map((d) => d.resource),
       administrations: newestFirst(
         ofType('MedicationAdministration')
           .map((a) => a.resource)

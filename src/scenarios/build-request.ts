@@ -244,5 +244,12 @@ export function applyAdditions(chart: Chart, scenario: Scenario, now: Date): { r
         : { resourceType: 'ServiceRequest', id: id('service-request'), status: s.status ?? 'active', intent: 'order', code: { coding: [{ system: s.system ?? SNOMED, code: s.code }] }, subject },
     );
   }
+  for (const d of add.devices ?? []) {
+    resources.push(
+      'resourceType' in d
+        ? (d as Resource)
+        : { resourceType: 'Device', id: id('device'), status: d.status ?? 'active', type: { coding: [{ system: d.system ?? SNOMED, code: d.code }] }, patient: subject },
+    );
+  }
   return { resources, drafts };
 }

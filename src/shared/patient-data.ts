@@ -2,6 +2,7 @@ import type {
   AllergyIntolerance,
   Coding,
   Condition,
+  Device,
   Encounter,
   Medication,
   MedicationAdministration,
@@ -38,7 +39,8 @@ export interface DataRequirement {
     | 'Condition'
     | 'AllergyIntolerance'
     | 'ServiceRequest'
-    | 'Encounter';
+    | 'Encounter'
+    | 'Device';
   /**
    * `latest`: a search sorted newest first whose first page is enough (observations);
    * `all`: follow `Bundle.link[next]` up to the configured caps.
@@ -117,6 +119,8 @@ export interface PatientData {
   conditions: readonly Condition[];
   allergies: readonly AllergyIntolerance[];
   serviceRequests: readonly ServiceRequest[];
+  /** The patient's devices (e.g. a central venous catheter), when a rule reads them. */
+  devices: readonly Device[];
   /** Recorded administrations (given or running; not-done and entered-in-error left out), newest first. */
   administrations: readonly MedicationAdministration[];
   /** Data the rules need that could not be obtained or is incomplete. Empty when everything arrived. */

@@ -23,6 +23,12 @@ const CATALOG: Record<string, { category: string; indicator: string; escalate?: 
   'CI-HYPOKALEMIA': { category: 'contraindication', indicator: 'warning', actions: ['create:ServiceRequest'] },
   'CI-HYPOMAGNESEMIA': { category: 'contraindication', indicator: 'warning', actions: ['create:ServiceRequest'] },
   'CI-HYPONATREMIA': { category: 'contraindication', indicator: 'info', actions: ['create:NutritionOrder'] },
+  'DISCH-CHECKLIST': {
+    category: 'discharge',
+    indicator: 'info',
+    escalate: 'warning',
+    actions: ['create:ServiceRequest', 'create:ServiceRequest', 'create:ServiceRequest', 'create:ServiceRequest', 'create:NutritionOrder'],
+  },
   'CI-THROMBOCYTOPENIA': { category: 'contraindication', indicator: 'warning', actions: ['create:ServiceRequest'] },
   'DOSE-MIL-MAX': { category: 'dosing', indicator: 'warning', actions: ['update-draft-rate'] },
   'DOSE-MIL-RENAL': { category: 'dosing', indicator: 'warning', actions: ['update-draft-rate'] },

@@ -22,7 +22,7 @@ const EXPECTED: Record<string, readonly string[]> = {
   'order-sign-milrinone.json': ['CI-HYPOKALEMIA', 'CI-HYPONATREMIA', 'DOSE-MIL-RENAL', 'IV-INCOMPATIBLE', 'IV-SHARED-LINE', 'MON-TELEMETRY'],
   'order-sign-dobutamine-hocm.json': ['CI-HOCM'],
   'patient-view-active-milrinone.json': ['DUR-48H'],
-  'encounter-discharge-home-milrinone.json': [],
+  'encounter-discharge-home-milrinone.json': ['DISCH-CHECKLIST'],
   'order-sign-no-prefetch.json': ['CI-HYPOKALEMIA', 'CI-HYPONATREMIA', 'DOSE-MIL-RENAL', 'IV-INCOMPATIBLE', 'IV-SHARED-LINE', 'MON-TELEMETRY'],
 };
 

@@ -2,6 +2,7 @@ import type {
   AllergyIntolerance,
   Coding,
   Condition,
+  Device,
   Dosage,
   Medication,
   MedicationAdministration,
@@ -65,6 +66,9 @@ const VALUE_SETS: Record<string, ValueSetSpec> = {
   lvef: { title: 'LVEF', system: LOINC, codes: [{ code: '10230-1' }, { code: '18043-0' }] },
   'nyha-class-iv': { title: 'NYHA class IV', system: SNOMED, codes: [{ code: '422293003' }] },
   'nyha-assessment': { title: 'NYHA functional capacity', system: LOINC, codes: [{ code: '88020-3' }] },
+  'palliative-care': { title: 'Palliative care', system: SNOMED, codes: [{ code: '103735009', display: 'Palliative care (regime/therapy)' }] },
+  'central-venous-catheter': { title: 'Central venous catheter', system: SNOMED, codes: [{ code: '52124006', display: 'Central venous catheter' }] },
+  'metabolic-panel-orders': { title: 'Metabolic panel order', system: LOINC, codes: [{ code: '24320-4', display: 'Basic metabolic panel' }] },
   milrinone: {
     title: 'milrinone',
     system: RXNORM,
@@ -284,6 +288,7 @@ export interface DataSpec {
   conditions?: Condition[];
   allergies?: AllergyIntolerance[];
   serviceRequests?: ServiceRequest[];
+  devices?: Device[];
   administrations?: MedicationAdministration[];
   otherDraftOrders?: Resource[];
   gaps?: DataGap[];
@@ -305,6 +310,7 @@ export function patientData(spec: DataSpec = {}): PatientData {
     conditions: spec.conditions ?? [],
     allergies: spec.allergies ?? [],
     serviceRequests: spec.serviceRequests ?? [],
+    devices: spec.devices ?? [],
     administrations: spec.administrations ?? [],
     gaps: spec.gaps ?? [],
   };

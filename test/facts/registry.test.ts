@@ -26,6 +26,7 @@ const EXAMPLE_PARAMS: Record<string, unknown> = {
   conditionsSinceStart: { valueSets: ['hypertrophic-obstruction'] },
   overdueObservations: { items: [{ valueSet: 'potassium', every: '24h', unit: 'mmol/L' }] },
   moment: undefined,
+  checklist: { items: [{ id: 'line', label: 'Central line', evidence: [{ devices: 'central-venous-catheter' }] }, { id: 'teaching', label: 'Teaching' }] },
   fhirpath: { expression: "Bundle.entry.resource.ofType(Condition).code.coding.where(system = 'http://snomed.info/sct').code" },
 };
 
@@ -55,7 +56,7 @@ describe('FACTS registry', () => {
   });
 
   it('only the facts about the subject order are order-scoped', () => {
-    expect(Object.entries(FACTS).filter(([, d]) => d.scope === 'order').map(([id]) => id).sort()).toEqual(['changeSinceStart', 'conditionsSinceStart', 'order']);
+    expect(Object.entries(FACTS).filter(([, d]) => d.scope === 'order').map(([id]) => id).sort()).toEqual(['changeSinceStart', 'checklist', 'conditionsSinceStart', 'order']);
   });
 
   it('the union of all requirements uses the documented keys and STU2 tokens only', () => {
@@ -64,7 +65,7 @@ describe('FACTS registry', () => {
       ...Object.entries(EXAMPLE_PARAMS).map(([id, raw]) => FACTS[id]!.requirements(FACTS[id]!.params.parse(raw), k)),
     );
     expect(all.map((r) => r.key).sort()).toEqual(
-      ['administrations', 'allergies', 'conditions', 'medications', 'obs-body-weight', 'obs-egfr', 'obs-potassium', 'patient', 'service-requests'].sort(),
+      ['administrations', 'allergies', 'conditions', 'devices', 'medications', 'obs-body-weight', 'obs-egfr', 'obs-potassium', 'patient', 'service-requests'].sort(),
     );
     for (const r of all) {
       const tokens = r.template.match(/\{\{[^}]*\}\}/g) ?? [];

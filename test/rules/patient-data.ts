@@ -82,6 +82,7 @@ export function patientData(overrides: Partial<PatientData> = {}): PatientData {
     conditions: [],
     allergies: [],
     serviceRequests: [],
+    devices: [],
     administrations: [],
     gaps: [],
     ...overrides,

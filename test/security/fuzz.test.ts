@@ -118,6 +118,8 @@ function richRequest(hook: Hook): Record<string, unknown> {
       switch (r.resourceType) {
         case 'Encounter':
           return [r.key, (request.prefetch as Record<string, unknown>)[r.key]];
+        case 'Device':
+          return [r.key, entry({ resourceType: 'Device', id: 'd1', status: 'active', patient: subject, type: { coding: [{ system: 'http://snomed.info/sct', code: '52124006' }] } })];
         case 'Patient':
           return [r.key, r.template.includes('?') ? entry({ resourceType: 'Patient', id: PATIENT_ID }) : (request.prefetch as Record<string, unknown>)[r.key]];
         case 'Observation':

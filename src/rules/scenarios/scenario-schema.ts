@@ -61,6 +61,10 @@ const serviceRequest = z
   .strictObject({ code: text, system: text.optional().describe('Default SNOMED CT.'), status: text.optional().describe('Default "active".') })
   .describe('A service request shorthand.');
 
+const device = z
+  .strictObject({ code: text, system: text.optional().describe('Default SNOMED CT.'), status: text.optional().describe('Default "active".') })
+  .describe('A device shorthand (Device.type), e.g. a central venous catheter.');
+
 const either = <S extends z.ZodType>(shorthand: S) => z.array(z.union([fhirResource, shorthand]));
 
 export const expectedFiringSchema = z.union([
@@ -86,6 +90,7 @@ export const scenarioSchema = z.strictObject({
       allergies: either(clinical).optional(),
       medications: either(medication).optional(),
       serviceRequests: either(serviceRequest).optional(),
+      devices: either(device).optional(),
       draftOrders: either(medication).optional(),
       administrations: either(administration).optional(),
     })
