@@ -37,6 +37,14 @@ export const configSchema = z.object({
   FHIR_MAX_RESOURCES: z.coerce.number().int().min(1).default(1000),
   /** Largest FHIR response body read, in bytes; a larger answer is cut off and becomes a data gap. */
   FHIR_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).default(4_194_304),
+  /** Bytes read from the FHIR server in one hook call, all requests and pages together. */
+  FHIR_MAX_CALL_BYTES: z.coerce.number().int().min(1024).default(8_388_608),
+  /** FHIR requests one hook call may send (searches, pages, redirects, retries, Medication reads). */
+  FHIR_MAX_REQUESTS: z.coerce.number().int().min(1).default(60),
+  /** FHIR requests of one hook call in flight at once. */
+  FHIR_MAX_CONCURRENCY: z.coerce.number().int().min(1).default(8),
+  /** Bytes of FHIR answers held by all hook calls in progress in this process, at most. */
+  FHIR_MAX_BYTES_IN_FLIGHT: z.coerce.number().int().min(1024).default(16_777_216),
   /** Base URLs of FHIR servers the service may send an EHR token to (comma-separated). */
   FHIR_SERVER_ALLOWLIST: commaList.default([]),
   /** Client JWT authentication; `off` is for local use only. */
@@ -165,6 +173,11 @@ export function fhirLimits(config: Config) {
     maxPages: config.FHIR_MAX_PAGES,
     maxResources: config.FHIR_MAX_RESOURCES,
     maxResponseBytes: config.FHIR_MAX_RESPONSE_BYTES,
+    maxCallBytes: config.FHIR_MAX_CALL_BYTES,
+    maxRequests: config.FHIR_MAX_REQUESTS,
+    maxConcurrency: config.FHIR_MAX_CONCURRENCY,
+    maxBytesInFlight: config.FHIR_MAX_BYTES_IN_FLIGHT,
+    maxDepth: config.MAX_JSON_DEPTH,
   };
 }
 

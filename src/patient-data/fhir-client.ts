@@ -31,7 +31,39 @@ export interface FhirClientOptions {
   requestTimeoutMs: number;
   /** Largest response body read, in bytes. */
   maxResponseBytes: number;
+  /** Bytes read in this hook call, all requests together. */
+  maxCallBytes: number;
+  /** Requests this hook call may send. */
+  maxRequests: number;
+  /** Requests of this hook call in flight at once. */
+  maxConcurrency: number;
+  /** Deepest JSON nesting accepted in an answer. */
+  maxDepth: number;
+  /** Bytes held by every hook call in progress (process-wide), and their cap. */
+  inFlight: { gauge: ByteGauge; max: number };
 }
+
+/**
+ * Bytes of FHIR answers held by the hook calls in progress, process-wide: each call adds what it reads
+ * and gives it back when it ends (FhirClient.release), so concurrent calls cannot together read more
+ * than the heap holds (issue 16: three calls with 4 MB answers crashed a 96 MB heap).
+ */
+export class ByteGauge {
+  held = 0;
+
+  take(bytes: number, max: number): boolean {
+    if (this.held + bytes > max) return false;
+    this.held += bytes;
+    return true;
+  }
+
+  give(bytes: number): void {
+    this.held = Math.max(0, this.held - bytes);
+  }
+}
+
+/** The gauge every hook call of this process shares. */
+export const PROCESS_BYTES = new ByteGauge();
 
 const MAX_REDIRECTS = 3;
 // A retry is sent only if, after waiting, at least this much of the budget is left for it.
@@ -39,12 +71,51 @@ const MIN_RETRY_WINDOW_MS = 50;
 
 export class FhirClient {
   private readonly headers: Readonly<Record<string, string>>;
+  /** Bytes read so far in this call (also held in the process gauge until release). */
+  private bytes = 0;
+  private requests = 0;
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+  /** Which shared budget cut the last answer off, for its gap's wording. */
+  private cutBy: 'call' | 'process' | undefined;
 
   constructor(private readonly options: FhirClientOptions) {
     this.headers = {
       accept: 'application/fhir+json, application/json;q=0.9',
       ...(options.accessToken !== undefined && { authorization: `Bearer ${options.accessToken}` }),
     };
+  }
+
+  /** Gives this call's bytes back to the process gauge: the hook call is done with its answers. */
+  release(): void {
+    this.options.inFlight.gauge.give(this.bytes);
+    this.bytes = 0;
+  }
+
+  private take = (bytes: number): boolean => {
+    const { maxCallBytes, inFlight } = this.options;
+    if (this.bytes + bytes > maxCallBytes) this.cutBy = 'call';
+    else if (!inFlight.gauge.take(bytes, inFlight.max)) this.cutBy = 'process';
+    else {
+      this.bytes += bytes;
+      return true;
+    }
+    return false;
+  };
+
+  /** Waits for one of the call's maxConcurrency slots. */
+  private async acquire(): Promise<void> {
+    if (this.running < this.options.maxConcurrency) {
+      this.running++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  private releaseSlot(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.running--;
   }
 
   /** Milliseconds of the budget left. */
@@ -63,13 +134,24 @@ export class FhirClient {
     for (;;) {
       const remaining = this.remaining();
       if (remaining <= 0) return { ok: false, failure: { reason: 'timeout', why: 'the time allowed for the FHIR server ran out' }, requests };
+      if (this.requests >= this.options.maxRequests) {
+        return { ok: false, failure: { reason: 'truncated', why: `not read: more than ${this.options.maxRequests} requests to the FHIR server in one call` }, requests };
+      }
+      this.requests++;
       requests++;
       try {
-        const res = await this.options.get(url, {
-          headers: this.headers,
-          timeoutMs: Math.ceil(Math.min(this.options.requestTimeoutMs, remaining)),
-          maxBytes: this.options.maxResponseBytes,
-        });
+        await this.acquire();
+        let res: Awaited<ReturnType<HttpGet>>;
+        try {
+          res = await this.options.get(url, {
+            headers: this.headers,
+            timeoutMs: Math.ceil(Math.min(this.options.requestTimeoutMs, this.remaining())),
+            maxBytes: this.options.maxResponseBytes,
+            take: this.take,
+          });
+        } finally {
+          this.releaseSlot();
+        }
         if (res.status >= 300 && res.status < 400) {
           const location = res.header('location');
           const next: URL | undefined = location ? safeUrl(location, url) : undefined;
@@ -98,6 +180,9 @@ export class FhirClient {
         } catch {
           return { ok: false, failure: { reason: 'invalid-response', why: "the FHIR server's answer was not JSON", status: res.status }, requests };
         }
+        if (tooDeep(body, this.options.maxDepth)) {
+          return { ok: false, failure: { reason: 'invalid-response', why: `the FHIR server's answer was nested deeper than ${this.options.maxDepth} levels`, status: res.status }, requests };
+        }
         if (!isFhirObject(body)) {
           return { ok: false, failure: { reason: 'invalid-response', why: "the FHIR server's answer was not a FHIR resource", status: res.status }, requests };
         }
@@ -108,7 +193,15 @@ export class FhirClient {
           return { ok: false, failure: { reason: 'timeout', why: 'the FHIR server did not answer in time' }, requests };
         }
         if (name === 'TooLargeError') {
-          return { ok: false, failure: { reason: 'invalid-response', why: `the FHIR server's answer was larger than ${this.options.maxResponseBytes} bytes` }, requests };
+          const cut = this.cutBy;
+          this.cutBy = undefined;
+          const why =
+            cut === 'call'
+              ? `not read in full: the FHIR server's answers to this call exceeded ${this.options.maxCallBytes} bytes in all`
+              : cut === 'process'
+                ? 'not read in full: the service was reading too much FHIR data at once'
+                : `the FHIR server's answer was larger than ${this.options.maxResponseBytes} bytes`;
+          return { ok: false, failure: { reason: cut === undefined ? 'invalid-response' : 'truncated', why }, requests };
         }
         return { ok: false, failure: { reason: 'fetch-failed', why: 'the FHIR server could not be reached' }, requests };
       }
@@ -145,6 +238,20 @@ function safeUrl(raw: string, base?: URL): URL | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Whether a parsed answer nests deeper than `max` (iterative: a deep answer must not overflow the stack here or later). */
+function tooDeep(root: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[root, 1]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(value) ? value : Object.values(value)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
 }
 
 function sleep(ms: number): Promise<void> {

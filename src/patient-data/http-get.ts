@@ -23,6 +23,8 @@ export interface HttpGetOptions {
   timeoutMs: number;
   /** The body is read up to this many bytes; a longer one is cut off and rejects with a TooLargeError. */
   maxBytes: number;
+  /** Called with each chunk's size before it is kept; false cuts the answer off (a TooLargeError): shared byte budgets. */
+  take?: (bytes: number) => boolean;
 }
 
 export type HttpGet = (url: URL, options: HttpGetOptions) => Promise<HttpAnswer>;
@@ -42,7 +44,7 @@ export class HttpTooLargeError extends Error {
   override name = 'TooLargeError';
 }
 
-export const httpGet: HttpGet = (url, { headers, timeoutMs, maxBytes }) =>
+export const httpGet: HttpGet = (url, { headers, timeoutMs, maxBytes, take }) =>
   new Promise<HttpAnswer>((resolve, reject) => {
     const transport = url.protocol === 'https:' ? https : url.protocol === 'http:' ? http : undefined;
     if (!transport) {
@@ -83,7 +85,7 @@ export const httpGet: HttpGet = (url, { headers, timeoutMs, maxBytes }) =>
         }
         res.on('data', (chunk: Buffer) => {
           bytes += chunk.length;
-          if (bytes > maxBytes) tooLarge();
+          if (bytes > maxBytes || (take !== undefined && !take(chunk.length))) tooLarge();
           else chunks.push(chunk);
         });
         res.on('error', fail);

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { isAllowed, parseBaseUrl } from './allowlist.js';
-import { FhirClient } from './fhir-client.js';
+import { FhirClient, PROCESS_BYTES } from './fhir-client.js';
 import { httpGet, type HttpGet } from './http-get.js';
 import { dataGap } from './gaps.js';
 import { classifyPayload, type FhirObject, type Payload } from './fhir-payload.js';
@@ -34,6 +34,15 @@ export interface DataOptions {
   maxPages: number;
   /** Resources kept per search key. */
   maxResources: number;
+  /** Bytes read from the FHIR server in one call, all requests together. */
+  maxCallBytes: number;
+  /** Requests one call may send, and how many at once. */
+  maxRequests: number;
+  maxConcurrency: number;
+  /** Bytes of FHIR answers all calls in progress may hold (process-wide). */
+  maxBytesInFlight: number;
+  /** Deepest JSON nesting accepted in a FHIR answer. */
+  maxDepth: number;
   /** HTTP GET; defaults to httpGet (node:http keep-alive). */
   httpGet?: HttpGet;
   /** Receives one line per key and per gap: key names, resource types, statuses, durations only. */
@@ -111,8 +120,27 @@ export async function resolvePatientData(
         deadline,
         requestTimeoutMs: options.requestTimeoutMs,
         maxResponseBytes: options.maxResponseBytes,
+        maxCallBytes: options.maxCallBytes,
+        maxRequests: options.maxRequests,
+        maxConcurrency: options.maxConcurrency,
+        maxDepth: options.maxDepth,
+        inFlight: { gauge: PROCESS_BYTES, max: options.maxBytesInFlight },
       })
     : undefined;
+  try {
+    return await resolveWith(request, plans, options, client, clock);
+  } finally {
+    client?.release();
+  }
+}
+
+async function resolveWith(
+  request: DataRequest,
+  plans: KeyPlan[],
+  options: DataOptions,
+  client: FhirClient | undefined,
+  clock: () => number,
+): Promise<ResolvedData> {
   const noServerWhy =
     request.fhirServer === undefined ? 'no FHIR server was given to read it from' : "the FHIR server is not on this service's allowlist";
   const ctx: Context = { options, client, noServerWhy, medications: new MedicationResolver(client, noServerWhy, clock), clock };
@@ -237,6 +265,9 @@ async function collectPages(
   const { maxPages, maxResources } = ctx.options;
   const count = latestCount(requirement);
   const resources = [...(count === undefined ? first.resources : keepNewest(first.resources, count))];
+  const sent = count === undefined ? 0 : first.resources.filter((r) => r.resourceType === requirement.resourceType).length;
+  // The newest were kept, but a server that ignores the page size may also have cut its answer short.
+  const ignoredCount = sent > count! ? `the EHR ignored the page size (${count} asked, ${sent} sent): the newest ${count} were used, the newest value may be missing` : undefined;
   const matching = () => resources.filter((r) => r.resourceType === requirement.resourceType).length;
   let next = requirement.paging === 'all' ? first.next : undefined;
   let pages = 1;
@@ -266,6 +297,7 @@ async function collectPages(
     truncated ??= `more than ${maxResources} results`;
   }
   const gaps = truncated === undefined ? [] : [dataGap(requirement, 'truncated', `incomplete, ${truncated}`)];
+  if (ignoredCount !== undefined) gaps.push(dataGap(requirement, 'truncated', ignoredCount));
   return { resources, gaps, requests };
 }
 

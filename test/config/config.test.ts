@@ -38,6 +38,17 @@ describe('fhirLimits', () => {
       FHIR_MAX_RESOURCES: '250',
       FHIR_MAX_RESPONSE_BYTES: '65536',
     });
-    expect(fhirLimits(config)).toEqual({ budgetMs: 900, requestTimeoutMs: 700, maxPages: 3, maxResources: 250, maxResponseBytes: 65_536 });
+    expect(fhirLimits(config)).toEqual({
+      budgetMs: 900,
+      requestTimeoutMs: 700,
+      maxPages: 3,
+      maxResources: 250,
+      maxResponseBytes: 65_536,
+      maxCallBytes: 8_388_608,
+      maxRequests: 60,
+      maxConcurrency: 8,
+      maxBytesInFlight: 16_777_216,
+      maxDepth: 64,
+    });
   });
 });

@@ -43,6 +43,11 @@ export const options = (overrides: Partial<DataOptions> = {}): DataOptions => ({
   maxPages: 5,
   maxResources: 1000,
   maxResponseBytes: 4_194_304,
+  maxCallBytes: 8_388_608,
+  maxRequests: 60,
+  maxConcurrency: 8,
+  maxBytesInFlight: 16_777_216,
+  maxDepth: 64,
   ...overrides,
 });
 
