@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { AllergyIntolerance, Coding, Condition, Resource, ServiceRequest } from '@medplum/fhirtypes';
 import { nameSchema } from '../shared/syntax.js';
+import { durationMs, durationSchema } from './params.js';
+import { timeOf } from './time.js';
 import { ALLERGIES_REQUIREMENT, CONDITIONS_REQUIREMENT, SERVICE_REQUESTS_REQUIREMENT } from './requirements.js';
 import type { FactContext, FactDefinition, ValueSet } from './types.js';
 import { codingKey, codingsOf, displayOf, matchCoding } from './value-sets.js';
@@ -16,6 +18,8 @@ export interface CodedRecord {
 
 export interface ConditionRecord extends CodedRecord {
   onset: string | null;
+  /** Condition.recordedDate, when given. */
+  recorded: string | null;
 }
 
 export interface ServiceRequestRecord extends CodedRecord {
@@ -50,12 +54,28 @@ function coded(valueSet: ValueSet | undefined, codings: Coding[], text: unknown)
 const valueSetParams = z.strictObject({ valueSet: nameSchema });
 type ValueSetParams = z.infer<typeof valueSetParams>;
 
+const conditionParams = z.strictObject({
+  valueSet: nameSchema,
+  onsetWithin: durationSchema
+    .optional()
+    .describe('Only conditions that began this recently (onset, else the date recorded); a condition with neither date does not count.'),
+});
+type ConditionParams = z.infer<typeof conditionParams>;
+
 export const conditions = {
-  params: valueSetParams,
+  params: conditionParams,
   refs: (p) => [{ kind: 'valueSet', name: p.valueSet }],
   requirements: () => [CONDITIONS_REQUIREMENT],
-  compute: (p, ctx): ConditionRecord[] => conditionRecords(ctx, p.valueSet),
-} satisfies FactDefinition<ValueSetParams>;
+  compute: (p, ctx): ConditionRecord[] => {
+    const records = conditionRecords(ctx, p.valueSet);
+    if (p.onsetWithin === undefined) return records;
+    const since = ctx.now.getTime() - (durationMs(p.onsetWithin) ?? 0);
+    return records.filter((r) => {
+      const began = timeOf(r.onset ?? r.recorded);
+      return began !== null && began >= since;
+    });
+  },
+} satisfies FactDefinition<ConditionParams>;
 
 /** The patient's current conditions coded in the value set (the conditions fact's value). */
 export function conditionRecords(ctx: Pick<FactContext, 'data' | 'knowledge'>, valueSetName: string): ConditionRecord[] {
@@ -65,7 +85,8 @@ export function conditionRecords(ctx: Pick<FactContext, 'data' | 'knowledge'>, v
     const match = coded(valueSet, codingsOf(condition.code), condition.code?.text);
     if (!match) return [];
     const onset = condition.onsetDateTime ?? condition.onsetPeriod?.start ?? null;
-    return [{ ...match, onset: typeof onset === 'string' ? onset : null, reference: referenceOf(condition) }];
+    const recorded = condition.recordedDate;
+    return [{ ...match, onset: typeof onset === 'string' ? onset : null, recorded: typeof recorded === 'string' ? recorded : null, reference: referenceOf(condition) }];
   });
 }
 

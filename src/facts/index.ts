@@ -1,5 +1,6 @@
 import { staleOrders } from './administrations.js';
 import { checklist } from './checklist.js';
+import { medicationUse } from './medication-use.js';
 import { overdueObservations } from './monitoring.js';
 import { changeSinceStart, conditionsSinceStart } from './during-therapy.js';
 import { allergies, conditions, serviceRequests } from './clinical-records.js';
@@ -33,6 +34,7 @@ export const FACTS: Readonly<Record<string, FactDefinition<any>>> = Object.freez
   changeSinceStart,
   conditionsSinceStart,
   checklist,
+  medicationUse,
 });
 
 export { mergeRequirements } from './requirements.js';

@@ -23,6 +23,12 @@ const CATALOG: Record<string, { category: string; indicator: string; escalate?: 
   'CI-HYPOKALEMIA': { category: 'contraindication', indicator: 'warning', actions: ['create:ServiceRequest'] },
   'CI-HYPOMAGNESEMIA': { category: 'contraindication', indicator: 'warning', actions: ['create:ServiceRequest'] },
   'CI-HYPONATREMIA': { category: 'contraindication', indicator: 'info', actions: ['create:NutritionOrder'] },
+  'INT-DOB-BETA-BLOCKER': { category: 'interaction', indicator: 'warning', actions: [] },
+  'PREC-DOB-OBSTRUCTION': { category: 'precaution', indicator: 'warning', actions: [] },
+  'PREC-DOB-RECENT-MI': { category: 'precaution', indicator: 'info', actions: [] },
+  'PREC-DOB-HYPOVOLEMIA': { category: 'precaution', indicator: 'warning', actions: [] },
+  'PREC-MIL-PREGNANCY': { category: 'precaution', indicator: 'info', actions: [] },
+  'PREC-MIL-BREASTFEEDING': { category: 'precaution', indicator: 'info', actions: [] },
   'DISCH-CHECKLIST': {
     category: 'discharge',
     indicator: 'info',

@@ -16,9 +16,10 @@ describe('conditions', () => {
         code: `${SNOMED}|360465008`,
         display: 'Idiopathic hypertrophic subaortic stenosis (disorder)',
         onset: '2019-04-01',
+        recorded: null,
         reference: expect.stringMatching(/^Condition\//),
       },
-      { code: `${SNOMED}|45227007`, display: '45227007', onset: null, reference: expect.stringMatching(/^Condition\//) },
+      { code: `${SNOMED}|45227007`, display: '45227007', onset: null, recorded: null, reference: expect.stringMatching(/^Condition\//) },
     ]);
   });
 
@@ -35,6 +36,18 @@ describe('conditions', () => {
 
   it('matches on system and code, not code alone', () => {
     expect(hocm({ conditions: [condition('45227007', { system: 'http://hl7.org/fhir/sid/icd-10-cm' })] })).toEqual([]);
+  });
+
+  it('onsetWithin: only conditions that began that recently, by onset or else the date recorded; undated ones do not count', () => {
+    const recent = (c: ReturnType<typeof condition>[]) =>
+      conditions.compute({ valueSet: 'hypertrophic-obstruction', onsetWithin: '30d' }, context(patientData({ conditions: c })));
+    expect(recent([condition('45227007', { onset: '2026-11-01T00:00:00Z' })])).toHaveLength(1);
+    expect(recent([condition('45227007', { onset: '2026-10-22T12:00:00Z' })])).toHaveLength(1); // exactly 30 days before NOW
+    expect(recent([condition('45227007', { onset: '2026-10-22T11:59:00Z' })])).toEqual([]);
+    expect(recent([{ ...condition('45227007'), recordedDate: '2026-11-20' }])).toHaveLength(1);
+    // An old onset wins over a recent recorded date (a chronic problem re-entered on the list).
+    expect(recent([{ ...condition('45227007', { onset: '2019-04-01' }), recordedDate: '2026-11-20' }])).toEqual([]);
+    expect(recent([condition('45227007')])).toEqual([]);
   });
 
   it('reads the conditions key', () => {

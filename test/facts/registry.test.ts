@@ -26,6 +26,7 @@ const EXAMPLE_PARAMS: Record<string, unknown> = {
   conditionsSinceStart: { valueSets: ['hypertrophic-obstruction'] },
   overdueObservations: { items: [{ valueSet: 'potassium', every: '24h', unit: 'mmol/L' }] },
   moment: undefined,
+  medicationUse: { valueSet: 'furosemide', within: '72h' },
   checklist: { items: [{ id: 'line', label: 'Central line', evidence: [{ devices: 'central-venous-catheter' }] }, { id: 'teaching', label: 'Teaching' }] },
   fhirpath: { expression: "Bundle.entry.resource.ofType(Condition).code.coding.where(system = 'http://snomed.info/sct').code" },
 };
