@@ -13,6 +13,18 @@ const PARSER_ERRORS: Record<string, () => ServiceError> = {
   'stream.encoding.set': () => new ServiceError('internal', 'Internal error'),
 };
 
+const badEncoding = () => new ServiceError('invalid-request', 'The request body could not be decompressed: it does not match its Content-Encoding');
+
+/**
+ * A body that is not what its Content-Encoding says (gzip, deflate, br): body-parser passes zlib's error
+ * on with status 400 but no `type`; zlib's errors carry a numeric `errno` and a string `code`.
+ */
+function isDecompressionError(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { status?: unknown; errno?: unknown; code?: unknown };
+  return e.status === 400 && typeof e.errno === 'number' && typeof e.code === 'string';
+}
+
 export const notFoundHandler: RequestHandler = function notFoundHandler(req, _res, next) {
   next(notFound(`No route ${req.method} ${req.path}`));
 };
@@ -29,7 +41,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     const type = typeof err === 'object' && err !== null && 'type' in err ? String(err.type) : undefined;
     const parserError = type !== undefined ? PARSER_ERRORS[type] : undefined;
-    const known = err instanceof ServiceError ? err : parserError?.();
+    const known = err instanceof ServiceError ? err : (parserError?.() ?? (isDecompressionError(err) ? badEncoding() : undefined));
     if (known) {
       res.locals.logFields = { ...(res.locals.logFields as object), error: known.code };
       res.status(statusOf(known.code)).json(known.toBody());

@@ -23,12 +23,31 @@ export function parseBaseUrl(raw: string): BaseUrl | undefined {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
   if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') return undefined;
+  if (!plainPath(url.pathname)) return undefined;
   return { origin: url.origin, path: trimEnd(url.pathname, '/') };
 }
 
 /** True when `url` (absolute) lies under `base`: same origin, and the path is the base path or below it. */
 export function isUnder(url: URL, base: BaseUrl): boolean {
-  return url.origin === base.origin && (url.pathname === base.path || url.pathname.startsWith(`${base.path}/`));
+  return url.origin === base.origin && plainPath(url.pathname) && (url.pathname === base.path || url.pathname.startsWith(`${base.path}/`));
+}
+
+/**
+ * Whether every segment of a path, decoded, is a plain name: no `/` or `\` inside (`%2f`, `%5c`) and not
+ * `.` or `..`. A server that decodes `…/fhir/..%2fadmin` would otherwise leave the allowlisted base after
+ * the prefix check passed (applies to fhirServer, next links and redirects alike).
+ */
+export function plainPath(pathname: string): boolean {
+  for (const segment of pathname.split('/')) {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      return false;
+    }
+    if (decoded === '.' || decoded === '..' || decoded.includes('/') || decoded.includes('\\')) return false;
+  }
+  return true;
 }
 
 export function isAllowed(fhirServer: string, allowlist: readonly string[]): boolean {
