@@ -1,6 +1,7 @@
 import type { DataRequirement } from '../shared/patient-data.js';
 import { fillTemplate, tokenValues } from '../patient-data/tokens.js';
 import { hookModule } from '../cds/hooks/registry.js';
+import { requiresContextField } from '../cds/hooks/hook.js';
 import { durationMs } from '../facts/params.js';
 import { UCUM_SYSTEM } from '../shared/syntax.js';
 import type { Chart, Scenario } from '../rules/scenarios/scenario-schema.js';
@@ -41,12 +42,13 @@ export function buildRequest(chart: Chart, scenario: Scenario, requirements: rea
 /** The hook's context: the chart's encounter, draft orders where its rules evaluate them, and selections for order-select. */
 export function requestContext(chart: Chart, scenario: Scenario, resources: readonly Resource[], drafts: readonly Resource[]): Record<string, unknown> {
   const context: Record<string, unknown> = { userId: 'Practitioner/scenario-runner', patientId: chart.patientId };
-  // The encounter in context is the chart's. encounter-discharge requires one (the encounter being
-  // ended): a chart without an Encounter gets an id the chart cannot answer, as an EHR's stale id would.
+  // The encounter in context is the chart's. A hook that requires one (encounter-discharge: the encounter
+  // being ended) gets, for a chart without an Encounter, an id the chart cannot answer, as an EHR's stale id would.
+  const module = hookModule(scenario.hook);
   const encounter = resources.find((r) => r.resourceType === 'Encounter' && typeof r.id === 'string');
   if (encounter) context.encounterId = encounter.id;
-  else if (scenario.hook === 'encounter-discharge') context.encounterId = `${chart.patientId}-encounter`;
-  const { subjects } = hookModule(scenario.hook);
+  else if (requiresContextField(module, 'encounterId')) context.encounterId = `${chart.patientId}-encounter`;
+  const { subjects } = module;
   if (subjects !== 'active') {
     context.draftOrders = { resourceType: 'Bundle', type: 'collection', entry: drafts.map((resource) => ({ resource })) };
   }

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import { HOOKS } from '../../../src/shared/hooks';
 import { ApiError, getJson, postJson, type ConditionExplanation, type EvaluateAnswer, type ExampleList, type RuleExplanation } from '../api';
 import { CardView } from '../components/card-view';
 import { Await, Empty } from '../components/status';
@@ -110,7 +111,7 @@ export function Playground(props: { route: Route }) {
           <label>
             Hook
             <select name="hook" value={hook} onChange={(e) => setHook(e.currentTarget.value)}>
-              {(examples.state === 'ok' ? examples.data.hooks : ['order-select', 'order-sign', 'patient-view']).map((h) => (
+              {(examples.state === 'ok' ? examples.data.hooks : HOOKS).map((h) => (
                 <option key={h} value={h}>
                   {h}
                 </option>

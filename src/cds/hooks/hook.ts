@@ -20,6 +20,13 @@ export interface HookModule {
   readonly requirements: readonly DataRequirement[];
 }
 
+/** Whether the hook's context schema requires `field` (read from the schema, so a hook says it in one place). */
+export function requiresContextField(module: HookModule, field: keyof HookContext): boolean {
+  const shape = (module.context as unknown as z.ZodObject).shape as Record<string, z.ZodType | undefined>;
+  const schema = shape[field];
+  return schema !== undefined && !schema.safeParse(undefined).success;
+}
+
 /** The context fields our hooks use; each hook's schema says which it requires. */
 export interface HookContext {
   userId: string;
