@@ -23,6 +23,7 @@ const CATALOG: Record<string, { category: string; indicator: string; escalate?: 
   'CI-HYPOKALEMIA': { category: 'contraindication', indicator: 'warning', actions: ['create:ServiceRequest'] },
   'CI-HYPOMAGNESEMIA': { category: 'contraindication', indicator: 'warning', actions: ['create:ServiceRequest'] },
   'CI-HYPONATREMIA': { category: 'contraindication', indicator: 'info', actions: ['create:NutritionOrder'] },
+  'DQ-RUNNING-RATE': { category: 'data-quality', indicator: 'info', actions: [] },
   'INT-DOB-BETA-BLOCKER': { category: 'interaction', indicator: 'warning', actions: [] },
   'PREC-DOB-OBSTRUCTION': { category: 'precaution', indicator: 'warning', actions: [] },
   'PREC-DOB-RECENT-MI': { category: 'precaution', indicator: 'info', actions: [] },
