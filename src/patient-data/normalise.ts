@@ -46,10 +46,10 @@ const UNUSABLE_ADMINISTRATION = new Set(['not-done', 'entered-in-error']);
 
 export function buildPatientData(input: NormaliseInput): { data: Omit<PatientData, 'gaps'>; gaps: DataGap[] } {
   const gaps: DataGap[] = [];
-  const ofType = <K extends ReadableType>(type: K) => collect(type, input.keys, gaps);
+  const ofType = <K extends ReadableType>(type: K) => collect(type, input.keys, input.request.context.patientId, gaps);
 
   const patients = ofType('Patient').map((p) => p.resource);
-  const patient = patients.find((p) => p.id === input.request.context.patientId) ?? patients[0];
+  const patient = patients[0];
   const encounters = ofType('Encounter').map((e) => e.resource);
   const encounter = encounters.find((e) => e.id === input.request.context.encounterId) ?? encounters[0];
 
@@ -106,12 +106,15 @@ export function buildPatientData(input: NormaliseInput): { data: Omit<PatientDat
 function collect<K extends ReadableType>(
   type: K,
   keys: readonly KeyResources[],
+  patientId: string,
   gaps: DataGap[],
 ): { resource: Readable<K>; requirement: DataRequirement }[] {
   const seen = new Set<string>();
   const all: { resource: Readable<K>; requirement: DataRequirement }[] = [];
   for (const { requirement, resources } of keys.filter((k) => k.requirement.resourceType === type)) {
-    const { valid, malformed, dropped } = readAll(type, resources.filter((r) => r.resourceType === type));
+    const { mine, others } = ownRecords(resources.filter((r) => r.resourceType === type), patientId);
+    if (others > 0) gaps.push(malformedGap(requirement, others, OTHER_PATIENT));
+    const { valid, malformed, dropped } = readAll(type, mine);
     if (malformed > 0) gaps.push(malformedGap(requirement, malformed));
     if (dropped.length > 0) gaps.push(fieldGap(requirement, dropped));
     for (const resource of valid) {
@@ -122,6 +125,29 @@ function collect<K extends ReadableType>(
     }
   }
   return all;
+}
+
+const OTHER_PATIENT = 'they are about another patient than the one in context (an EHR error)';
+
+/**
+ * Whether a record is about the hook's patient: a Patient by its id, anything else by its `subject` or
+ * `patient` reference when it has one (`Patient/<id>`, absolute or versioned). Records about another
+ * patient are left out with a gap: an EHR bug the clinician should hear about, never advice about the
+ * wrong person.
+ */
+export function isAbout(resource: object, patientId: string): boolean {
+  const r = resource as { resourceType?: unknown; id?: unknown; subject?: { reference?: unknown }; patient?: { reference?: unknown } };
+  if (r.resourceType === 'Patient') return r.id === patientId;
+  const reference = (r.subject ?? r.patient)?.reference;
+  if (typeof reference !== 'string') return true;
+  const parts = reference.split('/');
+  const at = parts.lastIndexOf('Patient');
+  return at >= 0 && parts[at + 1] === patientId && (at + 2 === parts.length || parts[at + 2] === '_history');
+}
+
+function ownRecords<T extends object>(resources: readonly T[], patientId: string): { mine: T[]; others: number } {
+  const mine = resources.filter((r) => isAbout(r, patientId));
+  return { mine, others: resources.length - mine.length };
 }
 
 /**
@@ -135,23 +161,33 @@ export function readDraftOrders(request: DataRequest): {
   gaps: DataGap[];
 } {
   const resources = (request.draftOrders ?? []) as Resource[];
-  const { valid, malformed, dropped } = readAll('MedicationRequest', resources.filter((r) => r.resourceType === 'MedicationRequest'));
+  const { mine, others: notMine } = ownRecords(resources.filter((r) => r.resourceType === 'MedicationRequest'), request.context.patientId);
+  const { valid, malformed, dropped } = readAll('MedicationRequest', mine);
   const others = resources.filter((r) => r.resourceType !== 'MedicationRequest' && r.resourceType !== 'Medication');
   for (const other of others) capStrings(other);
   return {
     medicationRequests: valid,
     others,
     medications: resources.filter((r) => r.resourceType === 'Medication'),
-    gaps: [...(malformed > 0 ? [malformedGap(DRAFT_OWNER, malformed)] : []), ...(dropped.length > 0 ? [fieldGap(DRAFT_OWNER, dropped)] : [])],
+    gaps: [
+      ...(notMine > 0 ? [malformedGap(DRAFT_OWNER, notMine, OTHER_PATIENT)] : []),
+      ...(malformed > 0 ? [malformedGap(DRAFT_OWNER, malformed)] : []),
+      ...(dropped.length > 0 ? [fieldGap(DRAFT_OWNER, dropped)] : []),
+    ],
   };
 }
 
 /** The patient's active orders from a MedicationRequest key (the search may return others). */
-export function readActiveOrders(requirement: DataRequirement, resources: readonly FhirObject[]): { requests: MedicationRequest[]; gaps: DataGap[] } {
-  const { valid, malformed, dropped } = readAll('MedicationRequest', resources.filter((r) => r.resourceType === 'MedicationRequest'));
+export function readActiveOrders(requirement: DataRequirement, resources: readonly FhirObject[], patientId: string): { requests: MedicationRequest[]; gaps: DataGap[] } {
+  const { mine, others } = ownRecords(resources.filter((r) => r.resourceType === 'MedicationRequest'), patientId);
+  const { valid, malformed, dropped } = readAll('MedicationRequest', mine);
   return {
     requests: valid.filter((r) => r.status === 'active'),
-    gaps: [...(malformed > 0 ? [malformedGap(requirement, malformed)] : []), ...(dropped.length > 0 ? [fieldGap(requirement, dropped)] : [])],
+    gaps: [
+      ...(others > 0 ? [malformedGap(requirement, others, OTHER_PATIENT)] : []),
+      ...(malformed > 0 ? [malformedGap(requirement, malformed)] : []),
+      ...(dropped.length > 0 ? [fieldGap(requirement, dropped)] : []),
+    ],
   };
 }
 

@@ -88,6 +88,7 @@ interface Context {
   noServerWhy: string;
   medications: MedicationResolver;
   clock: () => number;
+  patientId: string;
 }
 
 export async function resolvePatientData(
@@ -143,7 +144,7 @@ async function resolveWith(
 ): Promise<ResolvedData> {
   const noServerWhy =
     request.fhirServer === undefined ? 'no FHIR server was given to read it from' : "the FHIR server is not on this service's allowlist";
-  const ctx: Context = { options, client, noServerWhy, medications: new MedicationResolver(client, noServerWhy, clock), clock };
+  const ctx: Context = { options, client, noServerWhy, medications: new MedicationResolver(client, noServerWhy, clock), clock, patientId: request.context.patientId };
 
   const drafts = readDraftOrders(request);
   ctx.medications.remember(drafts.medications);
@@ -246,7 +247,7 @@ async function withOrders(
 ): Promise<KeyOutcome> {
   if (requirement.resourceType !== 'MedicationRequest') return { requirement, resources, informative: true, active: [], gaps, record };
   ctx.medications.remember(resources);
-  const { requests, gaps: malformed } = readActiveOrders(requirement, resources);
+  const { requests, gaps: malformed } = readActiveOrders(requirement, resources, ctx.patientId);
   const owner = { key: requirement.key, label: requirement.label, resourceType: requirement.resourceType };
   const active = await Promise.all(requests.map(async (r) => ({ request: r, lookup: await ctx.medications.lookup(r, requirement.key), owner })));
   return { requirement, resources, informative: true, active, gaps: [...gaps, ...malformed], record };

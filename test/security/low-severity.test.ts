@@ -77,3 +77,30 @@ describe('encoded slashes and dot segments in FHIR paths (low 7)', () => {
     expect(JSON.stringify(res.body)).toContain('a further page could not be read');
   });
 });
+
+describe('records about another patient (low 8)', () => {
+  it('are left out, with a data-quality card; the cards about this patient still come', async () => {
+    const { app, ruleset } = await makeApp();
+    const body = validRequest('order-sign', ruleset) as { prefetch: Record<string, unknown> };
+    const other = { reference: 'Patient/someone-else' };
+    const hocm = (id: string, subject: object) => ({
+      resourceType: 'Condition',
+      id,
+      subject,
+      code: { coding: [{ system: 'http://snomed.info/sct', code: '233873004', display: `Hypertrophic cardiomyopathy (${id})` }] },
+    });
+    for (const r of ruleset.requirements('order-sign')) {
+      if (r.resourceType === 'Condition') {
+        body.prefetch[r.key] = { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: hocm('theirs', other) }] };
+      }
+      if (r.resourceType === 'Patient' && !r.template.includes('?')) {
+        body.prefetch[r.key] = { ...(body.prefetch[r.key] as object), id: 'someone-else' };
+      }
+    }
+    const res = await request(app).post('/cds-services/inotrope-order-sign').send(body);
+    expect(res.status).toBe(200);
+    const text = JSON.stringify(res.body);
+    expect(text).not.toContain('Hypertrophic cardiomyopathy (theirs)');
+    expect(text).toContain('about another patient than the one in context');
+  });
+});
