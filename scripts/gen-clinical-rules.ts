@@ -115,14 +115,15 @@ interface Content {
 /** Category order and headings as in the rule catalog. */
 const CATEGORIES: readonly [string, string][] = [
   ['eligibility', 'Eligibility'],
-  ['contraindication', 'Contraindications'],
-  ['precaution', 'Precautions'],
-  ['interaction', 'Interactions'],
+  ['contraindication', 'Contraindications (label)'],
+  ['precaution', 'Precautions (label warnings and precautions)'],
+  ['interaction', 'Drug interactions'],
   ['dosing', 'Dosing and duration'],
   ['alcohol', 'Alcohol'],
   ['iv-line', 'IV line'],
   ['duplicate-therapy', 'Duplicate therapy'],
   ['monitoring', 'Monitoring'],
+  ['discharge', 'Discharge'],
   ['data-quality', 'Data quality'],
   ['discharge', 'Discharge'],
 ];

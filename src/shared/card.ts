@@ -100,15 +100,15 @@ export const CATEGORY_SYSTEM = 'urn:inotrope-cds:card-category';
 export const CATEGORY_DISPLAY = {
   eligibility: 'Eligibility',
   contraindication: 'Contraindication',
+  precaution: 'Precaution',
+  interaction: 'Interaction',
   dosing: 'Dosing',
   alcohol: 'Alcohol',
   'iv-line': 'IV line',
   'duplicate-therapy': 'Duplicate therapy',
   monitoring: 'Monitoring',
-  'data-quality': 'Data quality',
-  precaution: 'Precaution',
-  interaction: 'Interaction',
   discharge: 'Discharge',
+  'data-quality': 'Data quality',
 } as const;
 export type Category = keyof typeof CATEGORY_DISPLAY;
 export const CATEGORIES = Object.keys(CATEGORY_DISPLAY) as [Category, ...Category[]];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readContent } from '../../scripts/gen-clinical-rules.js';
+import { CATEGORIES } from '../../src/shared/card.js';
 
 /**
  * The rule catalog's contract (one rule per row: id, category, indicator, suggestion), as the shipped
@@ -15,14 +16,15 @@ const CATALOG: Record<string, { category: string; indicator: string; escalate?: 
   'DUR-48H': { category: 'dosing', indicator: 'warning', actions: [] },
   'CI-ALLERGY': { category: 'contraindication', indicator: 'critical', actions: ['delete-draft'] },
   'CI-HOCM': { category: 'contraindication', indicator: 'critical', actions: ['delete-draft'] },
-  'CI-OBSTRUCT': { category: 'contraindication', indicator: 'warning', actions: [] },
-  'CI-SULFITE': { category: 'contraindication', indicator: 'warning', actions: [] },
-  'CI-HYPOTENSION': { category: 'contraindication', indicator: 'warning', actions: [] },
-  'CI-VENT-ARRHYTHMIA': { category: 'contraindication', indicator: 'warning', actions: [] },
-  'CI-AF': { category: 'contraindication', indicator: 'warning', actions: [] },
-  'CI-HYPOKALEMIA': { category: 'contraindication', indicator: 'warning', actions: ['create:ServiceRequest'] },
-  'CI-HYPOMAGNESEMIA': { category: 'contraindication', indicator: 'warning', actions: ['create:ServiceRequest'] },
-  'CI-HYPONATREMIA': { category: 'contraindication', indicator: 'info', actions: ['create:NutritionOrder'] },
+  'CI-OBSTRUCT': { category: 'precaution', indicator: 'warning', actions: [] },
+  'CI-SULFITE': { category: 'precaution', indicator: 'warning', actions: [] },
+  'CI-HYPOTENSION': { category: 'precaution', indicator: 'warning', actions: [] },
+  'CI-VENT-ARRHYTHMIA': { category: 'precaution', indicator: 'warning', actions: [] },
+  'CI-AF': { category: 'precaution', indicator: 'warning', actions: [] },
+  'CI-HYPOKALEMIA': { category: 'precaution', indicator: 'warning', actions: ['create:ServiceRequest'] },
+  'CI-HYPOMAGNESEMIA': { category: 'precaution', indicator: 'warning', actions: ['create:ServiceRequest'] },
+  'CI-HYPONATREMIA': { category: 'precaution', indicator: 'info', actions: ['create:NutritionOrder'] },
+  'CI-THROMBOCYTOPENIA': { category: 'precaution', indicator: 'warning', actions: ['create:ServiceRequest'] },
   'DQ-RUNNING-RATE': { category: 'data-quality', indicator: 'info', actions: [] },
   'INT-DOB-BETA-BLOCKER': { category: 'interaction', indicator: 'warning', actions: [] },
   'PREC-DOB-OBSTRUCTION': { category: 'precaution', indicator: 'warning', actions: [] },
@@ -36,7 +38,6 @@ const CATALOG: Record<string, { category: string; indicator: string; escalate?: 
     escalate: 'warning',
     actions: ['create:ServiceRequest', 'create:ServiceRequest', 'create:ServiceRequest', 'create:ServiceRequest', 'create:NutritionOrder'],
   },
-  'CI-THROMBOCYTOPENIA': { category: 'contraindication', indicator: 'warning', actions: ['create:ServiceRequest'] },
   'DOSE-MIL-MAX': { category: 'dosing', indicator: 'warning', actions: ['update-draft-rate'] },
   'DOSE-MIL-RENAL': { category: 'dosing', indicator: 'warning', actions: ['update-draft-rate'] },
   'DOSE-DOB-HIGH': { category: 'dosing', indicator: 'info', escalate: 'warning', actions: [] },
@@ -70,6 +71,22 @@ const { rules } = readContent();
 const byId = new Map(rules.map(({ rule }) => [rule.id, rule]));
 
 describe('the shipped rules keep the rule catalog', () => {
+  it('offers exactly the card categories of the contract (CHANGELOG 0.2.0)', () => {
+    expect(CATEGORIES).toEqual([
+      'eligibility',
+      'contraindication',
+      'precaution',
+      'interaction',
+      'dosing',
+      'alcohol',
+      'iv-line',
+      'duplicate-therapy',
+      'monitoring',
+      'discharge',
+      'data-quality',
+    ]);
+  });
+
   it('has exactly one rule per catalog row', () => {
     expect(rules.map(({ rule }) => rule.id).sort()).toEqual(Object.keys(CATALOG).sort());
   });

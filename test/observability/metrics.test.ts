@@ -197,10 +197,10 @@ describe('card feedback', () => {
             summary: 'Potassium low',
             indicator: 'warning',
             source: { label: 'inotrope-cds' },
-            extension: { 'org.inotrope-cds.rule': { id: 'CI-HYPOKALEMIA', version: '1.0.0' } },
+            extension: { 'org.inotrope-cds.rule': { id: 'CI-HYPOKALEMIA', version: '1.1.0' } },
           },
         ],
-        fired: [{ id: 'CI-HYPOKALEMIA', version: '1.0.0', status: 'active', category: 'contraindication', indicator: 'warning' }],
+        fired: [{ id: 'CI-HYPOKALEMIA', version: '1.1.0', status: 'active', category: 'precaution', indicator: 'warning' }],
       }),
     };
     nock(FHIR).get(`/Patient/${PATIENT_ID}`).reply(200, { resourceType: 'Patient', id: PATIENT_ID });

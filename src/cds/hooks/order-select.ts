@@ -8,7 +8,7 @@ export const orderSelect: HookModule = {
     id: 'inotrope-order-select',
     title: 'IV inotrope order checks (order-select)',
     description:
-      'Advisory checks when dobutamine or milrinone is selected for ordering: eligibility, contraindications, dosing, alcohol, IV-line co-administration, duplicate therapy, monitoring and data quality.',
+      'Advisory checks when dobutamine or milrinone is selected for ordering: eligibility, contraindications, precautions, dosing, alcohol, IV-line co-administration, duplicate therapy, monitoring and data quality.',
   },
   context: z
     .looseObject({

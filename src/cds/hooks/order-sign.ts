@@ -8,7 +8,7 @@ export const orderSign: HookModule = {
     id: 'inotrope-order-sign',
     title: 'IV inotrope order checks (order-sign)',
     description:
-      'Advisory checks before an IV inotrope order (dobutamine, milrinone) or an IV drug given alongside one is signed: eligibility, contraindications, dosing, IV-line compatibility, duplicate therapy, monitoring and data quality.',
+      'Advisory checks before an IV inotrope order (dobutamine, milrinone) or an IV drug given alongside one is signed: eligibility, contraindications, precautions, dosing, IV-line compatibility, duplicate therapy, monitoring and data quality.',
   },
   context: z.looseObject(contextFields) satisfies z.ZodType<HookContext>,
   moment: 'order-entry',
