@@ -16,6 +16,7 @@ const CATALOG: Record<string, { category: string; indicator: string; escalate?: 
   'DUR-48H': { category: 'dosing', indicator: 'warning', actions: [] },
   'CI-ALLERGY': { category: 'contraindication', indicator: 'critical', actions: ['delete-draft'] },
   'CI-HOCM': { category: 'contraindication', indicator: 'critical', actions: ['delete-draft'] },
+  'CI-HCM': { category: 'precaution', indicator: 'warning', actions: [] },
   'CI-OBSTRUCT': { category: 'precaution', indicator: 'warning', actions: [] },
   'CI-SULFITE': { category: 'precaution', indicator: 'warning', actions: [] },
   'CI-HYPOTENSION': { category: 'precaution', indicator: 'warning', actions: [] },
