@@ -42,7 +42,7 @@ const CATALOG: Record<string, { category: string; indicator: string; escalate?: 
   'DOSE-MIL-MAX': { category: 'dosing', indicator: 'warning', actions: ['update-draft-rate'] },
   'DOSE-MIL-RENAL': { category: 'dosing', indicator: 'warning', actions: ['update-draft-rate'] },
   'DOSE-DOB-HIGH': { category: 'dosing', indicator: 'info', escalate: 'warning', actions: [] },
-  'ALC-USE': { category: 'alcohol', indicator: 'warning', actions: [] },
+  'ALC-USE': { category: 'alcohol', indicator: 'info', escalate: 'warning', actions: [] },
   'IV-SHARED-LINE': { category: 'iv-line', indicator: 'info', actions: [] },
   'IV-INCOMPATIBLE': { category: 'iv-line', indicator: 'warning', actions: [] },
   'DUP-SAME': { category: 'duplicate-therapy', indicator: 'warning', actions: ['delete-draft'] },
