@@ -1,11 +1,13 @@
 import { noParams, type NoParams } from './params.js';
-import { MEDICATIONS_REQUIREMENT, mergeRequirements, observationRequirement } from './requirements.js';
+import { ADMINISTRATIONS_REQUIREMENT, MEDICATIONS_REQUIREMENT, mergeRequirements, observationRequirement } from './requirements.js';
 import type { FactDefinition } from './types.js';
+import type { MedicationOrder } from '../shared/patient-data.js';
 import { identifyDrug, referenceOf, summarize, type OrderSummary } from './medications.js';
 import { latestValue, type ObservedValue } from './observations.js';
-import { concentrationOf, durationHours, normaliseDose, normaliseRate, type DoseStatus, type NormalisedDose } from './rate.js';
+import { concentrationOf, durationHours, isIntermittent, normaliseDose, normaliseRate, type DoseStatus, type NormalisedDose } from './rate.js';
 import { clean } from './units.js';
-import { timeOf } from './time.js';
+import { formatHours } from './time.js';
+import { infusionStart } from './during-therapy.js';
 
 /** The subject order of an order-scoped rule, with its dose normalised against the latest weight. */
 export interface OrderValue extends OrderSummary {
@@ -15,7 +17,12 @@ export interface OrderValue extends OrderSummary {
   loadingDoseStatus: DoseStatus;
   weight: ObservedValue | null;
   durationHours: number | null;
-  ageHours: number | null;
+  /** Hours since the infusion started: its first administration when one is recorded, else the order's authoredOn. */
+  runningHours: number | null;
+  /** How long an active order has run ("running 3 days 2 h (since 2026-11-18)") or a draft is ordered for ("ordered for 3 days"). */
+  durationText: string | null;
+  /** A repeating regimen (sessions every day, week or month), not one continuous infusion. */
+  intermittent: boolean;
   activeSameDrug: OrderSummary[];
 }
 
@@ -27,7 +34,7 @@ export const order = {
     { kind: 'valueSet', name: settings.weight.valueSet },
   ],
   requirements: (_p, knowledge) =>
-    mergeRequirements([MEDICATIONS_REQUIREMENT], observationRequirement(knowledge.settings.weight.valueSet, knowledge)),
+    mergeRequirements([MEDICATIONS_REQUIREMENT, ADMINISTRATIONS_REQUIREMENT], observationRequirement(knowledge.settings.weight.valueSet, knowledge)),
   compute: (_p, ctx): OrderValue | null => {
     const subject = ctx.subject;
     if (!subject) return null;
@@ -39,7 +46,9 @@ export const order = {
     const concentration = concentrationOf(subject, valueSet);
     const rate = normaliseRate(subject, weightKg, concentration);
     const loadingDose = normaliseDose(subject, weightKg, concentration);
-    const authored = timeOf(subject.request?.authoredOn);
+    const ordered = durationHours(subject.request);
+    const start = infusionStart(subject, ctx);
+    const runningHours = start === null ? null : clean((ctx.now.getTime() - start) / 3_600_000);
     const self = referenceOf(subject);
     const activeSameDrug = ctx.data.medicationOrders
       .filter((o) => o !== subject && o.origin === 'active' && (self === null || referenceOf(o) !== self))
@@ -52,9 +61,18 @@ export const order = {
       loadingDose: loadingDose.value,
       loadingDoseStatus: loadingDose.status,
       weight: weightKg === null ? null : weight,
-      durationHours: durationHours(subject.request),
-      ageHours: authored === null ? null : clean((ctx.now.getTime() - authored) / 3_600_000),
+      durationHours: ordered,
+      runningHours,
+      durationText: durationText(subject.origin, ordered, runningHours, start),
+      intermittent: isIntermittent(subject.request),
       activeSameDrug,
     };
   },
 } satisfies FactDefinition<NoParams>;
+
+function durationText(origin: MedicationOrder['origin'], ordered: number | null, runningHours: number | null, start: number | null): string | null {
+  if (origin === 'active' && runningHours !== null && start !== null) {
+    return `running ${formatHours(runningHours)} (since ${new Date(start).toISOString().slice(0, 10)})`;
+  }
+  return ordered === null ? null : `ordered for ${formatHours(ordered)}`;
+}

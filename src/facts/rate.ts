@@ -227,6 +227,16 @@ function containedMedication(request: MedicationRequest | undefined): Medication
   return request.contained.find((r): r is Medication => r?.resourceType === 'Medication' && r.id === ref.slice(1));
 }
 
+const SESSION_PERIODS = new Set(['d', 'wk', 'mo']);
+
+/** Sessions of a set length repeated every day, week or month (e.g. 6 h once a week): an intermittent regimen. */
+export function isIntermittent(request: MedicationRequest | undefined): boolean {
+  return dosagesOf(request).some((d) => {
+    const repeat = d.timing?.repeat;
+    return typeof repeat?.duration === 'number' && typeof repeat.period === 'number' && SESSION_PERIODS.has(repeat.periodUnit ?? '');
+  });
+}
+
 /** Ordered duration in hours from timing.repeat.boundsDuration or a closed boundsPeriod. */
 export function durationHours(request: MedicationRequest | undefined): number | null {
   for (const dosage of dosagesOf(request)) {

@@ -1,4 +1,4 @@
-import type { Dosage, Medication } from '@medplum/fhirtypes';
+import type { Dosage, Medication, MedicationAdministration } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import type { MedicationOrder } from '../../src/shared/patient-data.js';
 import { order, type OrderValue } from '../../src/facts/order.js';
@@ -28,8 +28,15 @@ const DOBUTAMINE_BAG: Medication = {
 
 const weight = (value: number, unit = 'kg', hoursAgo = 6) => observation({ code: '29463-7', value, unit, hoursAgo });
 
-function evaluate(subject: MedicationOrder, options: { weights?: ReturnType<typeof weight>[]; others?: MedicationOrder[] } = {}): OrderValue {
-  const data = patientData({ observations: options.weights ?? [weight(50)], orders: [subject, ...(options.others ?? [])] });
+function evaluate(
+  subject: MedicationOrder,
+  options: { weights?: ReturnType<typeof weight>[]; others?: MedicationOrder[]; administrations?: MedicationAdministration[] } = {},
+): OrderValue {
+  const data = patientData({
+    observations: options.weights ?? [weight(50)],
+    orders: [subject, ...(options.others ?? [])],
+    administrations: options.administrations ?? [],
+  });
   return order.compute({}, context(data, { subject })) as OrderValue;
 }
 
@@ -269,10 +276,34 @@ describe('order: duration, age, weight, same-drug orders', () => {
     expect(timed(timing).durationHours).toBe(expected);
   });
 
-  it('ageHours from authoredOn, null without it', () => {
-    expect(evaluate(medicationOrder({ code: '52769', authoredOn: ago(30) })).ageHours).toBe(30);
-    expect(evaluate(medicationOrder({ code: '52769' })).ageHours).toBeNull();
-    expect(evaluate(medicationOrder({ code: '52769', authoredOn: 'yesterday' })).ageHours).toBeNull();
+  it('runningHours from authoredOn when nothing was given, null without it', () => {
+    expect(evaluate(medicationOrder({ code: '52769', authoredOn: ago(30) })).runningHours).toBe(30);
+    expect(evaluate(medicationOrder({ code: '52769' })).runningHours).toBeNull();
+    expect(evaluate(medicationOrder({ code: '52769', authoredOn: 'yesterday' })).runningHours).toBeNull();
+  });
+
+  it('runningHours from the first administration when one is recorded, in days and hours for display', () => {
+    const subject = medicationOrder({ code: '52769', id: 'mil-1', origin: 'active', authoredOn: ago(10) });
+    const given: MedicationAdministration = {
+      resourceType: 'MedicationAdministration',
+      status: 'in-progress',
+      subject: { reference: 'Patient/p1' },
+      request: { reference: 'MedicationRequest/mil-1' },
+      medicationCodeableConcept: { coding: [{ system: RXNORM, code: '52769' }] },
+      effectivePeriod: { start: ago(74) },
+    };
+    const value = evaluate(subject, { administrations: [given] });
+    expect(value.runningHours).toBe(74);
+    expect(value.durationText).toMatch(/^running 3 days 2 h \(since \d{4}-\d\d-\d\d\)$/);
+    expect(timed({ repeat: { boundsDuration: { value: 72, unit: 'h', system: UCUM, code: 'h' } } }).durationText).toBe('ordered for 3 days');
+  });
+
+  it.each([
+    [{ repeat: { duration: 6, durationUnit: 'h' as const, frequency: 1, period: 1, periodUnit: 'wk' as const } }, true],
+    [{ repeat: { boundsDuration: { value: 72, unit: 'h', system: UCUM, code: 'h' } } }, false],
+    [{ repeat: { frequency: 1, period: 1, periodUnit: 'h' as const } }, false],
+  ])('intermittent regimen from %j = %s', (timing, expected) => {
+    expect(timed(timing).intermittent).toBe(expected);
   });
 
   it('lists other active orders of the same inotrope', () => {
@@ -300,8 +331,8 @@ describe('order: duration, age, weight, same-drug orders', () => {
     expect(order.scope).toBe('order');
   });
 
-  it('needs the medication orders and the weight observations', () => {
-    expect(order.requirements(order.params.parse(undefined), knowledge()).map((r) => r.key)).toEqual(['medications', 'obs-body-weight']);
+  it('needs the medication orders, their administrations (when the infusion started) and the weight observations', () => {
+    expect(order.requirements(order.params.parse(undefined), knowledge()).map((r) => r.key)).toEqual(['medications', 'administrations', 'obs-body-weight']);
     expect(order.refs({}, knowledge().settings)).toEqual([
       { kind: 'valueSet', name: 'dobutamine' },
       { kind: 'valueSet', name: 'milrinone' },
