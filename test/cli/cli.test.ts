@@ -138,7 +138,7 @@ describe('inotrope-cds test', () => {
             name: 'With no data sent and no FHIR server the service answers 412',
             patient: 'milrinone-draft',
             hook: 'order-sign',
-            remove: ['medications', 'obs-body-weight', 'obs-potassium', 'patient', 'conditions'],
+            remove: ['medications', 'administrations', 'obs-body-weight', 'obs-potassium', 'patient', 'conditions'],
             add: { draftOrders: [{ code: '52769', id: 'm1' }] },
             expect: { status: 412 },
           },
