@@ -205,9 +205,9 @@ describe('evaluating a ruleset', () => {
     });
   });
 
-  it('advertises the data its rules read per hook, always with the medication orders and body weight', () => {
-    expect(ruleset.requirements('order-sign').map((r) => r.key)).toEqual(['medications', 'obs-body-weight', 'obs-potassium', 'patient', 'conditions']);
-    expect(ruleset.requirements('patient-view').map((r) => r.key)).toEqual(['medications', 'obs-body-weight', 'obs-potassium', 'patient']);
+  it('advertises the data its rules read per hook, always with the medication orders, their administrations and body weight', () => {
+    expect(ruleset.requirements('order-sign').map((r) => r.key)).toEqual(['medications', 'obs-body-weight', 'obs-potassium', 'patient', 'conditions', 'administrations']);
+    expect(ruleset.requirements('patient-view').map((r) => r.key)).toEqual(['medications', 'obs-body-weight', 'obs-potassium', 'patient', 'administrations']);
   });
 
   it('counts rules by status and has a content-hash version', () => {
