@@ -104,7 +104,8 @@ describe('client JWT authentication', () => {
       ['bad-signature', t({}, {}, otherKey)],
       ['unknown-key', t({}, { kid: 'no-such-kid' })],
       ['missing-kid', t({}, { kid: undefined })],
-      ['jku-not-allowed', t({}, { jku: 'https://evil.example.com/jwks.json' })],
+      // an unlisted jku is ignored (never fetched): the client's own keys decide, and they refuse the attacker's
+      ['bad-signature', t({}, { jku: 'https://evil.example.com/jwks.json' }, otherKey)],
       ['bad-audience', t({ aud: `${BASE}/cds-services/inotrope-patient-view` })],
       ['bad-audience', t({ aud: `http://127.0.0.1${SERVICE_PATH}` })],
       ['bad-audience', t({ aud: [SERVICE_AUD, 'https://other.example.org'] })],
@@ -263,8 +264,9 @@ describe('the official STU2 example token', () => {
       jwksCacheS: 60,
       now: () => new Date('2015-01-29T12:00:00Z'),
     });
-    // its jku header is not on the client's list, so it is refused for that; with the jku listed it verifies
-    expect(await verify(token, 'https://cds.example.org/cds-services/some-service')).toMatchObject({ ok: false, reason: 'jku-not-allowed' });
+    // its jku header is not on the client's list: never fetched; its kid is among the client's inline keys, so
+    // it verifies with them (the Sandbox's way); with the jku listed it verifies with the keys found there
+    expect(await verify(token, 'https://cds.example.org/cds-services/some-service')).toMatchObject({ ok: true });
     nock.disableNetConnect();
     nock.enableNetConnect('127.0.0.1');
     nock('https://fhir-ehr.example.com').get('/jwk_uri').reply(200, jwks);
@@ -340,5 +342,37 @@ describe('start-up configuration', () => {
     expect(await make(writeClientsFile({ clients: [{ iss: ISS, jwks: { keys: [privateJwk] }, fhirServers: [] }] }))).toMatch(/public keys only/);
     expect(await make(writeClientsFile({ clients: [inlineClient(), inlineClient()] }))).toMatch(/each iss may appear only once/);
     expect(await make(writeClientsFile({ clients: [{ ...inlineClient(), fhirServers: ['ftp://x'] }] }))).toMatch(/fhirServers\.0/);
+  });
+});
+
+describe('interoperability with the CDS Hooks Sandbox (it always sends a jku)', () => {
+  const SANDBOX_JKU = 'https://sandbox.cds-hooks.org/.well-known/jwks.json';
+  const JWKS_HOST = 'https://keys.ehr.example.org';
+
+  it('verifies a Sandbox-shaped token whose kid is among the client keys, never fetching the unlisted jku', async () => {
+    nock.disableNetConnect();
+    nock.enableNetConnect('127.0.0.1');
+    const sandbox = nock('https://sandbox.cds-hooks.org').get(/.*/).reply(200, { keys: [otherKey.publicJwk] });
+    const es384 = await newKey('ES384', '44823f3d-0b01-4a6c-a80e-b9d3e8a7226f');
+    const { app } = await makeAuthApp([{ iss: ISS, jwks: { keys: [es384.publicJwk] }, fhirServers: [EHR_FHIR] }]);
+    // as the Sandbox mints them: ES384, typ JWT, kid and jku in the header; iss, aud, exp, iat, jti
+    const shaped = (key: TestKey) => signToken(key, { aud: `${BASE}/cds-services`, exp: NOW_S + 300 }, { typ: 'JWT', jku: SANDBOX_JKU });
+    expect((await call(app, await shaped(es384), '/cds-services')).status).toBe(200);
+    // a key the client does not list is refused, whatever the jku offers
+    const stranger = await newKey('ES384', 'not-configured');
+    expect401(await call(app, await shaped(stranger), '/cds-services'), 'unknown-key');
+    expect(sandbox.isDone()).toBe(false);
+  });
+
+  it('a client with a jwksUrl: the token is checked against it, not against the unlisted jku', async () => {
+    nock.disableNetConnect();
+    nock.enableNetConnect('127.0.0.1');
+    const sandbox = nock('https://sandbox.cds-hooks.org').get(/.*/).reply(200, { keys: [otherKey.publicJwk] });
+    const own = nock(JWKS_HOST).get('/own.json').reply(200, { keys: [key.publicJwk] });
+    const { app } = await makeAuthApp([{ iss: ISS, jwksUrl: `${JWKS_HOST}/own.json`, fhirServers: [EHR_FHIR] }]);
+    const token = await signToken(key, { aud: `${BASE}/cds-services` }, { jku: SANDBOX_JKU });
+    expect((await call(app, token, '/cds-services')).status).toBe(200);
+    expect(own.isDone()).toBe(true);
+    expect(sandbox.isDone()).toBe(false);
   });
 });
