@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { Device } from '@medplum/fhirtypes';
 import { nameSchema } from '../shared/syntax.js';
 import { durationSchema } from './params.js';
 import {
@@ -11,11 +10,10 @@ import {
   SERVICE_REQUESTS_REQUIREMENT,
 } from './requirements.js';
 import type { FactContext, FactDefinition, KnowledgeRef } from './types.js';
-import { conditionRecords, serviceRequests } from './clinical-records.js';
+import { conditionRecords, deviceRecords, serviceRequests } from './clinical-records.js';
 import { identifyDrug } from './medications.js';
 import { latestValue } from './observations.js';
 import { concentrationOf, statedRateForms } from './rate.js';
-import { codingsOf, displayOf, matchCoding } from './value-sets.js';
 import { formatQuantity } from './units.js';
 
 /**
@@ -76,8 +74,6 @@ export interface ChecklistValue {
   display: string;
 }
 
-const UNUSABLE_DEVICE = new Set(['inactive', 'entered-in-error']);
-
 function valueSetsOf(evidence: readonly Evidence[] | undefined): string[] {
   return (evidence ?? []).flatMap((e) => {
     if ('conditions' in e) return [e.conditions];
@@ -88,21 +84,11 @@ function valueSetsOf(evidence: readonly Evidence[] | undefined): string[] {
   });
 }
 
-function deviceMatch(devices: readonly Device[], ctx: FactContext, valueSetName: string): string | null {
-  const valueSet = ctx.knowledge.valueSets.get(valueSetName);
-  for (const device of devices) {
-    if (UNUSABLE_DEVICE.has(device.status ?? '')) continue;
-    const match = matchCoding(valueSet, codingsOf(device.type));
-    if (match) return displayOf(match.coding, match.entry, device.type?.text);
-  }
-  return null;
-}
-
 /** What in the record documents one piece of evidence, or null. */
 function found(evidence: Evidence, ctx: FactContext): string | null {
   if ('conditions' in evidence) return conditionRecords(ctx, evidence.conditions)[0]?.display ?? null;
   if ('serviceRequests' in evidence) return serviceRequests.compute({ valueSet: evidence.serviceRequests }, ctx)[0]?.display ?? null;
-  if ('devices' in evidence) return deviceMatch(ctx.data.devices, ctx, evidence.devices);
+  if ('devices' in evidence) return deviceRecords(ctx, evidence.devices)[0]?.display ?? null;
   if ('observation' in evidence) return latestValue(ctx, evidence.observation.valueSet, { maxAge: evidence.observation.maxAge })?.display ?? null;
   const subject = ctx.subject;
   if (!subject) return null;

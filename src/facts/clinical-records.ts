@@ -3,7 +3,7 @@ import type { AllergyIntolerance, Coding, Condition, Resource, ServiceRequest } 
 import { nameSchema } from '../shared/syntax.js';
 import { durationMs, durationSchema } from './params.js';
 import { timeOf } from './time.js';
-import { ALLERGIES_REQUIREMENT, CONDITIONS_REQUIREMENT, SERVICE_REQUESTS_REQUIREMENT } from './requirements.js';
+import { ALLERGIES_REQUIREMENT, CONDITIONS_REQUIREMENT, DEVICES_REQUIREMENT, SERVICE_REQUESTS_REQUIREMENT } from './requirements.js';
 import type { FactContext, FactDefinition, ValueSet } from './types.js';
 import { codingKey, codingsOf, displayOf, matchCoding } from './value-sets.js';
 
@@ -130,3 +130,23 @@ export const serviceRequests = {
     });
   },
 } satisfies FactDefinition<ValueSetParams>;
+
+// A device recorded as inactive (removed) or entered in error is not on the patient now.
+const UNUSABLE_DEVICE = new Set(['inactive', 'entered-in-error']);
+
+export const devices = {
+  params: valueSetParams,
+  refs: (p) => [{ kind: 'valueSet', name: p.valueSet }],
+  requirements: () => [DEVICES_REQUIREMENT],
+  compute: (p, ctx): CodedRecord[] => deviceRecords(ctx, p.valueSet),
+} satisfies FactDefinition<ValueSetParams>;
+
+/** The patient's devices (not inactive or entered in error) whose type is in the value set (the devices fact's value). */
+export function deviceRecords(ctx: Pick<FactContext, 'data' | 'knowledge'>, valueSetName: string): CodedRecord[] {
+  const valueSet = ctx.knowledge.valueSets.get(valueSetName);
+  return ctx.data.devices.flatMap((device) => {
+    if (UNUSABLE_DEVICE.has(device.status ?? '')) return [];
+    const match = coded(valueSet, codingsOf(device.type), device.type?.text);
+    return match ? [{ ...match, reference: referenceOf(device) }] : [];
+  });
+}

@@ -49,7 +49,7 @@ const CATALOG: Record<string, { category: string; indicator: string; escalate?: 
   'DUP-SAME': { category: 'duplicate-therapy', indicator: 'warning', actions: ['delete-draft'] },
   'DUP-COMBINED': { category: 'duplicate-therapy', indicator: 'info', actions: [] },
   'MON-TACHYCARDIA': { category: 'monitoring', indicator: 'warning', actions: [] },
-  'MON-FEVER': { category: 'monitoring', indicator: 'warning', actions: [] },
+  'MON-FEVER': { category: 'monitoring', indicator: 'warning', actions: ['create:ServiceRequest'] },
   'MON-BASELINE-LABS': { category: 'monitoring', indicator: 'info', actions: ['create:ServiceRequest', 'create:ServiceRequest', 'create:ServiceRequest'] },
   'MON-TELEMETRY': { category: 'monitoring', indicator: 'info', actions: ['create:ServiceRequest'] },
   'MON-OVERDUE': {

@@ -13,6 +13,7 @@ const EXAMPLE_PARAMS: Record<string, unknown> = {
   conditions: { valueSet: 'hypertrophic-obstruction' },
   allergies: { valueSet: 'inotrope-allergy' },
   serviceRequests: { valueSet: 'telemetry' },
+  devices: { valueSet: 'central-venous-catheter' },
   inotropes: undefined,
   order: {},
   ivMedications: undefined,
