@@ -268,6 +268,7 @@ type Mutation = { pick: number } & (
   | { kind: 'retype' }
   | { kind: 'deep'; depth: number; asArray: boolean }
   | { kind: 'huge-string'; length: number }
+  | { kind: 'pathological-string'; pattern: number }
   | { kind: 'huge-array'; length: number; item: unknown }
   | { kind: 'resource-type'; resourceType: string }
   | { kind: 'unwrap-array' }
@@ -281,11 +282,28 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ pick: fc.nat(), kind: fc.constant('retype' as const) }),
   fc.record({ pick: fc.nat(), kind: fc.constant('deep' as const), depth: sized(10, 200, 100_000), asArray: fc.boolean() }),
   fc.record({ pick: fc.nat(), kind: fc.constant('huge-string' as const), length: sized(1_000, 100_000, 1_200_000) }),
+  fc.record({ pick: fc.nat(), kind: fc.constant('pathological-string' as const), pattern: fc.nat() }),
   fc.record({ pick: fc.nat(), kind: fc.constant('huge-array' as const), length: sized(100, 1_500, 60_000), item: fc.oneof(fc.constant(0), fc.constant({}), fc.constant({ resource: { resourceType: 'Observation' } })) }),
   fc.record({ pick: fc.nat(), kind: fc.constant('resource-type' as const), resourceType: fc.constantFrom(...RESOURCE_TYPES) }),
   fc.record({ pick: fc.nat(), kind: fc.constant('unwrap-array' as const) }),
   fc.record({ pick: fc.nat(), kind: fc.constant('condition-coding-object' as const) }),
 );
+
+/**
+ * 100 k characters of what super-linear string handling chokes on (issue 16): whitespace runs with and
+ * without line breaks, nested parentheses and braces, unclosed placeholders, unit-like strings. Put in
+ * place of a string the request already has, so they reach facts and cards (displays, codes, units, ids).
+ */
+const PATHOLOGICAL = [
+  (n: number) => `Hypertrophic${' '.repeat(n)}cardiomyopathy`,
+  (n: number) => `a${' \n\t'.repeat(n / 3)}b`,
+  (n: number) => `${'('.repeat(n / 2)}${')'.repeat(n / 2 - 1)}`,
+  (n: number) => '{'.repeat(n),
+  (n: number) => '{{'.repeat(n / 2),
+  (n: number) => `${'ug/'.repeat(n / 3)}kg/min`,
+  (n: number) => `${'/'.repeat(n)}x`,
+  (n: number) => `'${"\\'".repeat(n / 2)}`,
+];
 
 /** Applies one mutation in place. Generated values are cloned first: fast-check replays them while shrinking. */
 function applyMutation(root: unknown, m: Mutation): unknown {
@@ -309,6 +327,11 @@ function applyMutation(root: unknown, m: Mutation): unknown {
       return set(root, path, deepMarker(m.depth, m.asArray));
     case 'huge-string':
       return set(root, path, 'x'.repeat(m.length));
+    case 'pathological-string': {
+      const strings = paths.filter((p) => typeof get(root, p) === 'string');
+      const target = strings.length > 0 ? strings[m.pick % strings.length]! : path;
+      return set(root, target, PATHOLOGICAL[m.pattern % PATHOLOGICAL.length]!(100_000));
+    }
     case 'huge-array': {
       // distinct items, so a later mutation inside one does not multiply across all of them
       const item = JSON.stringify(m.item);
