@@ -4,7 +4,7 @@ import type { FactDefinition } from './types.js';
 import type { MedicationOrder } from '../shared/patient-data.js';
 import { identifyDrug, referenceOf, summarize, type OrderSummary } from './medications.js';
 import { latestValue, type ObservedValue } from './observations.js';
-import { concentrationOf, durationHours, isIntermittent, normaliseDose, normaliseRate, type DoseStatus, type NormalisedDose } from './rate.js';
+import { concentrationOf, durationHours, isIntermittent, normaliseDose, orderedDose, normaliseRate, type DoseStatus, type NormalisedDose } from './rate.js';
 import { clean } from './units.js';
 import { formatHours } from './time.js';
 import { infusionStart } from './during-therapy.js';
@@ -15,7 +15,11 @@ export interface OrderValue extends OrderSummary {
   rateStatus: DoseStatus;
   loadingDose: NormalisedDose | null;
   loadingDoseStatus: DoseStatus;
+  /** The bolus as ordered (`250 mg`), null when the order has none. */
+  bolus: string | null;
   weight: ObservedValue | null;
+  /** The drug concentration in ug/mL, when the order's product states it. */
+  concentration: number | null;
   durationHours: number | null;
   /** Hours since the infusion started: its first administration when one is recorded, else the order's authoredOn. */
   runningHours: number | null;
@@ -60,7 +64,9 @@ export const order = {
       rateStatus: rate.status,
       loadingDose: loadingDose.value,
       loadingDoseStatus: loadingDose.status,
+      bolus: orderedDose(subject.request),
       weight: weightKg === null ? null : weight,
+      concentration,
       durationHours: ordered,
       runningHours,
       durationText: durationText(subject.origin, ordered, runningHours, start),

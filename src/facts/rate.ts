@@ -20,6 +20,8 @@ export interface NormalisedDose {
   display: string;
   /** The dose or rate as the order states it: `7.5 mL/h`. */
   from: string;
+  /** The UCUM unit the order states it in (`mL/h`, `ug/min`, `ug/kg/min`). */
+  orderedUnit: string;
 }
 
 export interface DoseResult {
@@ -70,7 +72,7 @@ function toPerKg(kind: Kind, stated: Stated, weightKg: number | null, concentrat
   const done = (value: number, via: string): DoseResult => {
     const shown = formatQuantity(value, target.perKg);
     const display = via === '' ? shown : `${shown} (${via})`;
-    return { value: { value: clean(value), unit: target.perKg, display, from: stated.from }, status: 'ok' };
+    return { value: { value: clean(value), unit: target.perKg, display, from: stated.from, orderedUnit: stated.unit ?? '' }, status: 'ok' };
   };
   const { value, unit } = stated;
   if (unit === null || DROPS.test(unit)) return fail('unsupported-unit');
@@ -174,6 +176,12 @@ export function statedRateForms(order: MedicationOrder): { weightBased: string |
   const weightBased = stated.find((s) => s.unit !== null && perBodyMass(s.unit) !== null);
   const pump = stated.find((s) => s.unit !== null && !DROPS.test(s.unit) && convert(s.value, s.unit, 'mL/h') !== null);
   return { weightBased: weightBased?.from ?? null, pump: pump?.from ?? null };
+}
+
+/** The bolus as the order states it (`250 mg`), whether or not it can be put per kg; null when none is ordered. */
+export function orderedDose(request: MedicationRequest | undefined): string | null {
+  const [first] = statedDoses(request).sort((a, b) => a.preference - b.preference);
+  return first?.from ?? null;
 }
 
 function statedDoses(request: MedicationRequest | undefined): Stated[] {

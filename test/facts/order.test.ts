@@ -48,13 +48,13 @@ describe('order: rate normalised to ug/kg/min', () => {
     it('4 ug/kg/min as ordered', () => {
       const value = evaluate(dobutamine([{ type: ORDERED, rateQuantity: quantity(4, 'ug/kg/min') }]));
       expect(value.rateStatus).toBe('ok');
-      expect(value.rate).toEqual({ value: 4, unit: 'ug/kg/min', display: '4 mcg/kg/min', from: '4 mcg/kg/min' });
+      expect(value.rate).toEqual({ value: 4, unit: 'ug/kg/min', display: '4 mcg/kg/min', from: '4 mcg/kg/min', orderedUnit: 'ug/kg/min' });
       expect(value.drug).toBe('dobutamine');
     });
 
     it('200 ug/min with a 50 kg weight', () => {
       const value = evaluate(dobutamine([{ rateQuantity: quantity(200, 'ug/min') }]));
-      expect(value.rate).toEqual({ value: 4, unit: 'ug/kg/min', display: '4 mcg/kg/min (200 mcg/min, 50 kg)', from: '200 mcg/min' });
+      expect(value.rate).toEqual({ value: 4, unit: 'ug/kg/min', display: '4 mcg/kg/min (200 mcg/min, 50 kg)', from: '200 mcg/min', orderedUnit: 'ug/min' });
     });
 
     it('7.5 mL/h with the bag concentration (1.6 mg/mL) and the weight', () => {
@@ -64,6 +64,7 @@ describe('order: rate normalised to ug/kg/min', () => {
         unit: 'ug/kg/min',
         display: '4 mcg/kg/min (7.5 mL/h at 1600 mcg/mL, 50 kg)',
         from: '7.5 mL/h',
+        orderedUnit: 'mL/h',
       });
       expect(value.weight).toMatchObject({ value: 50, unit: 'kg' });
     });
@@ -274,6 +275,11 @@ describe('order: duration, age, weight, same-drug orders', () => {
     [undefined, null],
   ])('durationHours from %j = %s', (timing, expected) => {
     expect(timed(timing).durationHours).toBe(expected);
+  });
+
+  it('bolus as ordered, whether or not a weight puts it per kg', () => {
+    expect(evaluate(dobutamine([{ doseQuantity: quantity(250, 'mg') }]), { weights: [] }).bolus).toBe('250 mg');
+    expect(evaluate(dobutamine([{ rateQuantity: quantity(5, 'ug/kg/min') }])).bolus).toBeNull();
   });
 
   it('runningHours from authoredOn when nothing was given, null without it', () => {
