@@ -1,5 +1,5 @@
 import type { MedicationRequest } from '@medplum/fhirtypes';
-import { CATEGORY_DISPLAY, CATEGORY_SYSTEM, RULE_EXTENSION, type Action, type Card, type Category, type Suggestion } from '../shared/card.js';
+import { CATEGORY_DISPLAY, CATEGORY_SYSTEM, RULE_EXTENSION, ruleOf, type Action, type Card, type Category, type RuleExtension, type Suggestion } from '../shared/card.js';
 import { UCUM_SYSTEM } from '../shared/syntax.js';
 import type { MedicationOrder } from '../shared/patient-data.js';
 import type { Settings } from '../facts/types.js';
@@ -59,6 +59,9 @@ export function suggestionTemplateLabel(suggestion: Suggestion): string {
   return templateLabels.get(suggestion) ?? suggestion.label.slice(0, 200);
 }
 
+/** The rate (ug/kg/min) a card's update suggestion proposes for its subject order: what rate limits are reconciled by. */
+const proposedRates = new WeakMap<Card, number>();
+
 /** The card's indicator: `escalate.indicator` when its `when` held too, else the card's own. */
 export function indicatorOf(rule: Pick<CardRule, 'id' | 'card'>, holds: ReadonlySet<string> = new Set()): Card['indicator'] {
   return rule.card.escalate && holds.has(`${rule.id}#escalate`) ? rule.card.escalate.indicator : rule.card.indicator;
@@ -71,9 +74,14 @@ export function buildCard(input: CardInput): Card {
   const url = rule.references.find((r) => r.url !== undefined)?.url ?? settings.source.url;
   const links = rule.references.flatMap((r) => (r.url ? [{ label: r.label, url: r.url, type: 'absolute' as const }] : []));
   const indicator = indicatorOf(rule, input.holds);
+  let proposed: number | undefined;
   const suggestions = (rule.card.suggestions ?? []).flatMap((s, i): Suggestion[] => {
     if (s.when && !input.holds?.has(`${rule.id}#suggestion-${i}`)) return [];
-    const actions = s.actions.flatMap((a) => action(a, input, text));
+    const actions = s.actions.flatMap((a) => {
+      const built = action(a, input, text);
+      if (a.type === 'update-draft-rate' && built.length > 0) proposed = Math.min(proposed ?? Infinity, rateOf(a, input)!);
+      return built;
+    });
     if (actions.length === 0) return [];
     const suggestion: Suggestion = { label: text(s.label), uuid: input.uuid(), ...(s.isRecommended !== undefined && { isRecommended: s.isRecommended }), actions };
     templateLabels.set(suggestion, s.label);
@@ -83,7 +91,7 @@ export function buildCard(input: CardInput): Card {
     rule.card.overrideReasons ?? (indicator === 'info' ? undefined : settings.overrideReasons);
   const subject = input.subject?.request.id ? `MedicationRequest/${input.subject.request.id}` : undefined;
   const detail = rule.card.detail !== undefined ? text(rule.card.detail, true).trim() : '';
-  return {
+  const card: Card = {
     uuid: input.uuid(),
     summary: cutSummary(text(rule.card.summary)),
     ...(detail && { detail }),
@@ -100,6 +108,44 @@ export function buildCard(input: CardInput): Card {
       [RULE_EXTENSION]: { id: rule.id, version: rule.version, ruleset: input.rulesetVersion, ...(subject && { subject }) },
     },
   };
+  if (proposed !== undefined) proposedRates.set(card, proposed);
+  return card;
+}
+
+/**
+ * One card per order for its rate limits: when several cards propose a rate for the same draft (the label maximum,
+ * the renal table), only the one proposing the lowest rate is kept, as the most severe of them, naming every limit
+ * that applied; its rule extension lists the other rules in `also`.
+ */
+export function reconcileRateLimits(cards: readonly Card[]): Card[] {
+  const bySubject = new Map<string, Card[]>();
+  for (const card of cards) {
+    const subject = ruleOf(card)?.subject;
+    if (subject === undefined || !proposedRates.has(card)) continue;
+    bySubject.set(subject, [...(bySubject.get(subject) ?? []), card]);
+  }
+  const replaced = new Map<Card, Card | null>();
+  for (const group of bySubject.values()) {
+    if (group.length < 2) continue;
+    const [limiting, ...others] = [...group].sort((a, b) => proposedRates.get(a)! - proposedRates.get(b)!);
+    for (const other of others) replaced.set(other, null);
+    replaced.set(limiting!, merged(limiting!, others));
+  }
+  return cards.flatMap((c) => {
+    const r = replaced.get(c);
+    return r === undefined ? [c] : r === null ? [] : [r];
+  });
+}
+
+function merged(limiting: Card, others: readonly Card[]): Card {
+  const all = [limiting, ...others];
+  const limits = all.map((c) => `- ${c.summary}`).join('\n');
+  const detail = `${limiting.detail ?? ''}\n\n**Every dose limit that applies (the lowest rate is proposed):**\n\n${limits}`.trim();
+  const links = [...new Map(all.flatMap((c) => c.links ?? []).map((l) => [l.url, l])).values()];
+  const indicator = all.map((c) => c.indicator).sort((a, b) => RANK[a] - RANK[b])[0]!;
+  const ext = limiting.extension![RULE_EXTENSION] as RuleExtension;
+  const also = others.map((c) => ({ id: ruleOf(c)!.id, version: ruleOf(c)!.version }));
+  return { ...limiting, detail, indicator, ...(links.length > 0 && { links }), extension: { ...limiting.extension, [RULE_EXTENSION]: { ...ext, also } } };
 }
 
 type DoseAndRate = NonNullable<NonNullable<MedicationRequest['dosageInstruction']>[number]['doseAndRate']>[number];
@@ -113,11 +159,33 @@ function action(a: ActionTemplate, input: CardInput, text: (s: string) => string
     case 'delete-draft':
       return draft?.id ? [{ type: 'delete', description, resourceId: `MedicationRequest/${draft.id}` }] : [];
     case 'update-draft-rate': {
-      const rate = typeof a.rate === 'number' ? a.rate : numberFrom(input.rule.templates.get(a.rate)!, input.values);
+      const rate = rateOf(a, input);
       if (!draft?.id || rate === undefined) return [];
-      return [{ type: 'update', description, resource: withRate(draft, rate) as unknown as Action['resource'] }];
+      return [{ type: 'update', description, resource: withRate(draft, rate, infusionOf(input)) as unknown as Action['resource'] }];
     }
   }
+}
+
+function rateOf(a: Extract<ActionTemplate, { type: 'update-draft-rate' }>, input: CardInput): number | undefined {
+  return typeof a.rate === 'number' ? a.rate : numberFrom(input.rule.templates.get(a.rate)!, input.values);
+}
+
+/** What the new pump rate and order text are computed from: the subject order's name, weight and concentration. */
+interface Infusion {
+  name: string;
+  weightKg: number | null;
+  /** ug/mL */
+  concentration: number | null;
+}
+
+function infusionOf(input: CardInput): Infusion {
+  const order = input.values.get('order') as { name?: unknown; weight?: { value?: unknown } | null; concentration?: unknown } | undefined;
+  const weight = order?.weight?.value;
+  return {
+    name: typeof order?.name === 'string' ? order.name : 'Infusion',
+    weightKg: typeof weight === 'number' && weight > 0 ? weight : null,
+    concentration: typeof order?.concentration === 'number' && order.concentration > 0 ? order.concentration : null,
+  };
 }
 
 /** A rate template's number: the raw value of a lone placeholder, or the rendered text read as a number. */
@@ -128,11 +196,12 @@ function numberFrom(template: ParsedTemplate, values: TemplateValues): number | 
 }
 
 /**
- * The whole draft with its infusion rate replaced (the client updates the resource as given). The rate goes
- * into the dosage instruction that carries one (not a loading-dose instruction before it); every other rate
- * there (a calculated pump rate in mL/h) is removed, since it would contradict the new rate.
+ * The whole draft with its infusion rate replaced, consistently (the client updates the resource as given). The rate
+ * goes into the dosage instruction that carries one (not a loading-dose instruction before it); a pump rate in mL/h
+ * there is recomputed from the same weight and concentration (mL/h = ug/kg/min × kg × 60 ÷ ug/mL), or removed when
+ * either is unknown; any other rate would contradict the new one and is removed. The instruction's text is rewritten.
  */
-function withRate(draft: MedicationRequest, rate: number): MedicationRequest {
+function withRate(draft: MedicationRequest, rate: number, infusion: Infusion): MedicationRequest {
   // Copies along the path that changes; the rest is shared with the request, which nothing mutates.
   const dosages = draft.dosageInstruction?.length ? [...draft.dosageInstruction] : [{}];
   const hasRate = (e: DoseAndRate) => e.rateQuantity !== undefined || e.rateRatio !== undefined || e.rateRange !== undefined;
@@ -142,12 +211,18 @@ function withRate(draft: MedicationRequest, rate: number): MedicationRequest {
   const entries = dosage.doseAndRate ?? [];
   const first = Math.max(0, entries.findIndex(hasRate));
   const newRate: DoseAndRate = { rateQuantity: { value: rate, unit: 'ug/kg/min', system: UCUM_SYSTEM, code: 'ug/kg/min' } };
+  const { weightKg, concentration } = infusion;
+  const pumpRate = weightKg !== null && concentration !== null ? Math.round(((rate * weightKg * 60) / concentration) * 10) / 10 : null;
+  const isPumpRate = (e: DoseAndRate) => e.rateQuantity !== undefined && (e.rateQuantity.code ?? e.rateQuantity.unit) === 'mL/h';
   const kept = entries.flatMap((entry, i): DoseAndRate[] => {
     const { rateQuantity: _q, rateRatio: _r, rateRange: _g, ...rest } = entry;
     if (i === first) return [{ ...rest, ...newRate }];
+    if (i !== first && isPumpRate(entry) && pumpRate !== null) return [{ ...rest, rateQuantity: { value: pumpRate, unit: 'mL/h', system: UCUM_SYSTEM, code: 'mL/h' } }];
     return hasRate(entry) ? (rest.doseQuantity !== undefined || rest.doseRange !== undefined ? [rest] : []) : [entry];
   });
   dosage.doseAndRate = kept.length > 0 ? kept : [newRate];
+  const shownPump = kept.find((e) => e !== kept[0] && isPumpRate(e))?.rateQuantity?.value;
+  dosage.text = `${infusion.name.charAt(0).toUpperCase()}${infusion.name.slice(1)} ${rate} mcg/kg/min IV infusion${shownPump !== undefined ? ` = ${shownPump} mL/h` : ''}`;
   dosages[at] = dosage;
   return { ...draft, dosageInstruction: dosages };
 }

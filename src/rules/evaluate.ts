@@ -6,7 +6,7 @@ import { isInotrope } from '../facts/medications.js';
 import { CallMemo } from '../facts/memo.js';
 import { staleInotropeOrders } from '../facts/administrations.js';
 import { patientValue, type PatientValue } from '../facts/patient.js';
-import { buildCard, indicatorOf, orderCards } from '../cards/build-card.js';
+import { buildCard, indicatorOf, orderCards, reconcileRateLimits } from '../cards/build-card.js';
 import { formatQuantity } from '../facts/units.js';
 import type { CompiledRule, FactRegistry } from './compile.js';
 import type { ConditionScope, FactUse } from './conditions.js';
@@ -142,7 +142,7 @@ export function createRuleset(parts: RulesetParts): Ruleset {
           cards.push(buildCard({ rule, values, subject, holds, settings: knowledge.settings, rulesetVersion: parts.version, uuid: input.uuid }));
         }
       }
-      return { cards: orderCards(cards), fired };
+      return { cards: orderCards(reconcileRateLimits(cards)), fired };
     },
     async explain(input) {
       const result = await this.evaluate(input);

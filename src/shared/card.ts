@@ -87,6 +87,8 @@ export interface RuleExtension {
   ruleset: string;
   /** The order the card is about, for order-scoped rules. */
   subject?: string;
+  /** On a reconciled card: the other rules whose limits it stands for (the card counts under `id`, the limiting one). */
+  also?: { id: string; version: string }[];
 }
 
 /** The rule a card names in its extension, if it names one. */

@@ -103,6 +103,8 @@ describe('evaluating a ruleset', () => {
     expected.dosageInstruction![0]!.doseAndRate = [
       { rateQuantity: { value: 0.75, unit: 'ug/kg/min', system: 'http://unitsofmeasure.org', code: 'ug/kg/min' } },
     ];
+    // The order text is rewritten with the rate, so it cannot contradict it.
+    expected.dosageInstruction![0]!.text = 'Milrinone 0.75 mcg/kg/min IV infusion';
     expect(update).toEqual({ type: 'update', description: 'Change the rate to 0.75 mcg/kg/min', resource: expected });
     expect(remove).toEqual({ type: 'delete', description: 'Delete the draft milrinone order', resourceId: 'MedicationRequest/m1' });
     expect(draft.request.dosageInstruction![0]!.doseAndRate![0]!.rateQuantity!.value).toBe(0.9);
@@ -125,7 +127,12 @@ describe('evaluating a ruleset', () => {
     const update = card.suggestions![0]!.actions![0]!;
     const dosages = (update.resource as unknown as { dosageInstruction: unknown[] }).dosageInstruction;
     expect(dosages[0]).toEqual(draft.request.dosageInstruction[0]);
-    expect(dosages[1]).toEqual({ sequence: 2, doseAndRate: [{ type: { coding: [{ code: 'ordered' }] }, rateQuantity: quantity(0.75, 'ug/kg/min') }] });
+    // Without a weight and concentration the pump rate cannot be recomputed, so it goes rather than contradict.
+    expect(dosages[1]).toEqual({
+      sequence: 2,
+      text: 'Milrinone 0.75 mcg/kg/min IV infusion',
+      doseAndRate: [{ type: { coding: [{ code: 'ordered' }] }, rateQuantity: quantity(0.75, 'ug/kg/min') }],
+    });
   });
 
   it('drops suggestions that cannot act on the subject (an active order, or a draft without id)', async () => {
