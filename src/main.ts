@@ -8,19 +8,28 @@ import { ReloadingRulesetSource } from './rules/reloading-source.js';
 import { openSqlStores, StoreConfigError } from './stores/postgres/index.js';
 import { storeEvents } from './observability/store-events.js';
 
+/**
+ * Start-up exit codes (README "Exit codes"): 78 (EX_CONFIG, sysexits.h) for any configuration error an
+ * operator fixes in the deployment (environment, clients file, ruleset, data directory or database
+ * schema), 1 for anything unexpected.
+ */
+const EX_CONFIG = 78;
+
+function configError(message: string): never {
+  console.error(message);
+  process.exit(EX_CONFIG);
+}
+
 /** Process entry: config → ruleset → app → listen; graceful shutdown on SIGTERM/SIGINT. */
 async function start(): Promise<void> {
   let config;
   try {
     config = loadConfig();
   } catch (err) {
-    console.error(err instanceof ConfigError ? err.message : err);
-    process.exit(78);
+    if (!(err instanceof ConfigError)) throw err;
+    configError(err.message);
   }
   const logger = createLogger(config);
-  if (config.CDS_AUTH === 'off') {
-    logger.warn('CDS_AUTH=off: client JWTs are not checked. Use this only for local development.');
-  }
 
   const metrics = new Metrics({ defaultMetrics: true });
   const loaded = await ReloadingRulesetSource.create({
@@ -33,9 +42,9 @@ async function start(): Promise<void> {
   });
   if (!loaded.ok) {
     // Refuse to start on an invalid ruleset: list every error so they can all be fixed at once.
-    console.error(`The ruleset in ${config.RULES_DIR} has ${loaded.errors.length} error(s); not starting:`);
-    for (const e of loaded.errors) console.error(`  ${formatLoadError(e)}`);
-    process.exit(1);
+    configError(
+      [`The ruleset in ${config.RULES_DIR} has ${loaded.errors.length} error(s); not starting:`, ...loaded.errors.map((e) => `  ${formatLoadError(e)}`)].join('\n'),
+    );
   }
   const rules = loaded.source;
   const ruleset = rules.current();
@@ -48,11 +57,18 @@ async function start(): Promise<void> {
     opened = await openSqlStores(config, { events: storeEvents(metrics, logger), logger });
   } catch (err) {
     if (!(err instanceof StoreConfigError)) throw err;
-    console.error(err.message);
-    process.exit(78);
+    configError(err.message);
   }
   const { stores } = opened;
-  const app = createApp({ config, logger, rules, metrics, stores });
+  let app;
+  try {
+    // Reads CDS_CLIENTS_FILE: a missing or invalid one is a configuration error.
+    app = createApp({ config, logger, rules, metrics, stores });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    await stores.close(0);
+    configError(err.message);
+  }
   const server: Server = app.listen(config.PORT, config.HOST, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;

@@ -4,6 +4,7 @@ import helmet from 'helmet';
 import cors from 'cors';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import { trimEnd } from '../shared/syntax.js';
 import type { RulesetSource } from '../rules/ruleset.js';
 import type { Stores } from '../stores/ports.js';
 import { Metrics } from '../observability/metrics.js';
@@ -79,9 +80,17 @@ export function createApp(deps: AppDeps): Express {
   // Everything under /cds-services (discovery, services, feedback) needs a client JWT unless CDS_AUTH=off;
   // the clients file is read here so a bad one stops start-up. The rate limit runs between verifying the
   // token and remembering its jti (authenticate.ts says why).
-  const auth = config.CDS_AUTH === 'on'
-    ? authenticate({ config, clients: loadClients(config.CDS_CLIENTS_FILE!), jtis: stores.jtis, now, onFailure: (reason) => metrics.authFailure(reason) })
-    : undefined;
+  const clients = config.CDS_AUTH === 'on' ? loadClients(config.CDS_CLIENTS_FILE!) : undefined;
+  const auth = clients ? authenticate({ config, clients, jtis: stores.jtis, now, onFailure: (reason) => metrics.authFailure(reason) }) : undefined;
+  // What an operator checks first when every call is refused: whether auth is on, who is trusted, which `aud` is expected.
+  if (clients) {
+    logger.info(
+      { auth: 'on', trustedClients: clients.length, audBase: `${trimEnd(config.PUBLIC_BASE_URL!, '/')}/cds-services` },
+      'authentication on: client JWTs must carry aud = audBase + the path called',
+    );
+  } else {
+    logger.warn({ auth: 'off', trustedClients: 0 }, 'CDS_AUTH=off: client JWTs are not checked. Use this only for local development.');
+  }
   if (auth) app.use('/cds-services', auth.verify);
   app.use('/cds-services', rateLimiter(config));
   if (auth) app.use('/cds-services', auth.remember);

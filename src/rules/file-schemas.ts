@@ -113,7 +113,8 @@ export const conditionSchema: z.ZodType<ConditionNode> = z
       .optional()
       .meta({ description: 'A fact id (e.g. "latestObservation") or a rule-local fact name.', examples: Object.keys(FACTS) }),
     params: z.record(z.string(), z.unknown()).optional().describe('The fact\'s params (not with a rule-local fact).'),
-    path: z.string().startsWith('$', 'must be a JSONPath starting with "$", e.g. "$.value"').optional(),
+    // A regex, not startsWith: zod writes startsWith into JSON Schema as a `format` no validator knows.
+    path: z.string().regex(/^\$/, 'must be a JSONPath starting with "$", e.g. "$.value"').optional(),
     operator: text.optional().meta({
       description: `One of ${KNOWN_OPERATORS.join(', ')}; decorators such as "someFact:" may prefix it.`,
       examples: [...KNOWN_OPERATORS],

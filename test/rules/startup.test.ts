@@ -28,7 +28,7 @@ function start(rulesDir: string): { child: ChildProcess; stdout: string[]; stder
 }
 
 describe('service start-up with a ruleset', () => {
-  it('refuses to start on an invalid ruleset, printing every error', async () => {
+  it('refuses to start on an invalid ruleset (exit 78, a configuration error), printing every error', async () => {
     const fixture = await copyFixture();
     cleanups.push(fixture.remove);
     await fixture.edit('rules/rules.json', (j) => {
@@ -36,7 +36,7 @@ describe('service start-up with a ruleset', () => {
       j.rules[1].card.summary = '{{nothing}}';
     });
     const { stderr, exited } = start(fixture.dir);
-    expect(await exited).toBe(1);
+    expect(await exited).toBe(78);
     expect(stderr).toContain(`The ruleset in ${fixture.dir} has 2 error(s); not starting:`);
     expect(stderr).toContain('  rules/rules.json#/rules/0/conditions/all/0/operator: unknown operator "lessThen" (did you mean "lessThan"?)');
   });
