@@ -15,6 +15,7 @@ import { valueSetFileSchema } from './value-set-file.js';
 import { buildKnowledge, type KnowledgeFiles } from './knowledge.js';
 import { RulesetLoadError, zodErrors, type LoadError } from './load-error.js';
 import type { Ruleset } from './ruleset.js';
+import { parseJsonText } from '../shared/json-text.js';
 
 export type LoadResult = { ok: true; ruleset: Ruleset } | { ok: false; errors: LoadError[] };
 
@@ -191,27 +192,14 @@ async function readSources(dir: string, errors: LoadError[]): Promise<Source[]> 
   return sources;
 }
 
-/** JSON.parse's message without its " in JSON at position …" tail. */
-function withoutPosition(message: string): string {
-  const at = message.indexOf(' in JSON at position ');
-  return at === -1 ? message : message.slice(0, at);
-}
-
-function parseJson(file: string, text: string, errors: LoadError[]): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    const message = (err as Error).message;
-    const position = /at position (\d+)/.exec(message)?.[1];
-    let where = '';
-    if (position !== undefined) {
-      const before = text.slice(0, Number(position));
-      const line = before.split('\n').length;
-      where = ` at line ${line}, column ${Number(position) - before.lastIndexOf('\n')}`;
-    }
-    errors.push({ file, pointer: '', message: `is not valid JSON${where}: ${withoutPosition(message)}` });
-    return undefined;
+/** The file's JSON, or undefined with every slip reported (line and column, one plain message each). */
+export function parseJson(file: string, text: string, errors: LoadError[]): unknown {
+  const parsed = parseJsonText(text);
+  if (parsed.ok) return parsed.value;
+  for (const slip of parsed.slips) {
+    errors.push({ file, pointer: '', message: `is not valid JSON at line ${slip.line}, column ${slip.column}: ${slip.message}` });
   }
+  return undefined;
 }
 
 /** Short sha256 over every file of the ruleset in name order: equal contents, equal version. */

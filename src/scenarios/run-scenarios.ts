@@ -5,6 +5,7 @@ import { hookModule } from '../cds/hooks/registry.js';
 import { fhirLimits, testConfig } from '../config.js';
 import { ServiceError, statusOf } from '../shared/errors.js';
 import { zodErrors, type LoadError } from '../rules/load-error.js';
+import { parseJson } from '../rules/load.js';
 import { ruleOf, type Card } from '../shared/card.js';
 import type { EvaluationResult, Ruleset } from '../rules/ruleset.js';
 import { applyAdditions, buildRequest, requestContext } from './build-request.js';
@@ -47,13 +48,15 @@ export async function readScenarios(dir: string): Promise<{ cases: ScenarioCase[
   const cases: ScenarioCase[] = [];
   const charts = new Map<string, Chart | null>();
   const readJson = async (file: string): Promise<unknown> => {
+    let text: string;
     try {
-      return JSON.parse(await readFile(path.join(dir, file), 'utf8')) as unknown;
+      text = await readFile(path.join(dir, file), 'utf8');
     } catch (err) {
       const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-      errors.push({ file, pointer: '', message: missing ? 'does not exist' : `cannot be read as JSON: ${(err as Error).message}` });
+      errors.push({ file, pointer: '', message: missing ? 'does not exist' : `cannot be read: ${(err as Error).message}` });
       return undefined;
     }
+    return parseJson(file, text, errors);
   };
   const chart = async (name: string): Promise<Chart | null> => {
     if (!charts.has(name)) {

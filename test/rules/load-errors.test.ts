@@ -112,6 +112,44 @@ describe('load-time validation names the file, the JSON pointer and the mistake'
   });
 });
 
+describe('a JSON slip names its line and column with one plain message', () => {
+  const T = 'thresholds/thresholds.json';
+  it.each([
+    ['a trailing comma', '{\n  "thresholds": {},\n}\n', `${T}: is not valid JSON at line 2, column 19: trailing comma: JSON allows no "," after the last item before "}"`],
+    ['single quotes', "{\n  'thresholds': {}\n}\n", `${T}: is not valid JSON at line 2, column 3: single quotes: JSON strings and keys need double quotes (")`],
+    ['a missing comma', '{\n  "thresholds": {}\n  "tables": {}\n}\n', `${T}: is not valid JSON at line 3, column 3: missing comma: put a "," between this item and the one before it`],
+    ['a truncated file', '{\n  "thresholds": {\n    "a": {', `${T}: is not valid JSON at line 3, column 11: the file ends too early (cut off?): a string, "]" or "}" is not closed`],
+    ['a comment', '{\n  // site values\n  "thresholds": {}\n}\n', `${T}: is not valid JSON at line 2, column 3: comments are not allowed in JSON`],
+    ['an empty file', '', `${T}: is not valid JSON at line 1, column 1: the file is empty`],
+  ])('%s', async (_name, text, expected) => {
+    const errors = await errorsAfter((f) => f.write(T, text));
+    expect(errors.filter((e) => e.startsWith(`${T}:`))).toEqual([expected]);
+  });
+
+  it('reports every slip of a file once, without knock-on errors', async () => {
+    const errors = await errorsAfter((f) => f.write('thresholds/thresholds.json', "{\n  'thresholds': {},\n  \"tables\": {},\n}\n"));
+    expect(errors.filter((e) => e.startsWith('thresholds/'))).toEqual([
+      'thresholds/thresholds.json: is not valid JSON at line 2, column 3: single quotes: JSON strings and keys need double quotes (")',
+      'thresholds/thresholds.json: is not valid JSON at line 3, column 15: trailing comma: JSON allows no "," after the last item before "}"',
+    ]);
+  });
+
+  it('reports the slips of one file and the shape errors of the others in the same run', async () => {
+    const errors = await errorsAfter(async (f) => {
+      await f.write('settings.json', '{ "inotropes": [ }');
+      await f.edit(RULES, (j) => {
+        j.rules[0].sumary = 'x';
+      });
+    });
+    expect(errors).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^settings\.json: is not valid JSON at line 1, column 18: /),
+        `${RULES}#/rules/0: unknown key "sumary" (misspelt, or not allowed here)`,
+      ]),
+    );
+  });
+});
+
 describe('a knowledge file with errors', () => {
   it('reports its own errors without an error for every rule or setting that names it', async () => {
     const errors = await errorsAfter((f) => f.write('value-sets/milrinone.json', '{ "resourceType": '));

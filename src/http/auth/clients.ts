@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from '../../config.js';
+import { parseJsonText } from '../../shared/json-text.js';
 
 /**
  * The CDS clients (EHRs) this service trusts, read from CDS_CLIENTS_FILE. Each client is known by
@@ -41,13 +42,12 @@ export type CdsClient = z.infer<typeof clientSchema>;
 
 /** Parses and validates a clients file's text; throws a ConfigError naming every problem. */
 export function parseClients(text: string, source: string): readonly CdsClient[] {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new ConfigError(`CDS_CLIENTS_FILE ${source} is not valid JSON`);
+  const parsed = parseJsonText(text);
+  if (!parsed.ok) {
+    const lines = parsed.slips.map((s) => `  line ${s.line}, column ${s.column}: ${s.message}`);
+    throw new ConfigError(`CDS_CLIENTS_FILE ${source} is not valid JSON:\n${lines.join('\n')}`);
   }
-  const result = clientsFileSchema.safeParse(json);
+  const result = clientsFileSchema.safeParse(parsed.value);
   if (!result.success) {
     const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new ConfigError(`CDS_CLIENTS_FILE ${source} is invalid:\n${lines.join('\n')}`);
