@@ -7,6 +7,8 @@ import { timeOf } from './time.js';
 import type { FactDefinition, Knowledge, Settings } from './types.js';
 import type { CallMemo } from './memo.js';
 import { codingsOf, matchCoding } from './value-sets.js';
+import { orderSummaryShape } from './medications.js';
+import { date, inotropeNames, list, number } from './value-shape.js';
 
 /**
  * Whether an active inotrope order is actually being given. An order that stays `active` on the record
@@ -59,6 +61,8 @@ export const staleOrders = {
   params: noParams,
   refs: (_p, settings: Settings) => settings.inotropes.map((name) => ({ kind: 'valueSet' as const, name })),
   requirements: () => [MEDICATIONS_REQUIREMENT, ADMINISTRATIONS_REQUIREMENT],
+  settings: ['inotropes', 'staleOrderAge'],
+  value: list(orderSummaryShape(inotropeNames, { authoredOn: date, ageDays: number })),
   compute: (_p, ctx): StaleOrderValue[] =>
     (ctx.staleOrders ?? []).map((o) => {
       const authoredOn = o.request.authoredOn ?? '';

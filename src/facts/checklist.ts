@@ -15,6 +15,7 @@ import { identifyDrug } from './medications.js';
 import { latestValue } from './observations.js';
 import { concentrationOf, statedRateForms } from './rate.js';
 import { formatQuantity } from './units.js';
+import { list, object, oneOf, text } from './value-shape.js';
 
 /**
  * A checklist for the subject order (DISCH-CHECKLIST: going home on an inotrope): each item is documented
@@ -74,6 +75,9 @@ export interface ChecklistValue {
   display: string;
 }
 
+const itemIds = oneOf("the params' items", (_k, p: ChecklistParams) => p.items.map((i) => i.id));
+const entryShape = list(object({ id: itemIds, label: text, found: text, display: text }));
+
 function valueSetsOf(evidence: readonly Evidence[] | undefined): string[] {
   return (evidence ?? []).flatMap((e) => {
     if ('conditions' in e) return [e.conditions];
@@ -128,6 +132,16 @@ export const checklist = {
       ...all.flatMap((e) => ('observation' in e ? [observationRequirement(e.observation.valueSet, knowledge)] : [])),
     );
   },
+  value: object({
+    documented: entryShape,
+    missing: entryShape,
+    toConfirm: entryShape,
+    missingIds: list(itemIds),
+    documentedText: text,
+    missingText: text,
+    toConfirmText: text,
+    display: text,
+  }),
   compute: (p, ctx): ChecklistValue | null => {
     const subject = ctx.subject;
     if (!subject) return null;

@@ -6,6 +6,7 @@ import { timeOf } from './time.js';
 import { ALLERGIES_REQUIREMENT, CONDITIONS_REQUIREMENT, DEVICES_REQUIREMENT, SERVICE_REQUESTS_REQUIREMENT } from './requirements.js';
 import type { FactContext, FactDefinition, ValueSet } from './types.js';
 import { codingKey, codingsOf, displayOf, matchCoding } from './value-sets.js';
+import { date, list, object, oneOf, text } from './value-shape.js';
 
 /** Conditions, allergies and service requests coded in a value set. */
 
@@ -51,6 +52,10 @@ function coded(valueSet: ValueSet | undefined, codings: Coding[], text: unknown)
   return match ? { code: codingKey(match.coding) as string, display: displayOf(match.coding, match.entry, text) } : null;
 }
 
+const codedShape = { code: text, display: text, reference: text };
+/** Current conditions coded in a value set, as the conditions facts return them. */
+export const conditionShape = list(object({ ...codedShape, onset: date, recorded: date }));
+
 const valueSetParams = z.strictObject({ valueSet: nameSchema });
 type ValueSetParams = z.infer<typeof valueSetParams>;
 
@@ -66,6 +71,7 @@ export const conditions = {
   params: conditionParams,
   refs: (p) => [{ kind: 'valueSet', name: p.valueSet }],
   requirements: () => [CONDITIONS_REQUIREMENT],
+  value: conditionShape,
   compute: (p, ctx): ConditionRecord[] => {
     const records = conditionRecords(ctx, p.valueSet);
     if (p.onsetWithin === undefined) return records;
@@ -94,6 +100,7 @@ export const allergies = {
   params: valueSetParams,
   refs: (p) => [{ kind: 'valueSet', name: p.valueSet }],
   requirements: () => [ALLERGIES_REQUIREMENT],
+  value: list(object(codedShape)),
   compute: (p, ctx): CodedRecord[] => {
     const valueSet = ctx.knowledge.valueSets.get(p.valueSet);
     return ctx.data.allergies.flatMap((allergy) => {
@@ -116,6 +123,7 @@ export const serviceRequests = {
   params: valueSetParams,
   refs: (p) => [{ kind: 'valueSet', name: p.valueSet }],
   requirements: () => [SERVICE_REQUESTS_REQUIREMENT],
+  value: list(object({ ...codedShape, origin: oneOf('draft or record', ['draft', 'record']) })),
   compute: (p, ctx): ServiceRequestRecord[] => {
     const valueSet = ctx.knowledge.valueSets.get(p.valueSet);
     const drafts = ctx.data.otherDraftOrders.filter((r): r is ServiceRequest => r.resourceType === 'ServiceRequest');

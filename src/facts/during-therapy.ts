@@ -9,6 +9,9 @@ import { latestValue, type ObservedValue } from './observations.js';
 import { clean, formatQuantity } from './units.js';
 import { timeOf } from './time.js';
 import { conditionRecords, type ConditionRecord } from './clinical-records.js';
+import { observedValueShape } from './observations.js';
+import { conditionShape } from './clinical-records.js';
+import { date, number, object, text } from './value-shape.js';
 
 /**
  * What changed since the subject infusion started (order scope): a value against its baseline before the
@@ -48,6 +51,7 @@ export const changeSinceStart = {
   scope: 'order',
   refs: (p) => [{ kind: 'valueSet', name: p.valueSet }],
   requirements: (p, knowledge) => mergeRequirements([MEDICATIONS_REQUIREMENT, ADMINISTRATIONS_REQUIREMENT], observationRequirement(p.valueSet, knowledge)),
+  value: object({ start: date, baseline: observedValueShape, latest: observedValueShape, change: number, percent: number, display: text }),
   compute: (p, ctx): ChangeValue | null => {
     if (!ctx.subject || ctx.subject.origin !== 'active') return null;
     const start = infusionStart(ctx.subject, ctx);
@@ -77,6 +81,7 @@ export const conditionsSinceStart = {
   scope: 'order',
   refs: (p) => p.valueSets.map((name) => ({ kind: 'valueSet' as const, name })),
   requirements: () => [MEDICATIONS_REQUIREMENT, ADMINISTRATIONS_REQUIREMENT, CONDITIONS_REQUIREMENT],
+  value: conditionShape,
   compute: (p, ctx): ConditionRecord[] => {
     if (!ctx.subject || ctx.subject.origin !== 'active') return [];
     const start = infusionStart(ctx.subject, ctx);

@@ -10,6 +10,7 @@ import {
   SERVICE_REQUESTS_REQUIREMENT,
 } from './requirements.js';
 import type { FactDefinition } from './types.js';
+import { anything, list } from './value-shape.js';
 
 /**
  * For a rule that needs a path no fact offers: a FHIRPath expression over all the patient's resources.
@@ -114,6 +115,7 @@ export const fhirpath = {
     ALLERGIES_REQUIREMENT,
     SERVICE_REQUESTS_REQUIREMENT,
   ],
+  value: list(anything),
   compute: (p, ctx): unknown[] => {
     try {
       const result = evalFhirPathTyped(atomFor(p.expression), [toTypedValue(patientBundle(ctx.data))], clockVariables(ctx.now));

@@ -6,6 +6,7 @@ import { MEDICATIONS_REQUIREMENT } from './requirements.js';
 import type { FactDefinition, Knowledge, KnowledgeRef, Settings, ValueSet } from './types.js';
 import { codingKey, codingsOf, matchCoding } from './value-sets.js';
 import type { CallMemo } from './memo.js';
+import { inotropeNames, list, object, oneOf, text, type ValueShape } from './value-shape.js';
 
 /** A medication order as rules and cards see it. */
 export interface OrderSummary {
@@ -22,6 +23,11 @@ export interface OrderSummary {
   text: string;
   /** `milrinone (draft order)`. */
   display: string;
+}
+
+/** An order summary's shape; `drug` is an inotrope name for inotrope orders, any drug otherwise. */
+export function orderSummaryShape(drug: ValueShape, more: Record<string, ValueShape> = {}): ValueShape {
+  return object({ reference: text, drug, name: text, origin: oneOf('draft or active order', ['draft', 'active']), display: text, ...more });
 }
 
 export interface DrugIdentity {
@@ -195,6 +201,15 @@ export const inotropes = {
   params: noParams,
   refs: (_p, settings) => inotropeRefs(settings),
   requirements: () => [MEDICATIONS_REQUIREMENT],
+  settings: ['inotropes'],
+  value: object({
+    drugs: list(inotropeNames),
+    names: text,
+    orders: list(orderSummaryShape(inotropeNames)),
+    draft: list(orderSummaryShape(inotropeNames)),
+    active: list(orderSummaryShape(inotropeNames)),
+    display: text,
+  }),
   compute: (_p, ctx): InotropesValue => {
     const { knowledge, memo } = ctx;
     const orders = ctx.data.medicationOrders.filter((o) => isInotrope(o, knowledge, memo)).map((o) => summarize(o, knowledge, memo));
@@ -216,6 +231,8 @@ export const ivMedications = {
   params: noParams,
   refs: (_p, settings) => ivRefs(settings),
   requirements: () => [MEDICATIONS_REQUIREMENT],
+  settings: ['inotropes', 'ivRoute', 'ivProducts'],
+  value: list(orderSummaryShape(text)),
   compute: (_p, ctx): OrderSummary[] =>
     ctx.data.medicationOrders
       .filter((o) => !isInotrope(o, ctx.knowledge, ctx.memo) && isIntravenous(o, ctx.knowledge))
@@ -227,6 +244,8 @@ const coadministeredParams = z.strictObject({
     .array(z.strictObject({ inotrope: nameSchema, with: z.array(nameSchema).min(1) }))
     .min(1),
 });
+
+type CoadministeredParams = z.infer<typeof coadministeredParams>;
 
 export interface CoadministeredValue {
   inotrope: string;
@@ -244,6 +263,16 @@ export const coadministered = {
     ...p.pairs.flatMap((pair) => [pair.inotrope, ...pair.with].map((name) => ({ kind: 'valueSet' as const, name }))),
   ],
   requirements: () => [MEDICATIONS_REQUIREMENT],
+  settings: ['ivRoute', 'ivProducts'],
+  value: list(
+    object({
+      inotrope: oneOf('the params\' pairs', (_k, p: CoadministeredParams) => p.pairs.map((pair) => pair.inotrope)),
+      drug: oneOf('the params\' pairs', (_k, p: CoadministeredParams) => p.pairs.flatMap((pair) => pair.with)),
+      inotropeOrder: orderSummaryShape(text),
+      otherOrder: orderSummaryShape(text),
+      display: text,
+    }),
+  ),
   compute: (p, ctx): CoadministeredValue[] => {
     const { knowledge, memo } = ctx;
     const orders = ctx.data.medicationOrders;
@@ -279,12 +308,13 @@ export const coadministered = {
     }
     return result;
   },
-} satisfies FactDefinition<z.infer<typeof coadministeredParams>>;
+} satisfies FactDefinition<CoadministeredParams>;
 
 export const unidentifiedOrders = {
   params: noParams,
   refs: () => [],
   requirements: () => [MEDICATIONS_REQUIREMENT],
+  value: list(orderSummaryShape(text)),
   compute: (_p, ctx): OrderSummary[] =>
     ctx.data.medicationOrders.filter((o) => o.selected && isUnidentified(o, ctx.knowledge, ctx.memo)).map((o) => summarize(o, ctx.knowledge, ctx.memo)),
 } satisfies FactDefinition<NoParams>;

@@ -1,6 +1,7 @@
 import { noParams, type NoParams } from './params.js';
 import type { FactDefinition } from './types.js';
-import type { Moment } from '../shared/hooks.js';
+import { MOMENTS, type Moment } from '../shared/hooks.js';
+import { oneOf } from './value-shape.js';
 
 /**
  * The moment of care of the call, from its hook: `order-entry` (order-select, order-sign),
@@ -11,5 +12,6 @@ export const moment = {
   params: noParams,
   refs: () => [],
   requirements: () => [],
+  value: oneOf('moments of care', MOMENTS),
   compute: (_p, ctx): Moment => ctx.data.moment,
 } satisfies FactDefinition<NoParams>;

@@ -4,7 +4,8 @@ import { nameSchema } from '../shared/syntax.js';
 import { MEDICATIONS_REQUIREMENT, mergeRequirements, observationRequirement } from './requirements.js';
 import type { FactDefinition } from './types.js';
 import { identifyDrug, isInotrope, listText } from './medications.js';
-import { latestObserved, type ObservedValue } from './observations.js';
+import { latestObserved, observedValueShape, type ObservedValue } from './observations.js';
+import { list, number, object, oneOf, text } from './value-shape.js';
 
 /**
  * A monitoring schedule while an inotrope runs: which observations are older than their interval.
@@ -52,6 +53,21 @@ export const overdueObservations = {
     ...p.items.flatMap((i) => [i.valueSet, ...(i.drugs ?? [])].map((name) => ({ kind: 'valueSet' as const, name }))),
   ],
   requirements: (p, knowledge) => mergeRequirements([MEDICATIONS_REQUIREMENT], ...p.items.map((i) => observationRequirement(i.valueSet, knowledge))),
+  settings: ['inotropes'],
+  value: object({
+    items: list(
+      object({
+        valueSet: oneOf('the params\' items', (_k, p: OverdueParams) => p.items.map((i) => i.valueSet)),
+        name: text,
+        every: text,
+        last: observedValueShape,
+        ageHours: number,
+        display: text,
+      }),
+    ),
+    names: text,
+    display: text,
+  }),
   compute: (p, ctx): OverdueValue => {
     const { knowledge, memo } = ctx;
     const running = new Set(

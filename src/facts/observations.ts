@@ -6,6 +6,7 @@ import { observationRequirement } from './requirements.js';
 import type { FactContext, FactDefinition, ValueSet } from './types.js';
 import { codingKey, codingsOf, displayOf } from './value-sets.js';
 import { clean, convert, formatQuantity, quantityUnit, type ConversionOptions } from './units.js';
+import { date, number, object, oneOf, scalar, text } from './value-shape.js';
 
 /** One observed value as facts return it. `value` is a number, or `system|code` for a coded result. */
 export interface ObservedValue {
@@ -22,6 +23,19 @@ export interface ObservedValue {
   /** `3.1 mmol/L (2026-11-20)`. */
   display: string;
 }
+
+/** FHIR Quantity.comparator. */
+const COMPARATORS = ['<', '<=', '>=', '>', 'ad'];
+
+export const observedValueShape = object({
+  value: scalar,
+  unit: text,
+  comparator: oneOf('FHIR Quantity.comparator', COMPARATORS),
+  date,
+  code: text,
+  reference: text,
+  display: text,
+});
 
 export interface LatestOptions {
   maxAge?: string | undefined;
@@ -134,6 +148,7 @@ export const latestObservation = {
     ...(p.threshold ? [{ kind: 'threshold' as const, name: p.threshold }] : []),
   ],
   requirements: (p, knowledge) => observationRequirement(p.valueSet, knowledge),
+  value: observedValueShape,
   compute: (p, ctx) => {
     const threshold = p.threshold ? ctx.knowledge.thresholds.get(p.threshold) : undefined;
     return latestValue(ctx, p.valueSet, { maxAge: p.maxAge ?? threshold?.maxAge, unit: p.unit ?? threshold?.unit });
@@ -159,6 +174,12 @@ export const lookup = {
     { kind: 'valueSet', name: p.observation.valueSet },
   ],
   requirements: (p, knowledge) => observationRequirement(p.observation.valueSet, knowledge),
+  value: object({
+    input: object({ value: number, unit: text, date, display: text }),
+    output: number,
+    outputUnit: text,
+    display: text,
+  }),
   compute: (p, ctx): LookupResult | null => {
     const table = ctx.knowledge.tables.get(p.table);
     if (!table) return null;

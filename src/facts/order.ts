@@ -8,6 +8,10 @@ import { concentrationOf, durationHours, isIntermittent, normaliseDose, orderedD
 import { clean } from './units.js';
 import { formatHours } from './time.js';
 import { infusionStart } from './during-therapy.js';
+import { observedValueShape } from './observations.js';
+import { orderSummaryShape } from './medications.js';
+import { DOSE_STATUSES } from './rate.js';
+import { boolean, inotropeNames, list, number, object, oneOf, text } from './value-shape.js';
 
 /** The subject order of an order-scoped rule, with its dose normalised against the latest weight. */
 export interface OrderValue extends OrderSummary {
@@ -30,6 +34,9 @@ export interface OrderValue extends OrderSummary {
   activeSameDrug: OrderSummary[];
 }
 
+const doseShape = object({ value: number, unit: oneOf('normalised dose units', ['ug/kg/min', 'ug/kg']), display: text, from: text });
+const doseStatus = oneOf('dose statuses', DOSE_STATUSES);
+
 export const order = {
   params: noParams,
   scope: 'order',
@@ -39,6 +46,19 @@ export const order = {
   ],
   requirements: (_p, knowledge) =>
     mergeRequirements([MEDICATIONS_REQUIREMENT, ADMINISTRATIONS_REQUIREMENT], observationRequirement(knowledge.settings.weight.valueSet, knowledge)),
+  settings: ['inotropes', 'weight'],
+  value: orderSummaryShape(inotropeNames, {
+    rate: doseShape,
+    rateStatus: doseStatus,
+    loadingDose: doseShape,
+    loadingDoseStatus: doseStatus,
+    weight: observedValueShape,
+    durationHours: number,
+    runningHours: number,
+    durationText: text,
+    intermittent: boolean,
+    activeSameDrug: list(orderSummaryShape(inotropeNames)),
+  }),
   compute: (_p, ctx): OrderValue | null => {
     const subject = ctx.subject;
     if (!subject) return null;

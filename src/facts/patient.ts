@@ -2,6 +2,8 @@ import type { DataGap } from '../shared/patient-data.js';
 import { durationMs, noParams, type NoParams } from './params.js';
 import { PATIENT_REQUIREMENT } from './requirements.js';
 import type { FactContext, FactDefinition } from './types.js';
+import { DATA_GAP_REASONS, RESOURCE_TYPES } from '../shared/patient-data.js';
+import { boolean, date, list, number, object, oneOf, text } from './value-shape.js';
 
 export interface PatientValue {
   id: string;
@@ -20,6 +22,16 @@ export const patient = {
   params: noParams,
   refs: () => [],
   requirements: () => [PATIENT_REQUIREMENT],
+  settings: ['adultAge'],
+  value: object({
+    id: text,
+    gender: oneOf('FHIR administrative gender', ['male', 'female', 'other', 'unknown']),
+    ageYears: number,
+    adult: boolean,
+    deceased: boolean,
+    deceasedDate: date,
+    display: text,
+  }),
   compute: (_p, ctx): PatientValue => patientValue(ctx),
 } satisfies FactDefinition<NoParams>;
 
@@ -68,6 +80,14 @@ export const dataGaps = {
   params: noParams,
   refs: () => [],
   requirements: () => [],
+  value: list(
+    object({
+      key: text,
+      resourceType: oneOf('FHIR resource types read', [...RESOURCE_TYPES, 'Medication']),
+      reason: oneOf('data gap reasons', DATA_GAP_REASONS),
+      display: text,
+    }),
+  ),
   compute: (_p, ctx): DataGapValue[] =>
     ctx.data.gaps.map((gap) => ({ key: gap.key, resourceType: gap.resourceType, reason: gap.reason, display: gap.message })),
 } satisfies FactDefinition<NoParams>;

@@ -11,7 +11,8 @@ import { timeOf } from './time.js';
  * ug/kg/min (rates) or ug/kg (doses) with the body weight and the concentration.
  */
 
-export type DoseStatus = 'ok' | 'no-rate' | 'no-dose' | 'no-weight' | 'no-concentration' | 'unsupported-unit';
+export const DOSE_STATUSES = ['ok', 'no-rate', 'no-dose', 'no-weight', 'no-concentration', 'unsupported-unit'] as const;
+export type DoseStatus = (typeof DOSE_STATUSES)[number];
 
 export interface NormalisedDose {
   value: number;

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { ValueShape } from './value-shape.js';
 import type { DataRequirement, MedicationOrder, PatientData } from '../shared/patient-data.js';
 import type { CallMemo } from './memo.js';
 
@@ -119,6 +120,13 @@ export interface FactDefinition<P = unknown> {
   requirements(params: P, knowledge: Knowledge): DataRequirement[];
   /** `order` facts need a subject order; the loader refuses them in patient-scoped rules. */
   scope?: 'order';
+  /**
+   * The shape of the value (fields, lists, enumerations): the loader refuses a condition path that cannot
+   * resolve in it and a literal outside an enumeration; docs/clinical-rules.md lists it under "Facts".
+   */
+  value: ValueShape;
+  /** The settings (rules/settings.json) the value depends on, listed with each rule that reads the fact. */
+  settings?: readonly (keyof Settings)[];
   /** Pure: same inputs, same value. Returns JSON-safe values (objects with a `display` where shown on cards). */
   compute(params: P, ctx: FactContext): unknown;
 }

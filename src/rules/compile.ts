@@ -8,6 +8,7 @@ import { didYouMean, zodErrors, type LoadError } from './load-error.js';
 import { isObject, jsonPointer as pointer } from '../shared/syntax.js';
 import { KNOWN_OPERATORS, operatorsAt } from './operators.js';
 import { checkTree, compileCondition, type CheckedTree, type FactUse, type Predicate } from './conditions.js';
+import { refusedLiteral, resolveShape } from './shape-check.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- facts differ in their params type */
 export type FactRegistry = Readonly<Record<string, FactDefinition<any>>>;
@@ -233,12 +234,30 @@ export class RuleCompiler {
       );
     }
     const value = this.value(ctx, [...at, 'value'], operator, node.value, use);
+    if (use) this.checkShape(ctx, at, node.fact!, use, node.path, { operator, value });
     const compiled: ConditionNode = { ...node, value };
     if (use) {
       compiled.fact = use.fact;
       compiled.params = use.params as Record<string, unknown>;
     }
     return compiled;
+  }
+
+  /**
+   * A path the fact's value cannot have, or a literal outside the enumeration it reaches, makes a condition
+   * that can never hold: refused here rather than loaded as a rule that never fires.
+   */
+  private checkShape(ctx: RuleContext, at: PropertyKey[], written: string, use: FactUse, path: string | undefined, compared?: { operator: string; value: unknown }): void {
+    const shape = this.facts[use.fact]?.value;
+    if (!shape) return;
+    const resolved = resolveShape(written, shape, path, this.knowledge, use.params);
+    if (!resolved.ok) {
+      this.error(ctx, [...at, 'path'], resolved.message);
+      return;
+    }
+    if (!compared) return;
+    const refused = refusedLiteral({ fact: written, params: use.params, path, shape: resolved.shape }, compared.operator, compared.value, this.knowledge);
+    if (refused) this.error(ctx, [...at, 'value', ...(refused.index === undefined ? [] : [refused.index])], refused.message);
   }
 
   private operatorKnown(name: string): boolean {
@@ -265,6 +284,7 @@ export class RuleCompiler {
         return value;
       }
       const use = this.reference(ctx, at, value.fact, value.params);
+      if (use) this.checkShape(ctx, at, value.fact, use, typeof value.path === 'string' ? value.path : undefined);
       return use ? { ...value, fact: use.fact, params: use.params } : value;
     }
     const expect = (ok: boolean, what: string) => {

@@ -5,24 +5,40 @@ const SEGMENT = /\.([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]/g;
 /** `$<chain>[?(@.k == 'a')]` or `... || @.k == 'b'`: a list filtered on one property's value. */
 const EQUALS_FILTER = /^\$((?:\.[A-Za-z_][A-Za-z0-9_-]*)*)\[\?\(@\.([A-Za-z_]\w*) == '[^'\\]*'(?: \|\| @\.\2 == '[^'\\]*')*\)\]$/;
 
+/** One step of a path the service reads itself: a property, a list index, or a one-property filter. */
+export type PathStep = { kind: 'key'; key: string } | { kind: 'index'; index: number } | { kind: 'filter'; key: string; equals: string[] };
+
+/**
+ * A path's steps when it is a plain property chain (`$.value`, `$.rate.value`, `$[0]`) or a list filtered
+ * on one property (`$.draft[?(@.drug == 'milrinone')]`); undefined for any other JSONPath.
+ */
+export function pathSteps(path: string): PathStep[] | undefined {
+  const chain = (text: string): PathStep[] =>
+    [...text.matchAll(SEGMENT)].map((m) => (m[1] !== undefined ? { kind: 'key', key: m[1] } : { kind: 'index', index: Number(m[2]) }));
+  if (SIMPLE_PATH.test(path)) return chain(path);
+  const filter = EQUALS_FILTER.exec(path);
+  if (!filter) return undefined;
+  return [...chain(filter[1]!), { kind: 'filter', key: filter[2]!, equals: [...path.matchAll(/== '([^'\\]*)'/g)].map((m) => m[1]!) }];
+}
+
 /**
  * A condition's `path`, compiled once at load time into a function giving JSONPath's answer (what
- * json-rules-engine's default resolver gives). Rule paths are almost all plain property chains
- * (`$.value`, `$.rate.value`, `$[0]`) or a list filtered on one property (`$[?(@.key == 'conditions')]`);
- * answering those directly avoids JSONPath's cost, which profiling showed as the largest single item
- * of a hook call (docs/performance.md). Anything else goes to JSONPath.
+ * json-rules-engine's default resolver gives). Rule paths are almost all plain property chains or a list
+ * filtered on one property (see pathSteps); answering those directly avoids JSONPath's cost, which
+ * profiling showed as the largest single item of a hook call (docs/performance.md). Anything else goes
+ * to JSONPath.
  */
 export function compilePath(path: string): (value: unknown) => unknown {
-  if (SIMPLE_PATH.test(path)) {
-    const keys = [...path.matchAll(SEGMENT)].map((m) => m[1] ?? m[2]!);
+  const json = (value: unknown) => (value ? JSONPath({ path, json: value as object, wrap: false }) : undefined);
+  const steps = pathSteps(path);
+  if (!steps) return json;
+  const last = steps[steps.length - 1]!;
+  if (last.kind !== 'filter') {
+    const keys = steps.map((s) => (s.kind === 'key' ? s.key : String((s as { index: number }).index)));
     return (value) => walk(value, keys);
   }
-  const filter = EQUALS_FILTER.exec(path);
-  const json = (value: unknown) => (value ? JSONPath({ path, json: value as object, wrap: false }) : undefined);
-  if (!filter) return json;
-  const chain = filter[1]!.split('.').slice(1);
-  const key = filter[2]!;
-  const wanted = [...path.matchAll(/== '([^'\\]*)'/g)].map((m) => m[1]!);
+  const chain = steps.slice(0, -1).map((s) => (s as { key: string }).key);
+  const { key, equals: wanted } = last;
   return (value) => {
     const list = walk(value, chain);
     // Only lists of values a filter can read; JSONPath itself throws on a null entry and filters objects by their values.

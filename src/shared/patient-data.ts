@@ -31,16 +31,7 @@ export interface DataRequirement {
   /** Relative FHIR read or search URL with STU2 tokens, e.g. `Observation?patient={{context.patientId}}&code=...`. */
   template: string;
   /** The resource type the key yields (for search keys, the type of the entries). */
-  resourceType:
-    | 'Patient'
-    | 'MedicationRequest'
-    | 'MedicationAdministration'
-    | 'Observation'
-    | 'Condition'
-    | 'AllergyIntolerance'
-    | 'ServiceRequest'
-    | 'Encounter'
-    | 'Device';
+  resourceType: (typeof RESOURCE_TYPES)[number];
   /**
    * `latest`: a search sorted newest first whose first page is enough (observations);
    * `all`: follow `Bundle.link[next]` up to the configured caps.
@@ -48,25 +39,32 @@ export interface DataRequirement {
   paging: 'latest' | 'all';
 }
 
+/** The resource types the data layer reads. */
+export const RESOURCE_TYPES = ['Patient', 'MedicationRequest', 'MedicationAdministration', 'Observation', 'Condition', 'AllergyIntolerance', 'ServiceRequest', 'Encounter', 'Device'] as const;
+
+/** Why a part of the patient's data is missing (a data gap's `reason`). */
+export const DATA_GAP_REASONS = [
+  'fetch-failed',
+  // Not in prefetch, and there is no FHIR server the service may read it from.
+  'unavailable',
+  'timeout',
+  'unauthorized',
+  'not-found',
+  'operation-outcome',
+  'invalid-response',
+  'malformed-resource',
+  // Records were read, but some of their fields had the wrong shape and were left out (named by JSON pointer).
+  'malformed-field',
+  'truncated',
+] as const;
+
 /** A part of the patient's data that could not be obtained, or was obtained incompletely. */
 export interface DataGap {
   /** The requirement's key; `draftOrders` for the request's draft orders. */
   key: string;
   /** `Medication` when the drug behind an order's medicationReference could not be identified. */
   resourceType: DataRequirement['resourceType'] | 'Medication';
-  reason:
-    | 'fetch-failed'
-    /** Not in prefetch, and there is no FHIR server the service may read it from. */
-    | 'unavailable'
-    | 'timeout'
-    | 'unauthorized'
-    | 'not-found'
-    | 'operation-outcome'
-    | 'invalid-response'
-    | 'malformed-resource'
-    /** Records were read, but some of their fields had the wrong shape and were left out (named by JSON pointer). */
-    | 'malformed-field'
-    | 'truncated';
+  reason: (typeof DATA_GAP_REASONS)[number];
   /** Plain-English description safe for a card and a log line: no token, no patient data. */
   message: string;
 }
