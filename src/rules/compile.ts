@@ -6,7 +6,7 @@ import type { ConditionNode, RuleCard, RuleDefinition } from './file-schemas.js'
 import type { Category } from '../shared/card.js';
 import { didYouMean, zodErrors, type LoadError } from './load-error.js';
 import { isObject, jsonPointer as pointer } from '../shared/syntax.js';
-import { KNOWN_OPERATORS, operatorsAt } from './operators.js';
+import { KNOWN_OPERATORS, OPERATOR_DECORATORS, operatorsAt } from './operators.js';
 import { checkTree, compileCondition, type CheckedTree, type FactUse, type Predicate } from './conditions.js';
 import { refusedLiteral, resolveShape } from './shape-check.js';
 
@@ -229,7 +229,7 @@ export class RuleCompiler {
         ctx,
         [...at, 'operator'],
         known
-          ? `unknown operator decorator in "${operator}" (decorators: someFact, someValue, everyFact, everyValue, swap, not)`
+          ? `unknown operator decorator in "${operator}" (decorators: ${OPERATOR_DECORATORS.join(', ')})`
           : `unknown operator "${operator}"${didYouMean(base, KNOWN_OPERATORS)}`,
       );
     }

@@ -4,7 +4,7 @@ import { CATEGORIES } from '../shared/card.js';
 import { nameSchema as name } from '../shared/syntax.js';
 import { FACTS } from '../facts/index.js';
 import { durationSchema, ucumSchema } from '../facts/params.js';
-import { KNOWN_OPERATORS } from './operators.js';
+import { KNOWN_OPERATORS, OPERATOR_PATTERN } from './operators.js';
 import type { ConditionNode } from '../shared/operator-api.js';
 
 /**
@@ -115,9 +115,11 @@ export const conditionSchema: z.ZodType<ConditionNode> = z
     params: z.record(z.string(), z.unknown()).optional().describe('The fact\'s params (not with a rule-local fact).'),
     // A regex, not startsWith: zod writes startsWith into JSON Schema as a `format` no validator knows.
     path: z.string().regex(/^\$/, 'must be a JSONPath starting with "$", e.g. "$.value"').optional(),
+    // The pattern is for editors; the loader checks operators itself, to suggest the closest name.
     operator: text.optional().meta({
       description: `One of ${KNOWN_OPERATORS.join(', ')}; decorators such as "someFact:" may prefix it.`,
       examples: [...KNOWN_OPERATORS],
+      pattern: OPERATOR_PATTERN,
     }),
     value: z
       .unknown()

@@ -24,6 +24,12 @@ export const KNOWN_OPERATORS = [
   ...CUSTOM_OPERATORS,
 ] as const;
 
+/** json-rules-engine's operator decorators, which prefix an operator: `someFact:lessThan`, `not:in`. */
+export const OPERATOR_DECORATORS = ['someFact', 'someValue', 'everyFact', 'everyValue', 'swap', 'not'] as const;
+
+/** Every operator name a condition may give, decorators included, as a regular expression (for editors). */
+export const OPERATOR_PATTERN = `^((${OPERATOR_DECORATORS.join('|')}):)*(${KNOWN_OPERATORS.join('|')})$`;
+
 export function customOperators(knowledge: Knowledge, now: Date): Operator[] {
   return [
     new Operator<unknown, boolean>('exists', (fact, expected) => isPresent(fact) === expected),

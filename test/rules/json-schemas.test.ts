@@ -41,4 +41,18 @@ describe('rules/schema (JSON Schemas for editors)', () => {
     const validate = ajv.compile(JSON.parse(jsonSchemaFiles().get('thresholds.schema.json')!) as object);
     expect(validate({ $schema: '../schema/thresholds.schema.json', thresholds: { 'k-low': { value: 3.5, unit: 'mmol/L', maxage: '72h' } } })).toBe(false);
   });
+
+  it('flags a misspelt operator and a literal outside a fixed enumeration as you type', () => {
+    const ajv = new Ajv({ strict: false });
+    addFormats.default(ajv);
+    ajv.addSchema(JSON.parse(jsonSchemaFiles().get('rules.schema.json')!) as object, 'rules');
+    const condition = ajv.getSchema('rules#/definitions/condition')!;
+    expect(condition({ fact: 'order', path: '$.rate.value', operator: 'greaterThen', value: 1 })).toBe(false);
+    expect(condition({ fact: 'order', path: '$.rate.value', operator: 'someFact:greaterThan', value: 1 })).toBe(true);
+    expect(condition({ fact: 'order', path: '$.origin', operator: 'equal', value: 'drafted' })).toBe(false);
+    expect(condition({ fact: 'order', path: '$.origin', operator: 'equal', value: 'draft' })).toBe(true);
+    expect(condition({ fact: 'order', path: '$.rateStatus', operator: 'in', value: ['no-weight', 'no-weigth'] })).toBe(false);
+    expect(condition({ fact: 'moment', operator: 'notEqual', value: 'order entry' })).toBe(false);
+    expect(condition({ fact: 'moment', operator: 'notEqual', value: 'order-entry' })).toBe(true);
+  });
 });
