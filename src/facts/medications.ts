@@ -3,10 +3,10 @@ import type { MedicationOrder } from '../shared/patient-data.js';
 import { noParams, type NoParams } from './params.js';
 import { nameSchema } from '../shared/syntax.js';
 import { MEDICATIONS_REQUIREMENT } from './requirements.js';
-import type { FactDefinition, Knowledge, KnowledgeRef, Settings, ValueSet } from './types.js';
+import type { FactDefinition, Knowledge, KnowledgeRef, Settings, ValueSet, ValueShape } from './types.js';
 import { codingKey, codingsOf, matchCoding } from './value-sets.js';
 import type { CallMemo } from './memo.js';
-import { inotropeNames, list, object, oneOf, text, type ValueShape } from './value-shape.js';
+import { inotropeNames, list, object, oneOf, text } from './value-shape.js';
 
 /** A medication order as rules and cards see it. */
 export interface OrderSummary {

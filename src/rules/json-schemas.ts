@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { JSONSchema } from 'zod/v4/core';
 import { FACTS } from '../facts/index.js';
-import type { ValueShape } from '../facts/value-shape.js';
+import type { ValueShape } from '../facts/types.js';
 import { conditionSchema, rulesFileSchema, settingsFileSchema, thresholdsFileSchema } from './file-schemas.js';
 import { valueSetFileSchema } from './value-set-file.js';
 import { chartSchema, scenariosFileSchema } from './scenarios/scenario-schema.js';

@@ -1,5 +1,5 @@
-import type { Knowledge } from '../facts/types.js';
-import { enumerationValues, type ValueShape } from '../facts/value-shape.js';
+import type { Knowledge, ValueShape } from '../facts/types.js';
+import { enumerationValues } from '../facts/value-shape.js';
 import { didYouMean } from './load-error.js';
 import { pathSteps } from './path-resolver.js';
 

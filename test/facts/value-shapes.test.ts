@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FACTS } from '../../src/facts/index.js';
 import type { FactRegistry } from '../../src/rules/compile.js';
-import type { Knowledge } from '../../src/facts/types.js';
-import { enumerationValues, type ValueShape } from '../../src/facts/value-shape.js';
+import type { Knowledge, ValueShape } from '../../src/facts/types.js';
+import { enumerationValues } from '../../src/facts/value-shape.js';
 import { readRuleset } from '../../src/rules/load.js';
 import { readScenarios, runScenario } from '../../src/scenarios/run-scenarios.js';
 
