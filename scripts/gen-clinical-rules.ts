@@ -1,12 +1,20 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { z } from 'zod';
 import { operatorWords } from '../src/shared/operator-words.js';
+import { FACTS } from '../src/facts/index.js';
+import type { KnowledgeRef, Settings, ValueShape } from '../src/facts/types.js';
+import { rulesFileSchema, settingsFileSchema, thresholdsFileSchema, type ConditionNode, type Population, type RuleDefinition, type SettingsFile, type ThresholdsFile } from '../src/rules/file-schemas.js';
+import { describeShape } from '../src/rules/shape-check.js';
+import { valueSetFileSchema, type ValueSetFile, type ValueSetInclude } from '../src/rules/value-set-file.js';
 
 /**
  * Writes docs/clinical-rules.md from the files in rules/ so the clinical documentation cannot drift from
- * what the service runs. It reads the JSON directly (no engine code): the doc must describe the files
- * as a reviewer sees them. `--check` exits 1 when the committed doc differs from a fresh rendering.
+ * what the service runs. It reads the files with the loader's own schemas (the doc describes the files as
+ * a reviewer sees them, not the compiled rules), and asks each fact what its params name (value sets,
+ * thresholds, tables), which settings it reads and what its value holds: a new fact or param kind appears
+ * here without editing this script. `--check` exits 1 when the committed doc differs from a fresh rendering.
  *
  *   npm run docs:rules             write the doc
  *   npm run docs:rules -- --check  fail when it is stale
@@ -16,100 +24,29 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const DOC_PATH = join(ROOT, 'docs', 'clinical-rules.md');
 export const RULES_DIR = join(ROOT, 'rules');
 
-interface Condition {
-  all?: Condition[];
-  any?: Condition[];
-  not?: Condition;
-  fact?: string;
-  params?: Record<string, unknown>;
-  path?: string;
-  operator?: string;
-  value?: unknown;
-}
-
-interface Action {
-  type: string;
-  description: string;
-  rate?: number | string;
-  resource?: { resourceType?: string; code?: { coding?: { system?: string; code?: string; display?: string }[] }; oralDiet?: { type?: { coding?: { code?: string; display?: string }[] }[] } };
-}
-
 /** Whom a rule is for (the rule's `population`), as the rule list says it. */
-const POPULATION = {
+const POPULATION: Readonly<Record<Population, string>> = {
   'all-ages': 'living patients of any age',
   adults: 'adults only (not run for a patient younger than settings.adultAge)',
   deceased: 'patients recorded as deceased (then no other rule runs)',
-} as const;
+};
 
-interface Rule {
-  id: string;
-  version: string;
-  title: string;
-  description?: string;
-  category: string;
-  hooks: string[];
-  status: string;
-  scope?: string;
-  requiresInotrope?: boolean;
-  population?: 'all-ages' | 'adults' | 'deceased';
-  references: { label: string; url?: string }[];
-  facts?: Record<string, { fact: string; params?: Record<string, unknown> }>;
-  conditions: Condition;
-  card: {
-    indicator: string;
-    summary: string;
-    selectionBehavior?: string;
-    escalate?: { indicator: string; when: Condition };
-    suggestions?: { label: string; isRecommended?: boolean; when?: Condition; actions: Action[] }[];
-    overrideReasons?: { display: string }[];
-  };
-}
+type Rule = RuleDefinition;
+type Condition = ConditionNode;
+type Action = NonNullable<RuleDefinition['card']['suggestions']>[number]['actions'][number];
+type Include = ValueSetInclude;
+/** What the rule list quotes of a proposed FHIR resource (the loader keeps the resource as written). */
+type ProposedResource = { resourceType?: string; code?: { coding?: { system?: string; code?: string; display?: string }[] }; oralDiet?: { type?: { coding?: { code?: string; display?: string }[] }[] } };
+type Threshold = NonNullable<ThresholdsFile['thresholds']>[string];
+type Table = NonNullable<ThresholdsFile['tables']>[string];
 
-interface Threshold {
-  value: number;
-  unit: string;
-  maxAge?: string;
-  source?: string;
-}
-
-interface Table {
-  input: { unit: string };
-  output: { unit: string };
-  method: string;
-  rows: [number, number][];
-  source?: string;
-}
-
-interface Include {
-  system?: string;
-  concept?: { code: string; display?: string; concentration?: { value: number; unit: string } }[];
-  filter?: { op: string; value: string }[];
-  valueSet?: string[];
-}
-
-interface ValueSet {
-  title: string;
-  url?: string;
-  version?: string;
-  source?: string;
-  molarMass?: { value: number; unit: string };
-  compose: { include: Include[]; exclude?: Include[] };
-}
-
-interface Settings {
-  inotropes: string[];
-  ivRoute: string;
-  ivProducts: string;
-  weight: { valueSet: string; maxAge: string };
-  overrideReasons: { display: string }[];
-}
-
+/** The ruleset's files as the loader reads them (its own schemas and types), before any knowledge is built. */
 interface Content {
   rules: { file: string; rule: Rule }[];
   thresholds: Map<string, Threshold>;
   tables: Map<string, Table>;
-  valueSets: Map<string, ValueSet>;
-  settings: Settings;
+  valueSets: Map<string, ValueSetFile>;
+  settings: SettingsFile;
 }
 
 /** Category order and headings as in the rule catalog. */
@@ -136,8 +73,8 @@ const SYSTEMS: Readonly<Record<string, string>> = {
   'http://hl7.org/fhir/sid/icd-10-cm': 'ICD-10-CM',
 };
 
-function readJson<T>(path: string): T {
-  return JSON.parse(readFileSync(path, 'utf8')) as T;
+function readJson<S extends z.ZodType>(path: string, schema: S): z.infer<S> {
+  return schema.parse(JSON.parse(readFileSync(path, 'utf8')));
 }
 
 function jsonFiles(dir: string): string[] {
@@ -148,20 +85,20 @@ function jsonFiles(dir: string): string[] {
 
 export function readContent(rulesDir: string = RULES_DIR): Content {
   const rules = jsonFiles(join(rulesDir, 'rules')).flatMap((file) =>
-    readJson<{ rules: Rule[] }>(join(rulesDir, 'rules', file)).rules.map((rule) => ({ file, rule })),
+    readJson(join(rulesDir, 'rules', file), rulesFileSchema).rules.map((rule) => ({ file, rule })),
   );
   const thresholds = new Map<string, Threshold>();
   const tables = new Map<string, Table>();
   for (const file of jsonFiles(join(rulesDir, 'thresholds'))) {
-    const content = readJson<{ thresholds?: Record<string, Threshold>; tables?: Record<string, Table> }>(join(rulesDir, 'thresholds', file));
+    const content = readJson(join(rulesDir, 'thresholds', file), thresholdsFileSchema);
     for (const [name, t] of Object.entries(content.thresholds ?? {})) thresholds.set(name, t);
     for (const [name, t] of Object.entries(content.tables ?? {})) tables.set(name, t);
   }
-  const valueSets = new Map<string, ValueSet>();
+  const valueSets = new Map<string, ValueSetFile>();
   for (const file of jsonFiles(join(rulesDir, 'value-sets'))) {
-    valueSets.set(file.replace(/\.json$/, ''), readJson<ValueSet>(join(rulesDir, 'value-sets', file)));
+    valueSets.set(file.replace(/\.json$/, ''), readJson(join(rulesDir, 'value-sets', file), valueSetFileSchema));
   }
-  const settings = readJson<Settings>(join(rulesDir, 'settings.json'));
+  const settings = readJson(join(rulesDir, 'settings.json'), settingsFileSchema);
   return { rules, thresholds, tables, valueSets, settings };
 }
 
@@ -181,29 +118,27 @@ function thresholdText(name: string, content: Content): string {
   return `${quantity(t.value, t.unit)}${t.maxAge ? `, within ${t.maxAge}` : ''}`;
 }
 
-/** What a rule's conditions and facts name: thresholds, tables, value sets, facts. */
+/** What a rule's conditions and facts name: thresholds, tables, value sets, facts, settings. */
 interface Uses {
   thresholds: Set<string>;
   tables: Set<string>;
   valueSets: Set<string>;
   facts: Set<string>;
+  settings: Set<keyof Settings>;
 }
 
-function usesOf(rule: Rule): Uses {
-  const uses: Uses = { thresholds: new Set(), tables: new Set(), valueSets: new Set(), facts: new Set() };
-  const fromParams = (fact: string, params: Record<string, unknown> | undefined) => {
+const REF_KINDS: Readonly<Record<KnowledgeRef['kind'], 'valueSets' | 'thresholds' | 'tables'>> = { valueSet: 'valueSets', threshold: 'thresholds', table: 'tables' };
+
+function usesOf(rule: Rule, content: Content): Uses {
+  const uses: Uses = { thresholds: new Set(), tables: new Set(), valueSets: new Set(), facts: new Set(), settings: new Set() };
+  // Each fact says what its params name and which settings it reads.
+  const fromParams = (fact: string, params: unknown) => {
     uses.facts.add(fact);
-    if (!params) return;
-    if (typeof params.valueSet === 'string') uses.valueSets.add(params.valueSet);
-    if (typeof params.threshold === 'string') uses.thresholds.add(params.threshold);
-    if (typeof params.table === 'string') uses.tables.add(params.table);
-    const observation = params.observation as { valueSet?: unknown } | undefined;
-    if (typeof observation?.valueSet === 'string') uses.valueSets.add(observation.valueSet);
-    const pairs = Array.isArray(params.pairs) ? (params.pairs as { inotrope?: unknown; with?: unknown }[]) : [];
-    for (const pair of pairs) {
-      if (typeof pair.inotrope === 'string') uses.valueSets.add(pair.inotrope);
-      if (Array.isArray(pair.with)) pair.with.filter((w): w is string => typeof w === 'string').forEach((w) => uses.valueSets.add(w));
-    }
+    const def = FACTS[fact];
+    const parsed = def?.params.safeParse(params);
+    if (!def || !parsed?.success) return;
+    for (const ref of def.refs(parsed.data, content.settings)) uses[REF_KINDS[ref.kind]].add(ref.name);
+    for (const key of def.settings ?? []) uses.settings.add(key);
   };
   for (const local of Object.values(rule.facts ?? {})) fromParams(local.fact, local.params);
   const aliases = new Set(Object.keys(rule.facts ?? {}));
@@ -225,8 +160,18 @@ function usesOf(rule: Rule): Uses {
     for (const match of text.matchAll(/{{\s*(threshold|table)\.([a-z0-9-]+)/g)) {
       (match[1] === 'threshold' ? uses.thresholds : uses.tables).add(match[2]!);
     }
+    // A fact named directly in a template ({{inotropes.names}}) is read too.
+    for (const match of text.matchAll(/{{\s*([A-Za-z]+)[.}\s]/g)) if (match[1]! in FACTS && !aliases.has(match[1]!)) fromParams(match[1]!, undefined);
   }
   return uses;
+}
+
+/** One setting as the rule list shows it: `settings.inotropes: milrinone, dobutamine`. */
+function settingText(key: keyof Settings, settings: SettingsFile): string {
+  const value: unknown = settings[key];
+  const text = (v: unknown): string =>
+    Array.isArray(v) ? v.map(text).join(', ') : typeof v === 'object' && v !== null ? Object.entries(v).map(([k, x]) => `${k} ${text(x)}`).join(', ') : String(v);
+  return `settings.${key}: ${text(value)}`;
 }
 
 function valueText(value: unknown, content: Content): string {
@@ -260,29 +205,15 @@ function conditionLines(c: Condition, rule: Rule, content: Content, depth: numbe
 function actionText(a: Action): string {
   if (a.type === 'update-draft-rate') return `update the draft order's rate to ${typeof a.rate === 'number' ? a.rate : `\`${a.rate}\``} ug/kg/min`;
   if (a.type === 'delete-draft') return 'delete the draft order';
-  const resource = a.resource;
+  const resource = a.resource as ProposedResource | undefined;
   const coding = resource?.code?.coding?.[0] ?? resource?.oralDiet?.type?.[0]?.coding?.[0];
   const system = resource?.code?.coding?.[0]?.system;
   const code = coding ? ` ${system ? `${SYSTEMS[system] ?? system} ` : 'SNOMED CT '}${coding.code} "${coding.display ?? ''}"` : '';
   return `create ${resource?.resourceType ?? 'resource'}${code} (intent proposal)`;
 }
 
-function settingsUses(uses: Uses, content: Content): string[] {
-  const { settings } = content;
-  const lines: string[] = [];
-  if (uses.facts.has('order')) {
-    lines.push(`settings: inotropes (${settings.inotropes.join(', ')}); body weight from \`${settings.weight.valueSet}\` within ${settings.weight.maxAge}`);
-  } else if (uses.facts.has('inotropes')) {
-    lines.push(`settings: inotropes (${settings.inotropes.join(', ')})`);
-  }
-  if (uses.facts.has('ivMedications') || uses.facts.has('coadministered')) {
-    lines.push(`settings: IV by route \`${settings.ivRoute}\` or product \`${settings.ivProducts}\``);
-  }
-  return lines;
-}
-
 function ruleSection(rule: Rule, file: string, content: Content): string[] {
-  const uses = usesOf(rule);
+  const uses = usesOf(rule, content);
   const hooks = rule.hooks.join(', ');
   const lines = [
     `### ${rule.id} — ${rule.title}`,
@@ -337,7 +268,7 @@ function ruleSection(rule: Rule, file: string, content: Content): string[] {
     lines.push(`**Table \`${name}\`** (${t.method}; ${t.input.unit} → ${t.output.unit}): ${rows}${t.source ? ` — ${cell(t.source)}` : ''}`, '');
   }
   const valueSets = [...uses.valueSets].sort();
-  const fromSettings = settingsUses(uses, content);
+  const fromSettings = [...uses.settings].filter((key) => key !== 'overrideReasons' && key !== 'source').map((key) => settingText(key, content.settings));
   if (valueSets.length > 0 || fromSettings.length > 0) {
     lines.push('**Value sets:**', '');
     for (const name of valueSets) {
@@ -353,7 +284,7 @@ function ruleSection(rule: Rule, file: string, content: Content): string[] {
   return lines;
 }
 
-function valueSetSection(name: string, vs: ValueSet, content: Content): string[] {
+function valueSetSection(name: string, vs: ValueSetFile, content: Content): string[] {
   const lines = [`### \`${name}\` — ${vs.title}`, ''];
   if (vs.url && !vs.url.startsWith('urn:inotrope-cds:')) lines.push(`Published set: ${vs.url}${vs.version ? ` version ${vs.version}` : ''}`, '');
   if (vs.source) lines.push(cell(vs.source), '');
@@ -421,6 +352,7 @@ export function renderClinicalRules(rulesDir: string = RULES_DIR): string {
     lines.push(`## ${c.heading}`, '');
     for (const { rule, file } of c.rules) lines.push(...ruleSection(rule, file, content));
   }
+  lines.push(...factsSection());
   lines.push('## Thresholds', '', '| Name | Value | Max age | Source |', '|---|---|---|---|');
   for (const [name, t] of [...content.thresholds].sort(([a], [b]) => a.localeCompare(b))) {
     lines.push(`| \`${name}\` | ${quantity(t.value, t.unit)} | ${t.maxAge ?? '—'} | ${cell(t.source ?? '')} |`);
@@ -428,6 +360,63 @@ export function renderClinicalRules(rulesDir: string = RULES_DIR): string {
   lines.push('', '## Value sets', '');
   for (const [name, vs] of [...content.valueSets].sort(([a], [b]) => a.localeCompare(b))) lines.push(...valueSetSection(name, vs, content));
   return `${lines.join('\n').trimEnd()}\n`;
+}
+
+/**
+ * Every fact as it declares itself (src/facts/): its params, the settings it reads, and the paths a condition
+ * may compare with what each holds. A new fact or param appears here without editing this script.
+ */
+function factsSection(): string[] {
+  const lines = [
+    '## Facts',
+    '',
+    'What each fact takes and gives, as the facts declare it: the params a rule writes, the settings it reads and the',
+    'paths a condition may compare. The loader refuses any other path, and a literal outside an enumeration.',
+    '',
+  ];
+  for (const [id, def] of Object.entries(FACTS)) {
+    lines.push(`### \`${id}\``, '');
+    if (def.scope === 'order') lines.push('Order scope: only in rules with `"scope": "order"` (the order being checked).', '');
+    const params = paramLines(def.params);
+    lines.push(params.length > 0 ? '**Params:**' : '**Params:** none', '', ...params, ...(params.length > 0 ? [''] : []));
+    if (def.settings?.length) lines.push(`**Settings read:** ${def.settings.map((k) => `\`${k}\``).join(', ')}`, '');
+    lines.push('**Value:**', '', ...shapeLines(def.value, '$'), '');
+  }
+  return lines;
+}
+
+/** The params as the fact's own schema describes them (names, types, whether required, descriptions). */
+function paramLines(schema: z.ZodType): string[] {
+  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, JsonProperty>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, p]) => {
+    const required = json.required?.includes(name) ? ', required' : '';
+    return `- \`${name}\` (${typeText(p)}${required})${p.description ? `: ${cell(p.description)}` : ''}`;
+  });
+}
+
+interface JsonProperty {
+  type?: string;
+  description?: string;
+  items?: JsonProperty;
+  properties?: Record<string, JsonProperty>;
+}
+
+function typeText(p: JsonProperty): string {
+  if (p.type === 'array' && p.items) return `list of ${typeText(p.items)}`;
+  if (p.type === 'object' && p.properties) return `{ ${Object.keys(p.properties).join(', ')} }`;
+  return p.type ?? 'any';
+}
+
+function shapeLines(shape: ValueShape, path: string): string[] {
+  if (shape.kind === 'object') {
+    const own = path === '$' ? [] : [`- \`${path}\`: an object`];
+    return [...own, ...Object.entries(shape.fields).flatMap(([key, field]) => shapeLines(field, `${path}.${key}`))];
+  }
+  if (shape.kind === 'list') {
+    if (shape.of.kind === 'object') return [`- \`${path}\`: a list`, ...shapeLines(shape.of, `${path}[*]`)];
+    return [`- \`${path}\`: a list of ${describeShape(shape.of).replace(/^an? /, '')}${shape.of.kind === 'any' ? '' : 's'}`];
+  }
+  return [`- \`${path}\`: ${describeShape(shape)}`];
 }
 
 /** GitHub's heading anchor for a rule section. */

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { AllergyIntolerance, Coding, Condition, Resource, ServiceRequest } from '@medplum/fhirtypes';
-import { nameSchema } from '../shared/syntax.js';
-import { durationMs, durationSchema } from './params.js';
+import { durationMs, durationSchema, valueSetParam } from './params.js';
 import { timeOf } from './time.js';
 import { ALLERGIES_REQUIREMENT, CONDITIONS_REQUIREMENT, DEVICES_REQUIREMENT, SERVICE_REQUESTS_REQUIREMENT } from './requirements.js';
 import type { FactContext, FactDefinition, ValueSet } from './types.js';
@@ -56,11 +55,11 @@ const codedShape = { code: text, display: text, reference: text };
 /** Current conditions coded in a value set, as the conditions facts return them. */
 export const conditionShape = list(object({ ...codedShape, onset: date, recorded: date }));
 
-const valueSetParams = z.strictObject({ valueSet: nameSchema });
+const valueSetParams = z.strictObject({ valueSet: valueSetParam });
 type ValueSetParams = z.infer<typeof valueSetParams>;
 
 const conditionParams = z.strictObject({
-  valueSet: nameSchema,
+  valueSet: valueSetParam,
   onsetWithin: durationSchema
     .optional()
     .describe('Only conditions that began this recently (onset, else the date recorded); a condition with neither date does not count.'),

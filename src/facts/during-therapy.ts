@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import type { MedicationOrder } from '../shared/patient-data.js';
 import { administrationsOf } from './administrations.js';
-import { durationMs, durationSchema, ucumSchema } from './params.js';
-import { nameSchema } from '../shared/syntax.js';
+import { durationMs, durationSchema, ucumSchema, valueSetParam } from './params.js';
 import { ADMINISTRATIONS_REQUIREMENT, CONDITIONS_REQUIREMENT, MEDICATIONS_REQUIREMENT, mergeRequirements, observationRequirement } from './requirements.js';
 import type { FactContext, FactDefinition } from './types.js';
 import { latestValue, type ObservedValue } from './observations.js';
@@ -28,7 +27,7 @@ export function infusionStart(order: MedicationOrder, ctx: FactContext): number 
 }
 
 const changeParams = z.strictObject({
-  valueSet: nameSchema,
+  valueSet: valueSetParam,
   unit: ucumSchema,
   baselineWithin: durationSchema.describe('How long before the start a result still counts as the baseline, e.g. "72h".'),
   maxAge: durationSchema.describe('The latest result after the start counts only when this recent, e.g. "24h".'),
@@ -73,7 +72,7 @@ export const changeSinceStart = {
   },
 } satisfies FactDefinition<ChangeParams>;
 
-const sinceParams = z.strictObject({ valueSets: z.array(nameSchema).min(1) });
+const sinceParams = z.strictObject({ valueSets: z.array(valueSetParam).min(1) });
 
 /** Current conditions in any of the value sets whose onset is after the subject infusion started (no onset: not counted). */
 export const conditionsSinceStart = {

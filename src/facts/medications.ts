@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { MedicationOrder } from '../shared/patient-data.js';
-import { noParams, type NoParams } from './params.js';
-import { nameSchema } from '../shared/syntax.js';
+import { type NoParams, noParams, valueSetParam } from './params.js';
 import { MEDICATIONS_REQUIREMENT } from './requirements.js';
 import type { FactDefinition, Knowledge, KnowledgeRef, Settings, ValueSet, ValueShape } from './types.js';
 import { codingKey, codingsOf, matchCoding } from './value-sets.js';
@@ -241,7 +240,7 @@ export const ivMedications = {
 
 const coadministeredParams = z.strictObject({
   pairs: z
-    .array(z.strictObject({ inotrope: nameSchema, with: z.array(nameSchema).min(1) }))
+    .array(z.strictObject({ inotrope: valueSetParam, with: z.array(valueSetParam).min(1) }))
     .min(1),
 });
 

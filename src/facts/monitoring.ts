@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { durationMs, durationSchema, ucumSchema } from './params.js';
-import { nameSchema } from '../shared/syntax.js';
+import { durationMs, durationSchema, ucumSchema, valueSetParam } from './params.js';
 import { MEDICATIONS_REQUIREMENT, mergeRequirements, observationRequirement } from './requirements.js';
 import type { FactDefinition } from './types.js';
 import { identifyDrug, isInotrope, listText } from './medications.js';
@@ -16,10 +15,10 @@ const overdueParams = z.strictObject({
   items: z
     .array(
       z.strictObject({
-        valueSet: nameSchema,
+        valueSet: valueSetParam,
         every: durationSchema.describe('Due again this long after the last result, e.g. "24h".'),
         unit: ucumSchema.optional().describe('Read the result in this unit (results that cannot be converted do not count).'),
-        drugs: z.array(nameSchema).min(1).optional().describe('Only while one of these inotropes runs (value-set names); default any.'),
+        drugs: z.array(valueSetParam).min(1).optional().describe('Only while one of these inotropes runs (value-set names); default any.'),
       }),
     )
     .min(1),

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { ObservationValue, PatientData } from '../shared/patient-data.js';
-import { durationMs, durationSchema, ucumSchema } from './params.js';
-import { nameSchema } from '../shared/syntax.js';
+import { durationMs, durationSchema, tableParam, thresholdParam, ucumSchema, valueSetParam } from './params.js';
 import { observationRequirement } from './requirements.js';
 import type { FactContext, FactDefinition, ValueSet } from './types.js';
 import { codingKey, codingsOf, displayOf } from './value-sets.js';
@@ -135,10 +134,10 @@ function conversionOptions(valueSet: ValueSet): ConversionOptions {
 }
 
 const latestObservationParams = z.strictObject({
-  valueSet: nameSchema,
+  valueSet: valueSetParam,
   maxAge: durationSchema.optional(),
   unit: ucumSchema.optional(),
-  threshold: nameSchema.optional(),
+  threshold: thresholdParam.optional(),
 });
 
 export const latestObservation = {
@@ -156,8 +155,8 @@ export const latestObservation = {
 } satisfies FactDefinition<z.infer<typeof latestObservationParams>>;
 
 const lookupParams = z.strictObject({
-  table: nameSchema,
-  observation: z.strictObject({ valueSet: nameSchema, maxAge: durationSchema }),
+  table: tableParam,
+  observation: z.strictObject({ valueSet: valueSetParam, maxAge: durationSchema }),
 });
 
 export interface LookupResult {

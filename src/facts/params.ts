@@ -1,13 +1,26 @@
 import { z } from 'zod';
 import { isUcum } from './units.js';
+import { nameSchema } from '../shared/syntax.js';
 
 /** Param schemas shared by the facts; rule files are checked against them at load time. */
 
 const DURATION = /^(\d+(?:\.\d+)?)(min|h|d|w|y)$/;
 
-export const durationSchema = z.string().regex(DURATION, 'a duration is <n><unit> with unit min, h, d, w or y, e.g. 72h');
+export const durationSchema = z
+  .string()
+  .regex(DURATION, 'a duration is <n><unit> with unit min, h, d, w or y, e.g. 72h')
+  .describe('A duration such as "72h" (units min, h, d, w, y).');
 
-export const ucumSchema = z.string().refine(isUcum, 'not a valid UCUM unit (case-sensitive, e.g. ug/kg/min, mmol/L, Cel)');
+export const ucumSchema = z
+  .string()
+  .refine(isUcum, 'not a valid UCUM unit (case-sensitive, e.g. ug/kg/min, mmol/L, Cel)')
+  .describe('A UCUM unit the value is read in, e.g. "mmol/L".');
+
+// What a param names in the ruleset, declared with each param (the loader checks it through the fact's
+// refs; docs/clinical-rules.md "Facts" shows these descriptions).
+export const valueSetParam = nameSchema.describe('A value set: the name of a file in value-sets/.');
+export const thresholdParam = nameSchema.describe('A threshold in thresholds/*.json: its unit and maxAge apply unless given here.');
+export const tableParam = nameSchema.describe('A lookup table in thresholds/*.json "tables".');
 
 /** Facts that take no params accept `{}` or nothing. */
 export const noParams = z.strictObject({}).default({});

@@ -104,7 +104,8 @@ export function describeShape(shape: ValueShape): string {
     case 'list':
       return 'a list';
     case 'string':
-      return shape.oneOf ? `one of ${shape.oneOf.from}` : 'a string';
+      if (!shape.oneOf) return 'a string';
+      return typeof shape.oneOf.values === 'function' ? `one of ${shape.oneOf.from}` : `one of ${shape.oneOf.values.map((v) => `"${v}"`).join(', ')}`;
     case 'scalar':
       return 'a number or a coded "system|code" string';
     case 'date':

@@ -2,7 +2,9 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { DOC_PATH, RULES_DIR, isCurrent, readContent, renderClinicalRules } from '../../scripts/gen-clinical-rules.js';
+import { FACTS } from '../../src/facts/index.js';
 
 /**
  * docs/clinical-rules.md is generated from rules/: this is the CI gate that fails when someone changes a
@@ -37,6 +39,20 @@ describe('docs/clinical-rules.md', () => {
       expect(doc).toContain(`| [${rule.id}](#`);
       for (const reference of rule.references) expect(doc).toContain(reference.label.replace(/\|/g, '\\|'));
     }
+  });
+
+  it('lists every fact with its params, the settings it reads and its value, as the fact declares them', () => {
+    const doc = readFileSync(DOC_PATH, 'utf8');
+    const facts = doc.slice(doc.indexOf('## Facts'), doc.indexOf('## Thresholds'));
+    for (const [id, def] of Object.entries(FACTS)) {
+      const section = facts.slice(facts.indexOf(`### \`${id}\``)).split('\n### ')[0]!;
+      expect(section, id).toContain('**Value:**');
+      const params = (z.toJSONSchema(def.params, { io: 'input', unrepresentable: 'any' }) as { properties?: object }).properties ?? {};
+      for (const name of Object.keys(params)) expect(section, `${id} ${name}`).toContain(`- \`${name}\` (`);
+      for (const key of def.settings ?? []) expect(section, `${id} ${key}`).toContain(`\`${key}\``);
+    }
+    expect(facts).toContain('- `$.drug`: one of settings.inotropes');
+    expect(facts).toContain('- `valueSet` (string, required): A value set: the name of a file in value-sets/.');
   });
 
   it('goes stale when a threshold changes', () => {
