@@ -26,7 +26,16 @@ export interface OrderSummary {
 
 /** An order summary's shape; `drug` is an inotrope name for inotrope orders, any drug otherwise. */
 export function orderSummaryShape(drug: ValueShape, more: Record<string, ValueShape> = {}): ValueShape {
-  return object({ reference: text, drug, name: text, origin: oneOf('draft or active order', ['draft', 'active']), display: text, ...more });
+  return object({
+    reference: text,
+    drug,
+    name: text,
+    origin: oneOf('draft or active order', ['draft', 'active']),
+    identifiedBy: oneOf('how the drug was identified', ['code', 'name']),
+    text,
+    display: text,
+    ...more,
+  });
 }
 
 export interface DrugIdentity {
