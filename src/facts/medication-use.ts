@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { nameSchema } from '../shared/syntax.js';
-import { durationMs, durationSchema } from './params.js';
+import { durationMs, durationSchema, valueSetParam } from './params.js';
 import { ADMINISTRATIONS_REQUIREMENT, MEDICATIONS_REQUIREMENT } from './requirements.js';
 import type { FactDefinition } from './types.js';
 import { referenceOf } from './medications.js';
 import { timeOf } from './time.js';
 import { codingsOf, displayOf, matchCoding } from './value-sets.js';
+import { list, object, text } from './value-shape.js';
 
 /**
  * A drug class the patient is taking or was given recently, by any route: draft and active orders coded
@@ -14,7 +14,7 @@ import { codingsOf, displayOf, matchCoding } from './value-sets.js';
  */
 
 const medicationUseParams = z.strictObject({
-  valueSet: nameSchema,
+  valueSet: valueSetParam,
   within: durationSchema.optional().describe('Also count administrations recorded this recently, e.g. "72h".'),
 });
 type MedicationUseParams = z.infer<typeof medicationUseParams>;
@@ -32,6 +32,7 @@ export const medicationUse = {
   params: medicationUseParams,
   refs: (p) => [{ kind: 'valueSet', name: p.valueSet }],
   requirements: (p) => (p.within === undefined ? [MEDICATIONS_REQUIREMENT] : [MEDICATIONS_REQUIREMENT, ADMINISTRATIONS_REQUIREMENT]),
+  value: list(object({ name: text, how: text, reference: text, display: text })),
   compute: (p, ctx): MedicationUseRecord[] => {
     const valueSet = ctx.knowledge.valueSets.get(p.valueSet);
     const records: MedicationUseRecord[] = [];
