@@ -145,6 +145,7 @@ export const devices = {
   params: valueSetParams,
   refs: (p) => [{ kind: 'valueSet', name: p.valueSet }],
   requirements: () => [DEVICES_REQUIREMENT],
+  value: list(object(codedShape)),
   compute: (p, ctx): CodedRecord[] => deviceRecords(ctx, p.valueSet),
 } satisfies FactDefinition<ValueSetParams>;
 
