@@ -24,6 +24,8 @@ export const configSchema = z.object({
   RULES_DIR: z.string().min(1).default('rules'),
   /** Re-read the ruleset when files under RULES_DIR change (SIGHUP always reloads). */
   RULES_WATCH: onOff.default('on'),
+  /** A reloaded ruleset must pass the scenarios in RULES_DIR/tests, else it is refused and the old one keeps serving. */
+  RULES_RELOAD_REQUIRE_SCENARIOS: onOff.default('on'),
   /** Largest request body accepted, in bytes. */
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   /** Whole-request budget: a hook call answers (or fails cleanly) within this. */

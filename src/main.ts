@@ -5,6 +5,8 @@ import { createApp } from './http/app.js';
 import { Metrics } from './observability/metrics.js';
 import { formatLoadError } from './rules/load-error.js';
 import { ReloadingRulesetSource } from './rules/reloading-source.js';
+import type { Ruleset } from './rules/ruleset.js';
+import { scenarioErrors } from './scenarios/run-scenarios.js';
 import { openSqlStores, StoreConfigError } from './stores/postgres/index.js';
 import { storeEvents } from './observability/store-events.js';
 
@@ -36,6 +38,7 @@ async function start(): Promise<void> {
     dir: config.RULES_DIR,
     logger,
     watch: config.RULES_WATCH === 'on',
+    ...(config.RULES_RELOAD_REQUIRE_SCENARIOS === 'on' && { verify: (ruleset: Ruleset) => scenarioErrors(config.RULES_DIR, ruleset) }),
     onReload: (event) => {
       if (!event.ok) metrics.ruleLoadError();
     },

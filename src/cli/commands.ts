@@ -10,7 +10,8 @@ import { ServiceError, statusOf } from '../shared/errors.js';
 import { jsonSchemaFiles } from '../rules/json-schemas.js';
 import { formatLoadError } from '../rules/load-error.js';
 import { readRuleset } from '../rules/load.js';
-import { describeFailure, readScenarios, runScenario, runsInFetchMode } from '../scenarios/run-scenarios.js';
+import { describeFailure, explainScenario, readScenarios, runScenario, runsInFetchMode } from '../scenarios/run-scenarios.js';
+import { coverageProblems, scenarioCoverage } from '../scenarios/coverage.js';
 import { ImportError, importFiles } from './terminology-import.js';
 import { db, DB_USAGE } from './db-commands.js';
 
@@ -108,7 +109,12 @@ async function test(args: readonly string[], defaultDir: string, io: Output): Pr
       io.out(`✓ ${c.file} › ${c.scenario.name}${fetched ? '' : ' (prefetch only)'}`);
     } else {
       failed += 1;
-      if (result.problems.length > 0) io.out(`✗ ${describeFailure(c, result)}`);
+      if (result.problems.length > 0) {
+        io.out(`✗ ${describeFailure(c, result)}`);
+        // What each fact resolved to (value, unit, date), so "fired: (nothing)" explains itself.
+        const explained = await explainScenario(loaded.ruleset, c, result);
+        if (explained.length > 0) io.out(explanationText(explained).split('\n').map((l) => `  ${l}`).join('\n'));
+      }
       if (fetched && fetched.problems.length > 0) io.out(`✗ [fetch mode] ${describeFailure(c, fetched)}`);
     }
     if (values.cards) {
@@ -117,7 +123,19 @@ async function test(args: readonly string[], defaultDir: string, io: Output): Pr
     }
   }
   io.out(`\n${cases.length - failed} passed, ${failed} failed (${cases.length} scenarios, ruleset ${loaded.ruleset.version})`);
-  return failed === 0 ? 0 : 1;
+  if (values.filter !== undefined) {
+    io.out('(filtered: rule coverage is reported by an unfiltered run)');
+    return failed === 0 ? 0 : 1;
+  }
+  // Per rule: a scenario that makes it fire and one that keeps it quiet.
+  const rules = (loaded.ruleset.documents?.rules ?? []).flatMap((f) => f.content.rules);
+  const coverage = scenarioCoverage(rules, cases);
+  io.out('\nRule coverage (scenarios that make it fire / keep it quiet):');
+  for (const r of coverage) io.out(`  ${r.fires > 0 && r.quiet > 0 ? '✓' : r.fires === 0 && r.status === 'active' ? '✗' : '!'} ${r.id.padEnd(22)} fires in ${r.fires}, quiet in ${r.quiet}${r.status === 'silent' ? ' (silent)' : ''}`);
+  const { errors: uncovered, warnings } = coverageProblems(coverage);
+  for (const e of uncovered) io.out(`error: ${e}`);
+  for (const w of warnings) io.out(`warning: ${w}`);
+  return failed === 0 && uncovered.length === 0 ? 0 : 1;
 }
 
 async function evaluate(args: readonly string[], defaultDir: string, io: Output): Promise<number> {

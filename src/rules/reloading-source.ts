@@ -21,6 +21,11 @@ export interface ReloadingSourceOptions {
   watch: boolean;
   debounceMs?: number;
   onReload?: (event: ReloadEvent) => void;
+  /**
+   * Checks a reloaded ruleset before it replaces the serving one (the service runs its scenarios here,
+   * RULES_RELOAD_REQUIRE_SCENARIOS): errors refuse it like any load error. Not run at start-up.
+   */
+  verify?: (ruleset: Ruleset) => Promise<LoadError[]>;
   /** Injected for tests; defaults to reading `dir` with the real facts. */
   read?: (dir: string) => Promise<LoadResult>;
 }
@@ -83,6 +88,10 @@ export class ReloadingRulesetSource implements RulesetSource {
       result = await this.options.read!(this.options.dir);
     } catch (err) {
       result = { ok: false, errors: [{ file: '.', pointer: '', message: `could not be read: ${(err as Error).message}` }] };
+    }
+    if (result.ok && this.options.verify && result.ruleset.version !== this.ruleset.version) {
+      const errors = await this.options.verify(result.ruleset);
+      if (errors.length > 0) result = { ok: false, errors };
     }
     if (!result.ok) {
       this.refused = { at: new Date().toISOString(), errors: result.errors.slice(0, MAX_ERRORS_KEPT) };

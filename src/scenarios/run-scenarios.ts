@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { hookRequirements, runHook, validateCall } from '../cds/handle-hook.js';
+import { explainHook, hookRequirements, runHook, validateCall } from '../cds/handle-hook.js';
+import type { RuleExplanation } from '../shared/operator-api.js';
 import { hookModule } from '../cds/hooks/registry.js';
 import { fhirLimits, testConfig } from '../config.js';
 import { ServiceError, statusOf } from '../shared/errors.js';
@@ -127,24 +128,29 @@ export async function runScenario(ruleset: Ruleset, c: ScenarioCase, mode: Scena
   }
 }
 
+/** What a scenario's call runs with: its own clock, fixed ids, and (fetch mode) the loopback server. */
+function scenarioDeps(c: ScenarioCase, allowlist: string[]) {
+  let n = 0;
+  return {
+    data: {
+      fhirServerAllowlist: allowlist,
+      // Fetch mode reads a loopback server: the production budget (400 ms) would make a scenario's
+      // cards depend on the machine's load, not on the rules.
+      ...fhirLimits(testConfig(allowlist.length > 0 ? { FHIR_BUDGET_MS: 20_000, FHIR_REQUEST_TIMEOUT_MS: 10_000 } : {})),
+    },
+    now: () => c.now,
+    uuid: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
+  };
+}
+
 async function run(ruleset: Ruleset, c: ScenarioCase, body: Record<string, unknown>, allowlist: string[]): Promise<ScenarioResult> {
   const { scenario } = c;
   const hook = hookModule(scenario.hook);
   let status = 200;
   let firings: Firing[] = [];
   let cards: Card[] = [];
-  let n = 0;
   try {
-    const outcome = await runHook(hook, validateCall(hook, body), ruleset, {
-      data: {
-        fhirServerAllowlist: allowlist,
-        // Fetch mode reads a loopback server: the production budget (400 ms) would make a scenario's
-        // cards depend on the machine's load, not on the rules.
-        ...fhirLimits(testConfig(allowlist.length > 0 ? { FHIR_BUDGET_MS: 20_000, FHIR_REQUEST_TIMEOUT_MS: 10_000 } : {})),
-      },
-      now: () => c.now,
-      uuid: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
-    });
+    const outcome = await runHook(hook, validateCall(hook, body), ruleset, scenarioDeps(c, allowlist));
     cards = outcome.response.cards;
     firings = toFirings(cards, outcome.fired);
   } catch (err) {
@@ -193,6 +199,41 @@ function compare(expect: Scenario['expect'], status: number, firings: Firing[]):
     }
   }
   return problems;
+}
+
+/**
+ * The rules a failed scenario is about (expected to fire, expected absent, or fired unexpectedly), explained
+ * condition by condition with the value each fact resolved to (value, unit, date): why "fired: (nothing)".
+ * Prefetch mode; empty when the call itself fails (the status says why).
+ */
+export async function explainScenario(ruleset: Ruleset, c: ScenarioCase, result: ScenarioResult): Promise<RuleExplanation[]> {
+  const { expect } = c.scenario;
+  const named = new Set([
+    ...(expect.fires ?? []).map((f) => (typeof f === 'string' ? f : f.rule)),
+    ...(expect.absent ?? []),
+    ...result.firings.map((f) => f.rule),
+  ]);
+  const hook = hookModule(c.scenario.hook);
+  try {
+    const body = buildRequest(c.chart, c.scenario, hookRequirements(hook, ruleset), c.now);
+    const { explanation } = await explainHook(hook, validateCall(hook, body), ruleset, scenarioDeps(c, []));
+    return explanation.filter((x) => named.has(x.rule));
+  } catch (err) {
+    if (!(err instanceof ServiceError)) throw err;
+    return [];
+  }
+}
+
+/** Every scenario under `<dir>/tests` run against `ruleset`; each one that fails is a load error naming it. */
+export async function scenarioErrors(dir: string, ruleset: Ruleset): Promise<LoadError[]> {
+  const { cases, errors } = await readScenarios(dir);
+  for (const c of cases) {
+    const result = await runScenario(ruleset, c);
+    if (result.problems.length > 0) {
+      errors.push({ file: c.file, pointer: `/scenarios/${c.index}`, message: `scenario "${c.scenario.name}" fails: ${result.problems.join('; ')}` });
+    }
+  }
+  return errors;
 }
 
 /** A failure as a reader wants it: what was expected, what fired (with summaries), what differs. */

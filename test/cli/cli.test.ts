@@ -163,11 +163,21 @@ describe('inotrope-cds test', () => {
       ].join('\n'),
     );
     expect(out).toContain('2 passed, 1 failed (3 scenarios');
+    // The failure explains itself: each rule it names, condition by condition, with what each fact resolved to.
+    expect(out).toContain('  not fired      T-HYPOKALEMIA 1.0.0 — Low potassium');
+    expect(out).toMatch(/✗ potassium → value < 3\.5 mmol\/L .* — read no value/);
+    expect(out).toContain('✓ inotropes → drugs contains milrinone — read 1: milrinone');
+    // Per rule: a scenario that fires it and one that keeps it quiet; an active rule that none fires is an error.
+    expect(out).toContain('  ✓ T-NO-HF                fires in 1, quiet in 1');
+    expect(out).toContain('error: T-MIL-MAX: no scenario makes this active rule fire');
+    expect(out).toContain('warning: T-SILENT: no scenario makes this silent rule fire');
+    expect(out).toContain('warning: T-HYPOKALEMIA: no scenario keeps it quiet');
 
     const one = await cli('test', fixture.dir, '--filter', 'K 3.1', '--cards');
     expect(one.code).toBe(0);
     expect(one.out).toContain('✓ tests/potassium.json › K 3.1 fires T-HYPOKALEMIA\n\n    WARNING   Potassium 3.1 mmol/L is below 3.5 mmol/L: correct before milrinone');
     expect(one.out).toContain('1 passed, 0 failed (1 scenarios');
+    expect(one.out).toContain('(filtered: rule coverage is reported by an unfiltered run)');
   });
 });
 

@@ -73,6 +73,27 @@ describe('hot reload', () => {
     expect(source.refusedReload()).toBeUndefined();
   });
 
+  it('refuses a reloaded ruleset whose scenarios fail (verify), keeping the old one serving', async () => {
+    const fixture = await copyFixture();
+    const capture = logCapture();
+    const created = await ReloadingRulesetSource.create({
+      dir: fixture.dir,
+      logger: createLogger({ LOG_LEVEL: 'info' }, capture.stream),
+      watch: false,
+      verify: async (ruleset) => ((ruleset.documents?.rules ?? []).some((f) => f.content.rules.some((r) => r.card.summary === 'Broken on purpose')) ? [{ file: 'tests/hf.json', pointer: '/scenarios/0', message: 'scenario "HF" fails: T-NO-HF did not fire' }] : []),
+    });
+    if (!created.ok) throw new Error('fixture should load');
+    cleanups.push(() => created.source.close(), fixture.remove);
+    const first = created.source.current().version;
+    await fixture.edit('rules/rules.json', retitle('Broken on purpose'));
+    await created.source.reload('SIGHUP');
+    expect(created.source.current().version).toBe(first);
+    expect(created.source.status().lastError).toContain('tests/hf.json#/scenarios/0: scenario "HF" fails: T-NO-HF did not fire');
+    await fixture.edit('rules/rules.json', retitle('Fine'));
+    await created.source.reload('SIGHUP');
+    expect(created.source.current().version).not.toBe(first);
+  });
+
   it('picks up a file change without a restart, and /readyz shows a refused reload', async () => {
     const { fixture, source, events } = await startSource(true);
     const app = createApp({ config: testConfig(), logger: createLogger({ LOG_LEVEL: 'silent' }), rules: source, stores: memoryStores(testConfig()) });
