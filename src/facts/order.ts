@@ -34,7 +34,7 @@ export interface OrderValue extends OrderSummary {
   activeSameDrug: OrderSummary[];
 }
 
-const doseShape = object({ value: number, unit: oneOf('normalised dose units', ['ug/kg/min', 'ug/kg']), display: text, from: text });
+const doseShape = object({ value: number, unit: oneOf('normalised dose units', ['ug/kg/min', 'ug/kg']), display: text, from: text, orderedUnit: text });
 const doseStatus = oneOf('dose statuses', DOSE_STATUSES);
 
 export const order = {
@@ -52,7 +52,9 @@ export const order = {
     rateStatus: doseStatus,
     loadingDose: doseShape,
     loadingDoseStatus: doseStatus,
+    bolus: text,
     weight: observedValueShape,
+    concentration: number,
     durationHours: number,
     runningHours: number,
     durationText: text,
