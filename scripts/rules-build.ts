@@ -6,11 +6,12 @@ import { jsonSchemaFiles } from '../src/rules/json-schemas.js';
 import { renderClinicalRules } from './gen-clinical-rules.js';
 import { renderExamples } from './build-examples.js';
 import { renderTestPatients } from './gen-test-patients.js';
+import { renderReferences } from './gen-references.js';
 import { bundleRules, CONFIGMAP_FILE, DEPLOYMENT_FILE, renderConfigMap, renderDeployment } from '../deploy/rules-configmap.js';
 
 /**
  * `npm run rules:build`: regenerates every file derived from rules/ and the code, in one command —
- * rules/schema/ (editor schemas), docs/clinical-rules.md, docs/test-patients.md, examples/ and the Kubernetes rules ConfigMap
+ * rules/schema/ (editor schemas), docs/clinical-rules.md, docs/references.md's "where used" column, docs/test-patients.md, examples/ and the Kubernetes rules ConfigMap
  * (with the Deployment's hash). `-- --check` writes nothing and lists what is stale (exit 1); `npm test`
  * runs the same check (test/content/derived-files.test.ts).
  */
@@ -21,6 +22,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PARTS: readonly { name: string; render(): Promise<Map<string, string>> | Map<string, string> }[] = [
   { name: 'rules/schema/', render: () => new Map([...jsonSchemaFiles()].map(([file, text]) => [`rules/schema/${file}`, text])) },
   { name: 'docs/clinical-rules.md', render: () => new Map([['docs/clinical-rules.md', renderClinicalRules()]]) },
+  { name: 'docs/references.md (where each source is used)', render: () => new Map([['docs/references.md', renderReferences()]]) },
   { name: 'docs/test-patients.md', render: () => new Map([['docs/test-patients.md', renderTestPatients(join(ROOT, 'rules'))]]) },
   { name: 'examples/', render: async () => new Map([...(await renderExamples())].map(([file, text]) => [`examples/${file}`, text])) },
   {
