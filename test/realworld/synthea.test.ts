@@ -9,7 +9,7 @@ import { serveChart } from '../../src/scenarios/chart-server.js';
 import type { Chart } from '../../src/rules/scenarios/scenario-schema.js';
 import { ruleOf, type Card } from '../../src/shared/card.js';
 import { makeApp } from '../helpers.js';
-import { shiftDates } from './time-shift.js';
+import { resolveReferences, shiftDates } from './time-shift.js';
 
 /**
  * Real-world regression: four unmodified Synthea heart-failure charts (R4 transaction bundles, read
@@ -29,10 +29,11 @@ const URL_PATH = '/cds-services/inotrope-order-sign';
 
 type Resource = Record<string, unknown> & { resourceType: string; id?: string };
 
-/** The chart of one bundle, every date moved so that its newest observation was an hour before NOW. */
+/** The chart of one bundle as a FHIR server stores it (references resolved), every date moved so that its newest observation was an hour before NOW. */
 function chartOf(file: string): Chart {
-  const bundle = JSON.parse(readFileSync(path.join(DIR, file), 'utf8')) as { entry: { resource: Resource }[] };
-  const resources = bundle.entry.map((e) => e.resource);
+  const bundle = JSON.parse(readFileSync(path.join(DIR, file), 'utf8')) as { entry: { fullUrl?: string; resource: Resource }[] };
+  const stored = new Map(bundle.entry.flatMap((e) => (e.fullUrl && e.resource.id ? [[e.fullUrl, `${e.resource.resourceType}/${e.resource.id}`] as const] : [])));
+  const resources = bundle.entry.map((e) => resolveReferences(e.resource, stored) as Resource);
   const newest = Math.max(
     ...resources.filter((r) => r.resourceType === 'Observation').map((r) => Date.parse(String(r.effectiveDateTime ?? r.issued))),
   );

@@ -68,7 +68,7 @@ describe('a long whitespace run in a record (attack replayed over HTTP)', () => 
                 id: 'hocm',
                 subject: { reference: `Patient/${PATIENT_ID}` },
                 clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
-                code: { coding: [{ system: 'http://snomed.info/sct', code: '233873004', display: `Hypertrophic${spaces(n)}cardiomyopathy` }] },
+                code: { coding: [{ system: 'http://snomed.info/sct', code: '45227007', display: `Hypertrophic${spaces(n)}obstructive cardiomyopathy` }] },
               },
             },
           ],
