@@ -85,7 +85,7 @@ describe('attacks replayed over HTTP', () => {
   it("a 100 k-character condition display reaches the card cut to 256 characters", async () => {
     const { app, ruleset } = await makeApp();
     const body = validRequest('order-sign', ruleset) as { prefetch: Record<string, unknown> };
-    const display = `Hypertrophic cardiomyopathy ${'z'.repeat(100_000)}`;
+    const display = `Hypertrophic obstructive cardiomyopathy ${'z'.repeat(100_000)}`;
     for (const r of ruleset.requirements('order-sign').filter((q) => q.resourceType === 'Condition')) {
       body.prefetch[r.key] = {
         resourceType: 'Bundle',
@@ -96,7 +96,7 @@ describe('attacks replayed over HTTP', () => {
               resourceType: 'Condition',
               id: 'hocm',
               subject: { reference: `Patient/${PATIENT_ID}` },
-              code: { coding: [{ system: 'http://snomed.info/sct', code: '233873004', display }] },
+              code: { coding: [{ system: 'http://snomed.info/sct', code: '45227007', display }] },
             },
           },
         ],
@@ -106,7 +106,7 @@ describe('attacks replayed over HTTP', () => {
     expect(res.status).toBe(200);
     const card = (res.body.cards as Card[]).find((c) => c.summary.startsWith('Dobutamine is contraindicated'));
     expect(card).toBeDefined();
-    expect(card!.detail).toContain(`Hypertrophic cardiomyopathy ${'z'.repeat(200)}`);
+    expect(card!.detail).toContain(`Hypertrophic obstructive cardiomyopathy ${'z'.repeat(200)}`);
     expect(card!.detail).not.toContain('z'.repeat(MAX_STRING_CHARS));
     expect(JSON.stringify(res.body).length).toBeLessThan(50_000);
   });
