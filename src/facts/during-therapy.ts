@@ -51,6 +51,7 @@ export const changeSinceStart = {
   refs: (p) => [{ kind: 'valueSet', name: p.valueSet }],
   requirements: (p, knowledge) => mergeRequirements([MEDICATIONS_REQUIREMENT, ADMINISTRATIONS_REQUIREMENT], observationRequirement(p.valueSet, knowledge)),
   value: object({ start: date, baseline: observedValueShape, latest: observedValueShape, change: number, percent: number, display: text }),
+  observes: (p) => [{ valueSet: p.valueSet, maxAge: p.maxAge }],
   compute: (p, ctx): ChangeValue | null => {
     if (!ctx.subject || ctx.subject.origin !== 'active') return null;
     const start = infusionStart(ctx.subject, ctx);

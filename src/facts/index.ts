@@ -6,7 +6,7 @@ import { changeSinceStart, conditionsSinceStart } from './during-therapy.js';
 import { allergies, conditions, devices, serviceRequests } from './clinical-records.js';
 import { fhirpath } from './fhirpath.js';
 import { coadministered, inotropes, ivMedications, unidentifiedOrders } from './medications.js';
-import { latestObservation, lookup } from './observations.js';
+import { latestObservation, lookup, unreadableObservations } from './observations.js';
 import { moment } from './moment.js';
 import { order } from './order.js';
 import { dataGaps, patient } from './patient.js';
@@ -26,6 +26,7 @@ export const FACTS: Readonly<Record<string, FactDefinition<any>>> = Object.freez
   coadministered,
   unidentifiedOrders,
   lookup,
+  unreadableObservations,
   patient,
   dataGaps,
   moment,
@@ -39,6 +40,7 @@ export const FACTS: Readonly<Record<string, FactDefinition<any>>> = Object.freez
 });
 
 export { mergeRequirements } from './requirements.js';
+export { mergeObservationReads } from './observations.js';
 export { inValueSet, codingKey } from './value-sets.js';
 export { convert, displayUnit, formatNumber, formatQuantity, isUcum, toUcum } from './units.js';
 export { durationMs } from './params.js';

@@ -3,7 +3,7 @@ import { durationMs, durationSchema, ucumSchema, valueSetParam } from './params.
 import { MEDICATIONS_REQUIREMENT, mergeRequirements, observationRequirement } from './requirements.js';
 import type { FactDefinition } from './types.js';
 import { identifyDrug, isInotrope, listText } from './medications.js';
-import { latestObserved, observedValueShape, type ObservedValue } from './observations.js';
+import { readLatest, observedValueShape, type ObservedValue } from './observations.js';
 import { list, number, object, oneOf, text } from './value-shape.js';
 
 /**
@@ -75,13 +75,12 @@ export const overdueObservations = {
     const items: OverdueItem[] = [];
     for (const item of p.items) {
       if (item.drugs && !item.drugs.some((d) => running.has(d))) continue;
-      const latest = latestObserved(ctx, item.valueSet, { unit: item.unit });
-      const last = latest?.value ?? null;
-      const ageMs = latest === null ? null : ctx.now.getTime() - latest.time;
+      const { value: last, time, unreadable } = readLatest(ctx, item.valueSet, { unit: item.unit });
+      const ageMs = time === null ? null : ctx.now.getTime() - time;
       if (ageMs !== null && ageMs <= (durationMs(item.every) ?? 0)) continue;
       const ageHours = ageMs === null ? null : Math.floor(ageMs / 3_600_000);
       const name = knowledge.valueSets.get(item.valueSet)?.title ?? item.valueSet;
-      const lastText = last === null ? 'none on record' : `last ${last.display}, ${ageHours} h ago`;
+      const lastText = last !== null ? `last ${last.display}, ${ageHours} h ago` : unreadable ? `the newest result could not be used (${unreadable.display})` : 'none on record';
       items.push({ valueSet: item.valueSet, name, every: item.every, last, ageHours, display: `${name}: ${lastText} (due every ${item.every})` });
     }
     const names = listText(items.map((i) => i.name));

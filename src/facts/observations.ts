@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import type { ObservationValue, PatientData } from '../shared/patient-data.js';
-import { durationMs, durationSchema, tableParam, thresholdParam, ucumSchema, valueSetParam } from './params.js';
+import { durationMs, durationSchema, noParams, tableParam, thresholdParam, ucumSchema, valueSetParam, type NoParams } from './params.js';
 import { observationRequirement } from './requirements.js';
-import type { FactContext, FactDefinition, ValueSet } from './types.js';
+import type { FactContext, FactDefinition, ObservationRead, ValueSet } from './types.js';
 import { codingKey, codingsOf, displayOf } from './value-sets.js';
-import { clean, convert, formatQuantity, quantityUnit, type ConversionOptions } from './units.js';
-import { date, number, object, oneOf, scalar, text } from './value-shape.js';
+import { clean, convert, displayUnit, formatQuantity, quantityUnit, type ConversionOptions } from './units.js';
+import { listText } from './medications.js';
+import { date, list, number, object, oneOf, scalar, text } from './value-shape.js';
 
 /** One observed value as facts return it. `value` is a number, or `system|code` for a coded result. */
 export interface ObservedValue {
@@ -19,7 +20,9 @@ export interface ObservedValue {
   /** `system|code` the value was recorded under. */
   code: string;
   reference: string | null;
-  /** `3.1 mmol/L (2026-11-20)`. */
+  /** Other values recorded at the same instant (not used), as shown: `31.8 %`. */
+  sameTime: string[];
+  /** `3.1 mmol/L (2026-11-20)`; with `, also 31.8 % at the same time` when there were others. */
   display: string;
 }
 
@@ -33,8 +36,30 @@ export const observedValueShape = object({
   date,
   code: text,
   reference: text,
+  sameTime: list(text),
   display: text,
 });
+
+const unreadableValueShape = object({ name: text, date, reason: text, display: text });
+
+/** The newest value of a set that could not be used: the checks that need it do not use an older one instead. */
+export interface UnreadableValue {
+  /** The value set's title: `eGFR`. */
+  name: string;
+  date: string;
+  /** In words, without patient identifiers: `recorded in "ml/min/m2", not a unit accepted for eGFR`. */
+  reason: string;
+  /** `eGFR of 2026-11-21 08:00: recorded in "ml/min/m2", not a unit accepted for eGFR`. */
+  display: string;
+}
+
+/** The newest value of a set: usable, or not usable and why (never an older value in its place). */
+export interface Reading {
+  value: ObservedValue | null;
+  /** When the newest value was observed (epoch ms, as the data layer parsed it); null when there is none. */
+  time: number | null;
+  unreadable: UnreadableValue | null;
+}
 
 export interface LatestOptions {
   maxAge?: string | undefined;
@@ -43,34 +68,81 @@ export interface LatestOptions {
   /** Only values observed at or before this time (epoch ms), and (with `within`) no more than `within` ms before it. */
   until?: number | undefined;
   within?: number | undefined;
-  /** Convert to this UCUM unit; values that cannot be converted are skipped. */
+  /** Convert to this UCUM unit. */
   unit?: string | undefined;
 }
 
 const UNUSABLE_STATUS = new Set(['cancelled', 'entered-in-error']);
+const NOTHING: Reading = { value: null, time: null, unreadable: null };
 
-/** The newest usable value coded in the value set, within `maxAge` of `now`, in `unit`; null when none. */
+/** The newest usable value coded in the value set, within `maxAge` of `now`, in `unit`; null when none or unreadable. */
 export function latestValue(ctx: FactContext, valueSetName: string, options: LatestOptions = {}): ObservedValue | null {
-  return latestObserved(ctx, valueSetName, options)?.value ?? null;
+  return readLatest(ctx, valueSetName, options).value;
 }
 
-/** `latestValue` with its time (epoch ms) as the data layer parsed it, for facts that compute with it. */
-export function latestObserved(ctx: FactContext, valueSetName: string, options: LatestOptions = {}): { value: ObservedValue; time: number } | null {
+/**
+ * The newest value coded in the value set within the window. Every value recorded at that newest instant
+ * is read; one is chosen by the set's `sameTime` rule (never by the server's order) and names the others.
+ * When none of them can be used (a unit the set does not accept, no value, not a number) the reading says
+ * why and gives no value: an older result is not a stand-in for the one the clinician sees as newest.
+ */
+export function readLatest(ctx: FactContext, valueSetName: string, options: LatestOptions = {}): Reading {
   const valueSet = ctx.knowledge.valueSets.get(valueSetName);
-  if (!valueSet) return null;
+  if (!valueSet) return NOTHING;
   const maxAgeMs = options.maxAge === undefined ? null : durationMs(options.maxAge);
-  const conversion = conversionOptions(valueSet);
+  const newest: ObservationValue[] = [];
   for (const entry of ctx.memo.get(newestFirst, valueSet, ctx.data)) {
     const { time } = entry;
+    if (newest.length > 0 && time < newest[0]!.time) break;
     if (maxAgeMs !== null && ctx.now.getTime() - time > maxAgeMs) break;
     if (options.after !== undefined && time <= options.after) break;
     if (options.until !== undefined && time > options.until) continue;
     if (options.until !== undefined && options.within !== undefined && options.until - time > options.within) break;
-    if (UNUSABLE_STATUS.has(entry.observation?.status ?? '')) continue;
-    const value = usableValue(entry, options.unit, conversion);
-    if (value) return { value, time };
+    if (UNUSABLE_STATUS.has(entry.observation?.status ?? '') || isPanel(entry)) continue;
+    newest.push(entry);
   }
-  return null;
+  if (newest.length === 0) return NOTHING;
+  const conversion = conversionOptions(valueSet);
+  const read = newest.map((entry) => readEntry(entry, options.unit, valueSet, conversion));
+  const usable = read.filter((r): r is ObservedValue => !('reason' in r));
+  if (usable.length === 0) {
+    const first = [...(read as { reason: string; code: string }[])].sort((a, b) => a.code.localeCompare(b.code))[0]!;
+    const date = newest[0]!.effective;
+    const when = date.length > 10 ? `${date.slice(0, 10)} ${date.slice(11, 16)}` : date;
+    return { value: null, time: null, unreadable: { name: valueSet.title, date, reason: first.reason, display: `${valueSet.title} of ${when}: ${first.reason}` } };
+  }
+  return { value: chooseSameTime(usable, valueSet), time: newest[0]!.time, unreadable: null };
+}
+
+/** A panel's own code (a blood-pressure panel) holds no value: its components are read by their own codes. */
+function isPanel(entry: ObservationValue): boolean {
+  return !entry.fromComponent && !entry.valueQuantity && !entry.valueCodeableConcept && entry.valueInteger === undefined && (entry.observation?.component?.length ?? 0) > 0;
+}
+
+/**
+ * One of several values recorded at one instant: a code the set prefers (race-free CKD-EPI 2021 over the
+ * race-coefficient pair), else the lowest or highest value as the set says (the more cautious for its
+ * checks; lowest when it says nothing), else the first code: the same answer whatever order the server sent.
+ */
+function chooseSameTime(values: ObservedValue[], valueSet: ValueSet): ObservedValue {
+  const prefer = valueSet.sameTime?.prefer ?? [];
+  const rank = (v: ObservedValue) => {
+    const i = prefer.indexOf(v.code);
+    return i === -1 ? prefer.length : i;
+  };
+  const sign = valueSet.sameTime?.choose === 'highest' ? -1 : 1;
+  const byValue = (a: ObservedValue, b: ObservedValue) =>
+    typeof a.value === 'number' && typeof b.value === 'number' ? sign * (a.value - b.value) : String(a.value).localeCompare(String(b.value));
+  const sorted = [...values].sort((a, b) => rank(a) - rank(b) || byValue(a, b) || a.code.localeCompare(b.code));
+  const chosen = sorted[0]!;
+  const shown = shownValue(chosen);
+  const others = [...new Set(sorted.slice(1).map(shownValue))].filter((o) => o !== shown);
+  if (others.length === 0) return chosen;
+  return { ...chosen, sameTime: others, display: `${chosen.display.slice(0, -1)}; also ${others.join(', ')} at the same time)` };
+}
+
+function shownValue(v: ObservedValue): string {
+  return typeof v.value === 'number' ? `${v.comparator ? `${v.comparator} ` : ''}${formatQuantity(v.value, v.unit)}` : v.display.replace(/ \(.*$/, '');
 }
 
 /**
@@ -89,38 +161,74 @@ function newestFirst(valueSet: ValueSet, data: PatientData): readonly Observatio
 /** UCUM units without dimension: `1` or an annotation alone (`{score}`). */
 const DIMENSIONLESS = /^(1|\{[^{}]*\})$/;
 
-function usableValue(entry: ObservationValue, unit: string | undefined, conversion: ConversionOptions): ObservedValue | null {
+type Unreadable = { reason: string; code: string };
+
+function readEntry(entry: ObservationValue, unit: string | undefined, valueSet: ValueSet, conversion: ConversionOptions): ObservedValue | Unreadable {
   const date = entry.effective;
   const day = date.slice(0, 10);
   const reference = typeof entry.observation?.id === 'string' ? `Observation/${entry.observation.id}` : null;
+  const fail = (reason: string): Unreadable => ({ reason, code: entry.code });
+  const base = { date, code: entry.code, reference, sameTime: [] as string[] };
   const q = entry.valueQuantity;
   if (q && typeof q.value === 'number' && Number.isFinite(q.value)) {
-    const recorded = quantityUnit(q);
+    const mapped = quantityUnit(q);
+    const written = typeof q.unit === 'string' ? q.unit : typeof q.code === 'string' ? q.code : null;
     const comparator = typeof q.comparator === 'string' ? q.comparator : null;
     const prefix = comparator ? `${comparator} ` : '';
-    if (unit === undefined) {
-      const shownUnit = recorded ?? (typeof q.unit === 'string' ? q.unit : null);
-      const display = `${prefix}${formatQuantity(q.value, shownUnit)} (${day})`;
-      return { value: q.value, unit: shownUnit, comparator, date, code: entry.code, reference, display };
+    const accepted = acceptedUnit(valueSet, mapped, entry.code);
+    if (accepted === undefined) {
+      if (written === null) return fail('recorded without a unit');
+      return fail(`recorded in "${quoted(written)}", not a unit accepted for ${valueSet.title}`);
     }
-    if (recorded === null) return null;
-    const value = convert(q.value, recorded, unit, conversion);
-    if (value === null) return null;
-    const asRecorded = recorded === unit ? '' : `, recorded as ${formatQuantity(q.value, recorded)}`;
+    if (unit === undefined) {
+      const shownUnit = accepted ?? written;
+      const display = `${prefix}${formatQuantity(q.value, shownUnit)} (${day})`;
+      return { ...base, value: q.value, unit: shownUnit, comparator, display };
+    }
+    if (accepted === null) return fail(written === null ? 'recorded without a unit' : `recorded in "${quoted(written)}", not a unit of measure`);
+    const value = convert(q.value, accepted, unit, conversion);
+    if (value === null) return fail(`recorded in ${displayUnit(mapped ?? accepted)}, which cannot be read as ${displayUnit(unit)}`);
+    const asRecorded = mapped === unit ? '' : `, recorded as ${formatQuantity(q.value, mapped)}`;
     const display = `${prefix}${formatQuantity(value, unit)} (${day}${asRecorded})`;
-    return { value, unit, comparator, date, code: entry.code, reference, display };
+    return { ...base, value, unit, comparator, display };
   }
   // A unitless integer (an AUDIT-C total as valueInteger) is a count in whatever dimensionless unit is asked for.
   if (typeof entry.valueInteger === 'number' && Number.isFinite(entry.valueInteger) && (unit === undefined || DIMENSIONLESS.test(unit))) {
     const shown = unit === undefined || unit === '1' ? null : unit;
-    return { value: entry.valueInteger, unit: unit ?? null, comparator: null, date, code: entry.code, reference, display: `${formatQuantity(entry.valueInteger, shown)} (${day})` };
+    return { ...base, value: entry.valueInteger, unit: unit ?? null, comparator: null, display: `${formatQuantity(entry.valueInteger, shown)} (${day})` };
   }
   const coding = codingsOf(entry.valueCodeableConcept).find((c) => codingKey(c) !== null);
   if (unit === undefined && coding) {
     const text = displayOf(coding, undefined, entry.valueCodeableConcept?.text);
-    return { value: codingKey(coding) as string, unit: null, comparator: null, date, code: entry.code, reference, display: `${text} (${day})` };
+    return { ...base, value: codingKey(coding) as string, unit: null, comparator: null, display: `${text} (${day})` };
   }
-  return null;
+  return fail(missingValueReason(entry));
+}
+
+/**
+ * The unit a quantity is read in under the set's `units`: the recorded UCUM unit (or its `readAs`);
+ * undefined when the set does not accept it. Without `units`, any UCUM unit (null: none could be mapped).
+ */
+function acceptedUnit(valueSet: ValueSet, recorded: string | null, code: string): string | null | undefined {
+  if (!valueSet.units) return recorded;
+  if (recorded === null) return undefined;
+  const entry = valueSet.units.find((u) => u.unit === recorded && (!u.codes || u.codes.has(code)));
+  return entry === undefined ? undefined : (entry.readAs ?? entry.unit);
+}
+
+function missingValueReason(entry: ObservationValue): string {
+  const o = (entry.fromComponent ? {} : entry.observation ?? {}) as Record<string, unknown>;
+  if (entry.valueQuantity) return 'a value that is not a number';
+  if (typeof o.valueString === 'string') return 'recorded as text, not a number';
+  if (entry.valueCodeableConcept) return 'a coded result, not a number';
+  if (o.dataAbsentReason !== undefined) return 'no value (the record says why it is absent)';
+  return 'no value';
+}
+
+/** EHR unit text on a card: bounded, one line. */
+function quoted(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 24 ? `${flat.slice(0, 23)}…` : flat;
 }
 
 function conversionOptions(valueSet: ValueSet): ConversionOptions {
@@ -148,6 +256,7 @@ export const latestObservation = {
   ],
   requirements: (p, knowledge) => observationRequirement(p.valueSet, knowledge),
   value: observedValueShape,
+  observes: (p, knowledge) => [{ valueSet: p.valueSet, maxAge: p.maxAge ?? (p.threshold ? knowledge.thresholds.get(p.threshold)?.maxAge : undefined) }],
   compute: (p, ctx) => {
     const threshold = p.threshold ? ctx.knowledge.thresholds.get(p.threshold) : undefined;
     return latestValue(ctx, p.valueSet, { maxAge: p.maxAge ?? threshold?.maxAge, unit: p.unit ?? threshold?.unit });
@@ -179,6 +288,7 @@ export const lookup = {
     outputUnit: text,
     display: text,
   }),
+  observes: (p) => [p.observation],
   compute: (p, ctx): LookupResult | null => {
     const table = ctx.knowledge.tables.get(p.table);
     if (!table) return null;
@@ -194,6 +304,44 @@ export const lookup = {
     };
   },
 } satisfies FactDefinition<z.infer<typeof lookupParams>>;
+
+/**
+ * The newest values the hook's rules would read that cannot be used (ctx.observed: each value set with the
+ * longest age a rule reads it at), one per observation. Reads only the data fetched for the hook's rules.
+ */
+export const unreadableObservations = {
+  params: noParams,
+  refs: () => [],
+  requirements: () => [],
+  value: object({ items: list(unreadableValueShape), names: text, display: text }),
+  compute: (_p, ctx): UnreadableList => {
+    const found = new Map<string, UnreadableValue>();
+    for (const read of ctx.observed ?? []) {
+      const { unreadable } = readLatest(ctx, read.valueSet, { maxAge: read.maxAge });
+      if (unreadable) found.set(`${unreadable.name}\u0000${unreadable.date}`, unreadable);
+    }
+    const items = [...found.values()].sort((a, b) => a.name.localeCompare(b.name) || b.date.localeCompare(a.date));
+    return { items, names: listText([...new Set(items.map((i) => i.name))]), display: items.length === 0 ? 'none' : items.map((i) => i.display).join('; ') };
+  },
+} satisfies FactDefinition<NoParams>;
+
+export interface UnreadableList {
+  items: UnreadableValue[];
+  /** `eGFR and Potassium`. */
+  names: string;
+  display: string;
+}
+
+/** The value sets a hook's rules read, each once with the longest age any of them reads it at. */
+export function mergeObservationReads(reads: readonly ObservationRead[]): ObservationRead[] {
+  const byName = new Map<string, ObservationRead>();
+  const age = (r: ObservationRead) => (r.maxAge === undefined ? Infinity : (durationMs(r.maxAge) ?? Infinity));
+  for (const read of reads) {
+    const known = byName.get(read.valueSet);
+    if (known === undefined || age(read) > age(known)) byName.set(read.valueSet, read);
+  }
+  return [...byName.values()];
+}
 
 /**
  * `floor`: the row at or below the input, the first row below the table's range. `interpolate`: linear

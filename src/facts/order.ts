@@ -61,6 +61,7 @@ export const order = {
     intermittent: boolean,
     activeSameDrug: list(orderSummaryShape(inotropeNames)),
   }),
+  observes: (_p, knowledge) => [knowledge.settings.weight],
   compute: (_p, ctx): OrderValue | null => {
     const subject = ctx.subject;
     if (!subject) return null;

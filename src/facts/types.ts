@@ -105,6 +105,14 @@ export interface FactContext {
   staleOrders?: readonly MedicationOrder[];
   /** Values this call's facts share (src/facts/memo.ts): one per hook call, shared by its subject orders. */
   memo: CallMemo;
+  /** The observations the hook's rules read (the `unreadableObservations` fact reports their unusable newest values). */
+  observed?: readonly ObservationRead[];
+}
+
+/** A value set a fact reads observations of, and how far back (none: any age). */
+export interface ObservationRead {
+  valueSet: string;
+  maxAge?: string | undefined;
 }
 
 /** A reference from fact params to something in the knowledge base, checked at load time. */
@@ -117,6 +125,8 @@ export interface FactDefinition<P = unknown> {
   refs(params: P, settings: Settings): KnowledgeRef[];
   /** The data the fact reads, as prefetch keys (the union over a ruleset is what discovery advertises). */
   requirements(params: P, knowledge: Knowledge): DataRequirement[];
+  /** The observations it reads, so that an unusable newest value is reported (default: none). */
+  observes?(params: P, knowledge: Knowledge): ObservationRead[];
   /** `order` facts need a subject order; the loader refuses them in patient-scoped rules. */
   scope?: 'order';
   /**

@@ -1,7 +1,7 @@
 import type { Hook, OrderSubjects } from '../shared/hooks.js';
 import type { Card } from '../shared/card.js';
 import type { DataRequirement, MedicationOrder } from '../shared/patient-data.js';
-import type { FactContext, Knowledge } from '../facts/types.js';
+import type { FactContext, Knowledge, ObservationRead } from '../facts/types.js';
 import { isInotrope } from '../facts/medications.js';
 import { CallMemo } from '../facts/memo.js';
 import { staleInotropeOrders } from '../facts/administrations.js';
@@ -25,6 +25,8 @@ export interface RulesetParts {
   facts: FactRegistry;
   rules: readonly CompiledRule[];
   requirements: ReadonlyMap<Hook, readonly DataRequirement[]>;
+  /** What each hook's rules read of observations (default: nothing watched). */
+  observed?: ReadonlyMap<Hook, readonly ObservationRead[]>;
 }
 
 type Fired = EvaluationResult['fired'][number];
@@ -114,7 +116,7 @@ export function createRuleset(parts: RulesetParts): Ruleset {
       orderRules: rules.filter((r) => r.scope === 'order'),
       shared: new Map<string, unknown>(),
       operator: (name: string) => lookup(name)!, // the compiler refused unknown operators
-      base: { data, now: input.now, knowledge, staleOrders, memo } satisfies FactContext,
+      base: { data, now: input.now, knowledge, staleOrders, memo, observed: parts.observed?.get(data.hook) ?? [] } satisfies FactContext,
     };
   }
 

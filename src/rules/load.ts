@@ -4,9 +4,9 @@ import path from 'node:path';
 import type { z } from 'zod';
 import { HOOKS, type Hook } from '../shared/hooks.js';
 import type { DataRequirement } from '../shared/patient-data.js';
-import { FACTS } from '../facts/index.js';
+import { FACTS, mergeObservationReads } from '../facts/index.js';
 import { MEDICATIONS_REQUIREMENT, mergeRequirements, observationRequirement } from '../facts/requirements.js';
-import type { Knowledge } from '../facts/types.js';
+import type { Knowledge, ObservationRead } from '../facts/types.js';
 import { RuleCompiler, type CompiledRule, type FactRegistry } from './compile.js';
 import { createRuleset } from './evaluate.js';
 import { rulesFileSchema, settingsFileSchema, thresholdsFileSchema } from './file-schemas.js';
@@ -93,6 +93,7 @@ export async function readRuleset(dir: string, facts: FactRegistry = FACTS): Pro
       facts,
       rules: compiled,
       requirements: new Map(HOOKS.map((hook) => [hook, requirementsFor(hook, compiled, knowledge, facts)])),
+      observed: new Map(HOOKS.map((hook) => [hook, observedFor(hook, compiled, knowledge, facts)])),
     }),
   };
 }
@@ -115,6 +116,12 @@ function requirementsFor(hook: Hook, rules: readonly CompiledRule[], knowledge: 
     observationRequirement(knowledge.settings.weight.valueSet, knowledge),
     ...used.map((u) => facts[u.fact]!.requirements(u.params, knowledge)),
   );
+}
+
+/** The observations a hook's rules read (the dose checks' body weight among them), each set once at its longest age. */
+function observedFor(hook: Hook, rules: readonly CompiledRule[], knowledge: Knowledge, facts: FactRegistry): ObservationRead[] {
+  const used = rules.filter((r) => r.hooks.includes(hook)).flatMap((r) => r.uses);
+  return mergeObservationReads(used.flatMap((u) => facts[u.fact]!.observes?.(u.params, knowledge) ?? []));
 }
 
 const KIND = { thresholds: 'threshold', tables: 'table' } as const;

@@ -14,7 +14,7 @@ import type {
   ServiceRequest,
 } from '@medplum/fhirtypes';
 import type { DataGap, MedicationOrder, ObservationValue, PatientData } from '../../src/shared/patient-data.js';
-import type { CodeEntry, FactContext, Knowledge, LookupTable, Settings, Threshold, ValueSet } from '../../src/facts/types.js';
+import type { AcceptedUnit, CodeEntry, FactContext, Knowledge, LookupTable, Settings, Threshold, ValueSet } from '../../src/facts/types.js';
 import { hookModule } from '../../src/cds/hooks/registry.js';
 import { CallMemo } from '../../src/facts/memo.js';
 
@@ -37,6 +37,8 @@ interface ValueSetSpec {
   molarMass?: { value: number; unit: string };
   charge?: number;
   matchText?: string[];
+  units?: AcceptedUnit[];
+  sameTime?: ValueSet['sameTime'];
 }
 
 function valueSet(name: string, spec: ValueSetSpec): ValueSet {
@@ -45,7 +47,18 @@ function valueSet(name: string, spec: ValueSetSpec): ValueSet {
     const entry = { ...c, system: c.system ?? spec.system };
     codes.set(`${entry.system}|${entry.code}`, entry);
   }
-  return { name, title: spec.title, url: `urn:inotrope-cds:value-set:${name}`, codes, filters: [], molarMass: spec.molarMass, charge: spec.charge, matchText: spec.matchText };
+  return {
+    name,
+    title: spec.title,
+    url: `urn:inotrope-cds:value-set:${name}`,
+    codes,
+    filters: [],
+    molarMass: spec.molarMass,
+    charge: spec.charge,
+    matchText: spec.matchText,
+    ...(spec.units && { units: spec.units }),
+    ...(spec.sameTime && { sameTime: spec.sameTime }),
+  };
 }
 
 const VALUE_SETS: Record<string, ValueSetSpec> = {
@@ -63,7 +76,15 @@ const VALUE_SETS: Record<string, ValueSetSpec> = {
   'heart-rate': { title: 'Heart rate', system: LOINC, codes: [{ code: '8867-4' }] },
   platelets: { title: 'Platelets', system: LOINC, codes: [{ code: '777-3' }, { code: '26515-7' }] },
   egfr: { title: 'eGFR', system: LOINC, codes: [{ code: '33914-3' }, { code: '62238-1' }] },
-  lvef: { title: 'LVEF', system: LOINC, codes: [{ code: '10230-1' }, { code: '18043-0' }] },
+  // As rules/ declares them: accepted units (mL/min read as per 1.73 m², the codes' definition) and the same-instant choice.
+  'egfr-declared': {
+    title: 'eGFR',
+    system: LOINC,
+    codes: [{ code: '33914-3' }, { code: '98979-8' }, { code: '88293-6' }, { code: '88294-4' }],
+    units: [{ unit: 'mL/min/{1.73_m2}' }, { unit: 'mL/min', readAs: 'mL/min/{1.73_m2}' }],
+    sameTime: { prefer: [`${LOINC}|98979-8`], choose: 'lowest' },
+  },
+  lvef: { title: 'LVEF', system: LOINC, codes: [{ code: '10230-1' }, { code: '18043-0' }], units: [{ unit: '%' }], sameTime: { prefer: [], choose: 'highest' } },
   'nyha-class-iv': { title: 'NYHA class IV', system: SNOMED, codes: [{ code: '422293003' }] },
   'nyha-assessment': { title: 'NYHA functional capacity', system: LOINC, codes: [{ code: '88020-3' }] },
   'palliative-care': { title: 'Palliative care', system: SNOMED, codes: [{ code: '103735009', display: 'Palliative care (regime/therapy)' }] },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { Observation } from '@medplum/fhirtypes';
 import { FACTS } from '../../src/facts/index.js';
-import { latestObservation, lookup, tableOutput } from '../../src/facts/observations.js';
+import { latestObservation, lookup, readLatest, tableOutput, unreadableObservations } from '../../src/facts/observations.js';
 import { context, knowledge, LOINC, observation, patientData, SNOMED } from './builder.js';
 
 const latest = (params: unknown, observations: Parameters<typeof observation>[0][]) =>
@@ -121,13 +122,13 @@ describe('latestObservation', () => {
     expect(value).toMatchObject({ value: 92, unit: '10*3/uL' });
   });
 
-  it('skips a value it cannot convert and falls back to an older one', () => {
+  it('does not fall back to an older value when the newest cannot be converted', () => {
     const value = latest({ valueSet: 'potassium', unit: 'mmol/L' }, [
       { code: '2823-3', value: 3.4, unit: 'mmol/L', hoursAgo: 10 },
       { code: '2823-3', value: 14, unit: 'mg/dL', hoursAgo: 1 },
       { code: '2823-3', value: 3, unit: 'furlongs', ucum: null, hoursAgo: 2 },
     ]);
-    expect(value).toMatchObject({ value: 3.4 });
+    expect(value).toBeNull();
   });
 
   it('keeps a lab comparator visible', () => {
@@ -236,5 +237,69 @@ describe('lookup', () => {
       { kind: 'valueSet', name: 'egfr' },
     ]);
     expect(FACTS.lookup!.requirements(params, knowledge()).map((r) => r.key)).toEqual(['obs-egfr']);
+  });
+});
+
+describe('reading the newest value (units per value set, same-instant duplicates)', () => {
+  const read = (valueSet: string, observations: Observation[], unit?: string) =>
+    readLatest(context(patientData({ observations })), valueSet, { maxAge: '7d', unit });
+
+  it('reads eGFR recorded as mL/min as per 1.73 m², because the set declares it so', () => {
+    const reading = read('egfr-declared', [observation({ code: '33914-3', value: 22, unit: 'mL/min', hoursAgo: 2 })], 'mL/min/{1.73_m2}');
+    expect(reading.value).toMatchObject({ value: 22, unit: 'mL/min/{1.73_m2}' });
+    expect(reading.value?.display).toBe('22 mL/min/1.73 m² (2026-11-21, recorded as 22 mL/min)');
+  });
+
+  it('reports a newest value in a unit the set does not accept, and does not use the older one', () => {
+    const reading = read(
+      'egfr-declared',
+      [
+        observation({ code: '33914-3', value: 40, unit: 'mL/min/{1.73_m2}', hoursAgo: 30 }),
+        observation({ code: '33914-3', value: 22, unit: 'mL/s', hoursAgo: 2 }),
+      ],
+      'mL/min/{1.73_m2}',
+    );
+    expect(reading.value).toBeNull();
+    expect(reading.unreadable).toEqual({
+      name: 'eGFR',
+      date: '2026-11-21T10:00:00.000Z',
+      reason: 'recorded in "mL/s", not a unit accepted for eGFR',
+      display: 'eGFR of 2026-11-21 10:00: recorded in "mL/s", not a unit accepted for eGFR',
+    });
+  });
+
+  it('reports a newest value recorded as text, or with no value, instead of using an older one', () => {
+    const text = { ...observation({ code: '10230-1', hoursAgo: 1 }), valueString: 'severely reduced' } as Observation;
+    const older = observation({ code: '10230-1', value: 35, unit: '%', hoursAgo: 48 });
+    expect(read('lvef', [older, text])).toMatchObject({ value: null, unreadable: { reason: 'recorded as text, not a number' } });
+    expect(read('lvef', [older, observation({ code: '10230-1', hoursAgo: 1 })])).toMatchObject({ value: null, unreadable: { reason: 'no value' } });
+  });
+
+  it('prefers the race-free CKD-EPI 2021 eGFR over the race-coefficient pair recorded at the same instant', () => {
+    const values = [
+      observation({ code: '88293-6', value: 31, unit: 'mL/min/{1.73_m2}', hoursAgo: 3 }),
+      observation({ code: '98979-8', value: 27, unit: 'mL/min/{1.73_m2}', hoursAgo: 3 }),
+      observation({ code: '88294-4', value: 26, unit: 'mL/min/{1.73_m2}', hoursAgo: 3 }),
+    ];
+    const value = read('egfr-declared', values, 'mL/min/{1.73_m2}').value;
+    expect(value).toMatchObject({ value: 27, code: `${LOINC}|98979-8`, sameTime: ['26 mL/min/1.73 m²', '31 mL/min/1.73 m²'] });
+  });
+
+  it('chooses among same-instant duplicates the same way whatever order the server sent them, and names both', () => {
+    const a = observation({ code: '10230-1', value: 43.1, unit: '%', hoursAgo: 5 });
+    const b = observation({ code: '10230-1', value: 31.8, unit: '%', hoursAgo: 5 });
+    const first = read('lvef', [a, b]).value;
+    const second = read('lvef', [b, a]).value;
+    expect(first).toEqual(second);
+    expect(first).toMatchObject({ value: 43.1, sameTime: ['31.8%'], display: '43.1% (2026-11-21; also 31.8% at the same time)' });
+  });
+
+  it('lists the unusable newest values of the sets the hook reads, once each', () => {
+    const data = patientData({ observations: [observation({ code: '33914-3', value: 22, unit: 'mL/s', hoursAgo: 2 }), observation({ code: '10230-1', value: 35, unit: '%', hoursAgo: 2 })] });
+    const ctx = { ...context(data), observed: [{ valueSet: 'egfr-declared', maxAge: '72h' }, { valueSet: 'lvef' }] };
+    const list = unreadableObservations.compute({}, ctx);
+    expect(list.names).toBe('eGFR');
+    expect(list.items).toHaveLength(1);
+    expect(unreadableObservations.compute({}, { ...ctx, observed: [{ valueSet: 'egfr-declared', maxAge: '1h' }] }).items).toEqual([]);
   });
 });

@@ -22,6 +22,7 @@ const EXAMPLE_PARAMS: Record<string, unknown> = {
   lookup: { table: 'milrinone-renal-rate', observation: { valueSet: 'egfr', maxAge: '7d' } },
   patient: undefined,
   dataGaps: undefined,
+  unreadableObservations: undefined,
   staleOrders: undefined,
   changeSinceStart: { valueSet: 'potassium', unit: 'mmol/L', baselineWithin: '24h', maxAge: '4h' },
   conditionsSinceStart: { valueSets: ['hypertrophic-obstruction'] },
