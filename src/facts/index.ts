@@ -9,6 +9,7 @@ import { coadministered, inotropes, ivMedications, unidentifiedOrders } from './
 import { latestObservation, lookup, unreadableObservations } from './observations.js';
 import { moment } from './moment.js';
 import { order } from './order.js';
+import { renalFunction } from './renal.js';
 import { dataGaps, patient } from './patient.js';
 import type { FactDefinition } from './types.js';
 
@@ -26,6 +27,7 @@ export const FACTS: Readonly<Record<string, FactDefinition<any>>> = Object.freez
   coadministered,
   unidentifiedOrders,
   lookup,
+  renalFunction,
   unreadableObservations,
   patient,
   dataGaps,

@@ -1,9 +1,9 @@
 import { noParams, type NoParams } from './params.js';
 import { ADMINISTRATIONS_REQUIREMENT, MEDICATIONS_REQUIREMENT, mergeRequirements, observationRequirement } from './requirements.js';
-import type { FactDefinition } from './types.js';
+import type { FactContext, FactDefinition } from './types.js';
 import type { MedicationOrder } from '../shared/patient-data.js';
 import { identifyDrug, referenceOf, summarize, type OrderSummary } from './medications.js';
-import { latestValue, type ObservedValue } from './observations.js';
+import { latestValue, readLatest, type ObservedValue } from './observations.js';
 import { concentrationOf, durationHours, isIntermittent, normaliseDose, orderedDose, normaliseRate, type DoseStatus, type NormalisedDose } from './rate.js';
 import { clean } from './units.js';
 import { formatHours } from './time.js';
@@ -24,6 +24,8 @@ export interface OrderValue extends OrderSummary {
   weight: ObservedValue | null;
   /** The drug concentration in ug/mL, when the order's product states it. */
   concentration: number | null;
+  /** The body weight as the dose checks see it: `80 kg (2026-11-21)`, or why there is none (none recent, none at all, unusable). */
+  weightCheck: string;
   durationHours: number | null;
   /** Hours since the infusion started: its first administration when one is recorded, else the order's authoredOn. */
   runningHours: number | null;
@@ -55,6 +57,7 @@ export const order = {
     bolus: text,
     weight: observedValueShape,
     concentration: number,
+    weightCheck: text,
     durationHours: number,
     runningHours: number,
     durationText: text,
@@ -67,7 +70,8 @@ export const order = {
     if (!subject) return null;
     const { knowledge } = ctx;
     const identity = identifyDrug(subject, knowledge, ctx.memo);
-    const weight = latestValue(ctx, knowledge.settings.weight.valueSet, { maxAge: knowledge.settings.weight.maxAge, unit: 'kg' });
+    const reading = readLatest(ctx, knowledge.settings.weight.valueSet, { maxAge: knowledge.settings.weight.maxAge, unit: 'kg' });
+    const weight = reading.value;
     const weightKg = typeof weight?.value === 'number' && weight.value > 0 ? weight.value : null;
     const valueSet = identity.valueSet === null ? undefined : knowledge.valueSets.get(identity.valueSet);
     const concentration = concentrationOf(subject, valueSet);
@@ -90,6 +94,7 @@ export const order = {
       bolus: orderedDose(subject.request),
       weight: weightKg === null ? null : weight,
       concentration,
+      weightCheck: weightKg !== null && weight ? weight.display : missingWeight(ctx, reading.unreadable?.display ?? null),
       durationHours: ordered,
       runningHours,
       durationText: durationText(subject.origin, ordered, runningHours, start),
@@ -104,4 +109,12 @@ function durationText(origin: MedicationOrder['origin'], ordered: number | null,
     return `running ${formatHours(runningHours)} (since ${new Date(start).toISOString().slice(0, 10)})`;
   }
   return ordered === null ? null : `ordered for ${formatHours(ordered)}`;
+}
+
+/** Why no weight can be used: the newest within the configured age could not be read, or the newest on record is older. */
+function missingWeight(ctx: FactContext, unreadable: string | null): string {
+  const { valueSet, maxAge } = ctx.knowledge.settings.weight;
+  if (unreadable !== null) return `the newest could not be used (${unreadable})`;
+  const last = latestValue(ctx, valueSet, { unit: 'kg' });
+  return last === null ? 'none on record' : `none within ${maxAge}; newest on record ${last.display}`;
 }

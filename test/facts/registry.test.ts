@@ -20,6 +20,7 @@ const EXAMPLE_PARAMS: Record<string, unknown> = {
   unidentifiedOrders: undefined,
   coadministered: { pairs: [{ inotrope: 'milrinone', with: ['furosemide'] }] },
   lookup: { table: 'milrinone-renal-rate', observation: { valueSet: 'egfr', maxAge: '7d' } },
+  renalFunction: { table: 'milrinone-renal-rate', maxAge: '72h', egfr: 'egfr', clearance: 'creatinine-clearance', creatinine: 'creatinine', dialysis: 'esrd-or-dialysis' },
   patient: undefined,
   dataGaps: undefined,
   unreadableObservations: undefined,
@@ -68,7 +69,7 @@ describe('FACTS registry', () => {
       ...Object.entries(EXAMPLE_PARAMS).map(([id, raw]) => FACTS[id]!.requirements(FACTS[id]!.params.parse(raw), k)),
     );
     expect(all.map((r) => r.key).sort()).toEqual(
-      ['administrations', 'allergies', 'conditions', 'devices', 'medications', 'obs-body-weight', 'obs-egfr', 'obs-potassium', 'patient', 'service-requests'].sort(),
+      ['administrations', 'allergies', 'conditions', 'devices', 'medications', 'obs-body-weight', 'obs-creatinine', 'obs-creatinine-clearance', 'obs-egfr', 'obs-potassium', 'patient', 'service-requests'].sort(),
     );
     for (const r of all) {
       const tokens = r.template.match(/\{\{[^}]*\}\}/g) ?? [];

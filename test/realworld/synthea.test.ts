@@ -120,9 +120,8 @@ describe.runIf(available)('real-world Synthea charts, order-sign', () => {
     expect(files.map((f) => f.split('_')[0]).sort()).toEqual(['Dennis', 'Jordan', 'Thanh', 'Tommy']);
   });
 
-  // KNOWN GAP, issue 13 item 2 (eGFR recorded in mL/min, the observations work): today the newest eGFR is
-  // skipped for its unit and no renal card comes. When that lands this test fails: make it an \`it\`.
-  it.fails('Dennis had he lived (eGFR 19.8 mL/min the day before): milrinone gets the renal dose warning, or a card saying the check could not run', async () => {
+  // The newest eGFR is recorded in mL/min (read as per 1.73 m², as its LOINC code defines).
+  it('Dennis had he lived (eGFR 19.8 mL/min the day before): milrinone gets the renal dose warning, or a card saying the check could not run', async () => {
     const cards = await sign('Dennis-alive', 'milrinone');
     expect(rules(cards)).not.toContain('DQ-DECEASED');
     expect(cards.some((c) => c.startsWith('DOSE-MIL-RENAL') || /renal|eGFR/i.test(c))).toBe(true);
