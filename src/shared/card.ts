@@ -97,7 +97,7 @@ export function ruleOf(card: Pick<Card, 'extension'>): RuleExtension | undefined
   return typeof ext?.id === 'string' && typeof ext.version === 'string' ? (ext as RuleExtension) : undefined;
 }
 
-/** Card categories (the card's `source.topic`), in the order the rule catalog lists them, with their display. */
+/** Card categories (the card's `source.topic`), in the order the README's card contract lists them, with their display. */
 export const CATEGORY_SYSTEM = 'urn:inotrope-cds:card-category';
 export const CATEGORY_DISPLAY = {
   eligibility: 'Eligibility',
