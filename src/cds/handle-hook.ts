@@ -15,6 +15,8 @@ export interface HookDeps {
   data: DataOptions;
   now: () => Date;
   uuid: () => string;
+  /** Scenario tests only (EvaluationInput.faults). */
+  faults?: ReadonlySet<string>;
 }
 
 export interface HookOutcome {
@@ -24,6 +26,8 @@ export interface HookOutcome {
   /** What happened, for metrics: fetches per key and rules fired. */
   fetches: readonly FetchRecord[];
   fired: EvaluationResult['fired'];
+  /** Rules that threw (isolated; the answer carries a data-quality card instead of their cards). */
+  failed: NonNullable<EvaluationResult['failed']>;
 }
 
 /**
@@ -56,12 +60,13 @@ export function validateCall(module: HookModule, body: unknown, fhirServers?: re
  */
 export async function runHook(module: HookModule, request: HookRequest, ruleset: Ruleset, deps: HookDeps): Promise<HookOutcome> {
   const { data, fetches } = await resolvePatientData(dataRequest(module, request), hookRequirements(module, ruleset), deps.data);
-  const { cards, fired } = await ruleset.evaluate({ data, now: deps.now(), uuid: deps.uuid });
+  const { cards, fired, failed = [] } = await ruleset.evaluate({ data, now: deps.now(), uuid: deps.uuid, ...(deps.faults && { faults: deps.faults }) });
   return {
     response: { cards },
     stats: { cards: cards.length, gaps: data.gaps.length, rulesetVersion: ruleset.version },
     fetches,
     fired,
+    failed,
   };
 }
 

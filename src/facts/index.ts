@@ -10,7 +10,7 @@ import { latestObservation, lookup, unreadableObservations } from './observation
 import { moment } from './moment.js';
 import { order } from './order.js';
 import { renalFunction } from './renal.js';
-import { dataGaps, patient } from './patient.js';
+import { dataGaps, failedChecks, patient } from './patient.js';
 import type { FactDefinition } from './types.js';
 
 /** Every fact a rule file may name (docs/rule-format.md "Facts"), by id. */
@@ -31,6 +31,7 @@ export const FACTS: Readonly<Record<string, FactDefinition<any>>> = Object.freez
   unreadableObservations,
   patient,
   dataGaps,
+  failedChecks,
   moment,
   fhirpath,
   staleOrders,

@@ -1,7 +1,7 @@
 import type { DataGap } from '../shared/patient-data.js';
 import { durationMs, noParams, type NoParams } from './params.js';
 import { PATIENT_REQUIREMENT } from './requirements.js';
-import type { FactContext, FactDefinition } from './types.js';
+import type { FactContext, FactDefinition, FailedCheck } from './types.js';
 import { DATA_GAP_REASONS, RESOURCE_TYPES } from '../shared/patient-data.js';
 import { boolean, date, list, number, object, oneOf, text } from './value-shape.js';
 
@@ -90,4 +90,13 @@ export const dataGaps = {
   ),
   compute: (_p, ctx): DataGapValue[] =>
     ctx.data.gaps.map((gap) => ({ key: gap.key, resourceType: gap.resourceType, reason: gap.reason, display: gap.message })),
+} satisfies FactDefinition<NoParams>;
+
+/** Checks that could not run on this call because a rule or a fact it reads threw (rule isolation): their titles. */
+export const failedChecks = {
+  params: noParams,
+  refs: () => [],
+  requirements: () => [],
+  value: list(object({ id: text, title: text, display: text })),
+  compute: (_p, ctx): (FailedCheck & { display: string })[] => (ctx.failedChecks ?? []).map((c) => ({ ...c, display: c.title })),
 } satisfies FactDefinition<NoParams>;

@@ -107,6 +107,14 @@ export interface FactContext {
   memo: CallMemo;
   /** The observations the hook's rules read (the `unreadableObservations` fact reports their unusable newest values). */
   observed?: readonly ObservationRead[];
+  /** Checks of this call that threw (rule isolation, src/rules/evaluate.ts): set for the rules that report them. */
+  failedChecks?: readonly FailedCheck[];
+}
+
+/** A rule that could not run on this call: what a clinician can be told (its title), never the error. */
+export interface FailedCheck {
+  id: string;
+  title: string;
 }
 
 /** A value set a fact reads observations of, and how far back (none: any age). */

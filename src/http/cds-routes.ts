@@ -60,6 +60,9 @@ export function cdsRouter(deps: CdsRouterDeps): Router {
       hookOutcome = 'ok';
       deps.metrics.recordFetches(outcome.fetches);
       deps.metrics.recordFirings(hook.service.id, outcome.fired);
+      deps.metrics.ruleErrors(outcome.failed);
+      // Rule id and the error's type only: an error message may quote the record it choked on.
+      for (const f of outcome.failed) deps.logger.error({ rule: f.id, version: f.version, errorType: f.error instanceof Error ? f.error.name : typeof f.error }, 'rule failed and was isolated');
       Object.assign(res.locals.logFields as object, outcome.stats);
       recordIssued(deps, outcome, { service: hook.service.id, hook: hook.hook, client: client?.iss ?? '', rulesetVersion: ruleset.version, issuedAt: deps.now() });
       res.json(outcome.response);

@@ -39,6 +39,7 @@ export class Metrics {
   private readonly storeFailures: Counter<'op'>;
   private readonly ledgerGaps: Counter<'reason'>;
   private readonly jtiFallbacks: Counter;
+  private readonly ruleErrorCount: Counter<'rule'>;
   private readonly ledgerQueue: Gauge;
   private rulesetVersion: () => string | undefined = () => undefined;
 
@@ -76,6 +77,12 @@ export class Metrics {
     this.silentFirings = new Counter({
       name: 'cds_silent_rule_firings_total',
       help: 'Firings of silent rules (evaluated, logged and counted, never shown), by rule id',
+      labelNames: ['rule'],
+      registers,
+    });
+    this.ruleErrorCount = new Counter({
+      name: 'cds_rule_errors_total',
+      help: 'Rules that threw while evaluating a hook call (isolated: the call still answered, with a data-quality card), by rule id',
       labelNames: ['rule'],
       registers,
     });
@@ -159,6 +166,10 @@ export class Metrics {
       if (rule.status === 'silent') this.silentFirings.inc({ rule: safe(rule.id) });
       else this.cards.inc({ service: safe(service), category: safe(rule.category), indicator: safe(rule.indicator) });
     }
+  }
+
+  ruleErrors(failed: readonly { id: string }[]): void {
+    for (const rule of failed) this.ruleErrorCount.inc({ rule: safe(rule.id) });
   }
 
   ruleLoadError(): void {

@@ -30,6 +30,10 @@ export interface RulesetParts {
 }
 
 type Fired = EvaluationResult['fired'][number];
+type Failure = { rule: CompiledRule; error: unknown };
+
+/** Rules that report checks that could not run: evaluated after the others, with their failures. */
+const readsFailures = (rule: CompiledRule) => rule.uses.some((u) => u.fact === 'failedChecks');
 
 /** The orders an order-scoped rule checks, as an explanation names them. */
 const SUBJECT_TEXT: Record<OrderSubjects, string> = {
@@ -70,13 +74,23 @@ export function createRuleset(parts: RulesetParts): Ruleset {
     };
   }
 
-  function run(rules: readonly CompiledRule[], scope: ConditionScope, subject: MedicationOrder | undefined) {
-    return rules
-      .filter((rule) => rule.holds(scope))
-      .map((rule) => {
+  /**
+   * The rules that hold, each isolated: one that throws (the rule or a fact it reads) is recorded in
+   * `failures` and the others still run. `faults`: rule ids made to throw (scenario tests of the rule that reports it).
+   */
+  function run(rules: readonly CompiledRule[], scope: ConditionScope, subject: MedicationOrder | undefined, failures: Failure[], faults?: ReadonlySet<string>) {
+    const runs: { rule: CompiledRule; subject: MedicationOrder | undefined; holds: Set<string>; values: Map<string, unknown> }[] = [];
+    for (const rule of rules) {
+      try {
+        if (faults?.has(rule.id)) throw new Error(`fault injected into ${rule.id}`);
+        if (!rule.holds(scope)) continue;
         const holds = new Set(rule.parts.filter((p) => p.holds(scope)).map((p) => p.name));
-        return { rule, subject, holds, values: templateValues(rule, scope) };
-      });
+        runs.push({ rule, subject, holds, values: templateValues(rule, scope) });
+      } catch (error) {
+        failures.push({ rule, error });
+      }
+    }
+    return runs;
   }
 
   function templateValues(rule: CompiledRule, scope: ConditionScope): Map<string, unknown> {
@@ -132,19 +146,31 @@ export function createRuleset(parts: RulesetParts): Ruleset {
     async evaluate(input) {
       const p = prepare(input);
       if (p.rules.length === 0) return { cards: [], fired: [] };
-      const runs = [
-        ...run(p.patientRules, scopeFor(p.base, p.shared, p.operator), undefined),
-        ...p.subjects.flatMap((s) => run(p.orderRules, scopeFor({ ...p.base, subject: s }, p.shared, p.operator), s)),
-      ];
       const cards: Card[] = [];
       const fired: Fired[] = [];
-      for (const { rule, subject, values, holds } of runs) {
-        fired.push({ id: rule.id, version: rule.version, status: rule.status, category: rule.category, indicator: indicatorOf(rule, holds) });
-        if (rule.status === 'active') {
-          cards.push(buildCard({ rule, values, subject, holds, settings: knowledge.settings, rulesetVersion: parts.version, uuid: input.uuid }));
+      const failures: Failure[] = [];
+      const pass = (base: FactContext, only: (rule: CompiledRule) => boolean) => {
+        const runs = [
+          ...run(p.patientRules.filter(only), scopeFor(base, p.shared, p.operator), undefined, failures, input.faults),
+          ...p.subjects.flatMap((s) => run(p.orderRules.filter(only), scopeFor({ ...base, subject: s }, p.shared, p.operator), s, failures, input.faults)),
+        ];
+        for (const { rule, subject, values, holds } of runs) {
+          try {
+            const indicator = indicatorOf(rule, holds);
+            if (rule.status === 'active') {
+              cards.push(buildCard({ rule, values, subject, holds, settings: knowledge.settings, rulesetVersion: parts.version, uuid: input.uuid }));
+            }
+            fired.push({ id: rule.id, version: rule.version, status: rule.status, category: rule.category, indicator });
+          } catch (error) {
+            failures.push({ rule, error });
+          }
         }
-      }
-      return { cards: orderCards(reconcileRateLimits(cards)), fired };
+      };
+      pass(p.base, (rule) => !readsFailures(rule));
+      const failedChecks = [...new Map(failures.map(({ rule }) => [rule.id, { id: rule.id, title: rule.title }])).values()];
+      pass({ ...p.base, failedChecks }, readsFailures);
+      const failed = failures.map(({ rule, error }) => ({ id: rule.id, version: rule.version, error }));
+      return { cards: orderCards(reconcileRateLimits(cards)), fired, ...(failed.length > 0 && { failed }) };
     },
     async explain(input) {
       const result = await this.evaluate(input);

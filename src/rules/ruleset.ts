@@ -31,6 +31,8 @@ export interface EvaluationInput {
   now: Date;
   /** Makes card and suggestion uuids (injected so tests are deterministic). */
   uuid: () => string;
+  /** Rule ids made to throw: only scenario tests set it, to show the card that reports a check that could not run. */
+  faults?: ReadonlySet<string>;
 }
 
 export interface EvaluationResult {
@@ -38,6 +40,8 @@ export interface EvaluationResult {
   cards: Card[];
   /** Every rule that fired, silent ones included (for metrics and logs). */
   fired: readonly { id: string; version: string; status: 'active' | 'silent'; category: string; indicator: string }[];
+  /** Rules that threw on this call (isolated: the others answered, and a data-quality rule says which checks did not run). The error may quote patient data: log its type only. */
+  failed?: readonly { id: string; version: string; error: unknown }[];
 }
 
 /** Holds the ruleset currently serving; the rules layer swaps it atomically on reload. */

@@ -140,6 +140,7 @@ function scenarioDeps(c: ScenarioCase, allowlist: string[]) {
     },
     now: () => c.now,
     uuid: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
+    ...(c.scenario.failing && { faults: new Set(c.scenario.failing) }),
   };
 }
 

@@ -23,6 +23,7 @@ const EXAMPLE_PARAMS: Record<string, unknown> = {
   renalFunction: { table: 'milrinone-renal-rate', maxAge: '72h', egfr: 'egfr', clearance: 'creatinine-clearance', creatinine: 'creatinine', dialysis: 'esrd-or-dialysis' },
   patient: undefined,
   dataGaps: undefined,
+  failedChecks: undefined,
   unreadableObservations: undefined,
   staleOrders: undefined,
   changeSinceStart: { valueSet: 'potassium', unit: 'mmol/L', baselineWithin: '24h', maxAge: '4h' },

@@ -103,6 +103,7 @@ export const scenarioSchema = z.strictObject({
     })
     .optional()
     .describe('Fields set on the chart\'s Patient resource (a child, a patient recorded as deceased).'),
+  failing: z.array(text).max(20).optional().describe('Rule ids made to fail in this scenario, to show the card that says a check could not run.'),
   remove: z.array(text).optional().describe('Prefetch keys the EHR does not send.'),
   prefetch: z.record(z.string(), z.unknown()).optional().describe('Prefetch values sent as given (null, an OperationOutcome, ...).'),
   expect: z.strictObject({
