@@ -10,17 +10,23 @@ import { hookModule } from '../src/cds/hooks/registry.js';
 import { hookRequirements } from '../src/cds/handle-hook.js';
 import { DEFAULT_NOW } from '../src/scenarios/run-scenarios.js';
 import { chartSchema } from '../src/rules/scenarios/scenario-schema.js';
+import { shiftDates } from '../src/scenarios/time-shift.js';
 
 /**
  * Writes examples/*.json: complete CDS Hooks requests built from the scenario charts in
  * rules/tests/patients/, with every prefetch key the service advertises answered from the chart by the
  * scenario runner's own code, so the examples cannot drift from the patients the scenarios test.
- * Usage: npm run examples:build (`-- --check` only checks that examples/ is current)
+ * Usage: npm run examples:build (`-- --check` only checks that examples/ is current).
+ * The committed examples are built at a fixed time (the scenarios' default "now"), so that rebuilding gives the same
+ * bytes; sent to the service on a later day their labs would read as old. `-- --now` writes the same requests built at
+ * the current time (or `--now <ISO date-time>`) to examples/now/ (not committed), which the README's curl lines send.
  */
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const RULES_DIR = join(ROOT, 'rules');
 export const OUT_DIR = join(ROOT, 'examples');
+/** Where `--now` writes: requests built at the current time (git-ignored). */
+export const NOW_DIR = join(OUT_DIR, 'now');
 const USER = 'Practitioner/prac-hf-attending';
 
 interface ExampleSpec {
@@ -65,8 +71,8 @@ const EXAMPLES: readonly ExampleSpec[] = [
   },
 ];
 
-/** Every example file's text, built from the charts in `<rulesDir>/tests/patients/` and the ruleset's prefetch keys. */
-export async function renderExamples(rulesDir: string = RULES_DIR): Promise<Map<string, string>> {
+/** Every example file's text (dated as of `now`), built from the charts in `<rulesDir>/tests/patients/` and the ruleset's prefetch keys. */
+export async function renderExamples(rulesDir: string = RULES_DIR, now: Date = new Date(DEFAULT_NOW)): Promise<Map<string, string>> {
   const loaded = await readRuleset(rulesDir);
   if (!loaded.ok) throw new Error(`the ruleset does not load:\n${loaded.errors.map(formatLoadError).join('\n')}`);
   const out = new Map<string, string>();
@@ -96,13 +102,28 @@ export async function renderExamples(rulesDir: string = RULES_DIR): Promise<Map<
       context: { ...built.context, userId: USER },
       ...(!spec.fhirServer && { prefetch: built.prefetch }),
     };
-    out.set(spec.file, `${JSON.stringify(request, null, 2)}\n`);
+    // Another day: every date in the request moved by the same amount, so intervals (lab ages, infusion hours) stay as documented.
+    const shift = now.getTime() - Date.parse(DEFAULT_NOW);
+    out.set(spec.file, `${JSON.stringify(shift === 0 ? request : shiftDates(request, shift), null, 2)}\n`);
   }
   return out;
 }
 
 /** Writes the examples, or with `--check` only reports whether the files on disk are current (exit 1 if not). */
 async function main(args: readonly string[]): Promise<number> {
+  const at = args.indexOf('--now');
+  if (at >= 0) {
+    const value = args[at + 1];
+    const now = value && !value.startsWith('--') ? new Date(value) : new Date();
+    if (Number.isNaN(now.getTime())) {
+      console.error(`--now: not a date-time: ${value}`);
+      return 2;
+    }
+    await mkdir(NOW_DIR, { recursive: true });
+    for (const [file, text] of await renderExamples(RULES_DIR, now)) await writeFile(join(NOW_DIR, file), text);
+    console.log(`examples/now/: the example requests as of ${now.toISOString()}`);
+    return 0;
+  }
   const examples = await renderExamples();
   if (args.includes('--check')) {
     const stale = [...examples].filter(([file, text]) => !existsSync(join(OUT_DIR, file)) || readFileSync(join(OUT_DIR, file), 'utf8') !== text);

@@ -25,7 +25,8 @@ export function staticSource(ruleset: Ruleset): RulesetSource {
 }
 
 /** The real app over the real `rules/` folder, with test config and a captured log. */
-export async function makeApp(overrides: Partial<Config> = {}, options: { logLevel?: Config['LOG_LEVEL'] } = {}) {
+export async function makeApp(overrides: Partial<Config> = {}, options: { logLevel?: Config['LOG_LEVEL']; now?: Date } = {}) {
+  const now = options.now ?? new Date('2026-11-21T12:00:00Z');
   const config = testConfig(overrides);
   const capture = logCapture();
   const logger = createLogger({ LOG_LEVEL: options.logLevel ?? 'info' }, capture.stream);
@@ -35,8 +36,8 @@ export async function makeApp(overrides: Partial<Config> = {}, options: { logLev
     config,
     logger,
     rules: staticSource(ruleset),
-    stores: memoryStores(config, () => new Date('2026-11-21T12:00:00Z')),
-    now: () => new Date('2026-11-21T12:00:00Z'),
+    stores: memoryStores(config, () => now),
+    now: () => now,
     uuid: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
   });
   return { app, config, logs: capture.lines, ruleset };

@@ -7,6 +7,7 @@ import { hookResponseSchema } from '../../src/cds/response-schema.js';
 import { hookModule } from '../../src/cds/hooks/registry.js';
 import type { Hook } from '../../src/shared/hooks.js';
 import { renderExamples } from '../../scripts/build-examples.js';
+import { DEFAULT_NOW } from '../../src/scenarios/run-scenarios.js';
 
 /**
  * Every request in examples/ (the README's and the demo's) goes through the real app and must get
@@ -55,6 +56,18 @@ describe('examples/*.json', () => {
   });
 
   const withPrefetch = Object.keys(EXPECTED).filter((f) => f !== 'order-sign-no-prefetch.json');
+
+  it('show the documented cards on any day: built with examples:build --now and answered by a service 30 days later', async () => {
+    const later = new Date(Date.parse(DEFAULT_NOW) + 30 * 86_400_000);
+    const { app } = await makeApp({}, { now: later });
+    for (const [file, text] of await renderExamples(undefined, later)) {
+      if (!withPrefetch.includes(file)) continue;
+      const example = JSON.parse(text) as Example;
+      const res = await request(app).post(servicePath(example.hook)).send(example);
+      expect(res.status, file).toBe(200);
+      expect(ruleIds(res.body as Parameters<typeof ruleIds>[0]), file).toEqual([...EXPECTED[file]!].sort());
+    }
+  });
   it.each(withPrefetch)('%s prefetches exactly the keys discovery advertises', async (file) => {
     const example = read(file);
     const { app } = await makeApp();

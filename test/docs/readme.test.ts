@@ -22,9 +22,12 @@ describe('README stays true to the code', () => {
     expect(documented).toEqual(Object.keys(configSchema.shape).sort());
   });
 
-  it('points at example files that exist', () => {
-    for (const m of readme.matchAll(/@(examples\/[\w.-]+\.json)/g)) {
-      expect(() => readFileSync(path.join(ROOT, m[1]!)), m[1]).not.toThrow();
-    }
+  it('points at example files that exist, dated as of now by examples:build before the first curl that sends one', () => {
+    const sent = [...readme.matchAll(/@examples\/now\/([\w.-]+\.json)/g)];
+    expect(sent.length).toBeGreaterThan(0);
+    // examples/now/ holds the committed examples rebuilt at the current time, file for file.
+    for (const m of sent) expect(() => readFileSync(path.join(ROOT, 'examples', m[1]!)), m[1]).not.toThrow();
+    expect(readme.indexOf('npm run examples:build -- --now')).toBeGreaterThan(-1);
+    expect(readme.indexOf('npm run examples:build -- --now')).toBeLessThan(sent[0]!.index);
   });
 });

@@ -9,7 +9,8 @@ import { serveChart } from '../../src/scenarios/chart-server.js';
 import type { Chart } from '../../src/rules/scenarios/scenario-schema.js';
 import { ruleOf, type Card } from '../../src/shared/card.js';
 import { makeApp } from '../helpers.js';
-import { resolveReferences, shiftDates } from './time-shift.js';
+import { shiftDates } from '../../src/scenarios/time-shift.js';
+import { resolveReferences } from './bundle-references.js';
 
 /**
  * Real-world regression: four unmodified Synthea heart-failure charts (R4 transaction bundles, read
