@@ -72,7 +72,12 @@ async function start(): Promise<void> {
     await stores.close(0);
     configError(err.message);
   }
-  const server: Server = app.listen(config.PORT, config.HOST, () => {
+  // Express 5 hands a listen error (a port in use, say) to this callback: not configuration, so exit 1.
+  const server: Server = app.listen(config.PORT, config.HOST, (err?: Error) => {
+    if (err) {
+      console.error('Failed to start: cannot listen:', err.message);
+      process.exit(1);
+    }
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
     logger.info({ host: config.HOST, port, rulesetVersion: rules.current().version }, 'listening');

@@ -50,7 +50,8 @@ export function parseableUnit(unit: string): boolean {
 }
 
 function validate(unit: string): boolean {
-  if (unit.trim() === '' || !parseableUnit(unit)) return false;
+  // UCUM forbids blanks, and the library says so on stdout: refuse them before asking it.
+  if (unit.trim() === '' || /\s/.test(unit) || !parseableUnit(unit)) return false;
   try {
     return ucum.validateUnitString(unit).status === 'valid';
   } catch {

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -50,6 +51,20 @@ describe('start-up exit codes: 78 (EX_CONFIG) for configuration errors', () => {
     const service = startService({ CDS_AUTH: 'off', DATABASE_URL: '', DATA_DIR: path.join(file, 'data') });
     expect(await service.exited).toBe(78);
     expect(service.stderr.join('\n')).toMatch(/DATA_DIR .* is not a writable directory \(ENOTDIR\)/);
+  }, 60_000);
+});
+
+describe('start-up exit code 1 for anything that is not configuration', () => {
+  it('a port another process holds', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = holder.address() as AddressInfo;
+      const service = startService({ CDS_AUTH: 'off', HOST: '127.0.0.1', PORT: String(port), ...embedded() });
+      expect(await service.exited).toBe(1);
+    } finally {
+      holder.close();
+    }
   }, 60_000);
 });
 
