@@ -5,7 +5,7 @@ import { convert, isUcum, MAX_UNIT_CHARS, toUcum } from '../../src/facts/units.j
 import { capStrings, MAX_STRING_CHARS, MAX_TEXT_CHARS } from '../../src/patient-data/fhir-schemas.js';
 import { makeApp } from '../helpers.js';
 import { expectLinearCost } from './cost.js';
-import { PATIENT_ID, validRequest } from './security-helpers.js';
+import { validRequest, withHocmDisplay } from './security-helpers.js';
 
 /**
  * Record-derived strings are cut to a bounded length when they enter PatientData, and unit strings longer
@@ -84,24 +84,8 @@ describe('attacks replayed over HTTP', () => {
 
   it("a 100 k-character condition display reaches the card cut to 256 characters", async () => {
     const { app, ruleset } = await makeApp();
-    const body = validRequest('order-sign', ruleset) as { prefetch: Record<string, unknown> };
     const display = `Hypertrophic obstructive cardiomyopathy ${'z'.repeat(100_000)}`;
-    for (const r of ruleset.requirements('order-sign').filter((q) => q.resourceType === 'Condition')) {
-      body.prefetch[r.key] = {
-        resourceType: 'Bundle',
-        type: 'searchset',
-        entry: [
-          {
-            resource: {
-              resourceType: 'Condition',
-              id: 'hocm',
-              subject: { reference: `Patient/${PATIENT_ID}` },
-              code: { coding: [{ system: 'http://snomed.info/sct', code: '45227007', display }] },
-            },
-          },
-        ],
-      };
-    }
+    const body = withHocmDisplay(ruleset, display);
     const res = await request(app).post(orderSign).send(body);
     expect(res.status).toBe(200);
     const card = (res.body.cards as Card[]).find((c) => c.summary.startsWith('Dobutamine is contraindicated'));

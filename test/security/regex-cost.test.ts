@@ -11,7 +11,7 @@ import { compilePath } from '../../src/rules/path-resolver.js';
 import { joinLines, trimBoth, trimEnd } from '../../src/shared/syntax.js';
 import { makeApp } from '../helpers.js';
 import { expectLinearCost } from './cost.js';
-import { PATIENT_ID, validRequest } from './security-helpers.js';
+import { withHocmDisplay } from './security-helpers.js';
 
 /**
  * Every function of src/ that runs a regex (or replaced one) over text a record, a request or a rule file
@@ -53,29 +53,7 @@ describe('string handling is linear on pathological input', () => {
 describe('a long whitespace run in a record (attack replayed over HTTP)', () => {
   it("a condition's display with a whitespace run costs linear time and still gives its card", async () => {
     const { app, ruleset } = await makeApp();
-    const body = (n: number) => {
-      const req = validRequest('order-sign', ruleset) as { prefetch: Record<string, unknown> };
-      const conditions = ruleset.requirements('order-sign').filter((r) => r.resourceType === 'Condition');
-      expect(conditions.length).toBeGreaterThan(0);
-      for (const r of conditions) {
-        req.prefetch[r.key] = {
-          resourceType: 'Bundle',
-          type: 'searchset',
-          entry: [
-            {
-              resource: {
-                resourceType: 'Condition',
-                id: 'hocm',
-                subject: { reference: `Patient/${PATIENT_ID}` },
-                clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
-                code: { coding: [{ system: 'http://snomed.info/sct', code: '45227007', display: `Hypertrophic${spaces(n)}obstructive cardiomyopathy` }] },
-              },
-            },
-          ],
-        };
-      }
-      return req;
-    };
+    const body = (n: number) => withHocmDisplay(ruleset, `Hypertrophic${spaces(n)}obstructive cardiomyopathy`);
     const call = async (n: number) => {
       const res = await request(app).post('/cds-services/inotrope-order-sign').send(body(n));
       expect(res.status).toBe(200);

@@ -129,3 +129,19 @@ export function validRequest(hook: Hook, ruleset: Ruleset, extra: Record<string,
 function dropUndefined(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }
+
+/** An order-sign request whose every Condition prefetch key holds one active obstructive HCM (SNOMED 45227007) with this display. */
+export function withHocmDisplay(ruleset: Ruleset, display: string): { prefetch: Record<string, unknown> } {
+  const req = validRequest('order-sign', ruleset) as { prefetch: Record<string, unknown> };
+  const keys = ruleset.requirements('order-sign').filter((r) => r.resourceType === 'Condition').map((r) => r.key);
+  if (keys.length === 0) throw new Error('order-sign reads no Condition: the attack would not reach a card');
+  const condition = {
+    resourceType: 'Condition',
+    id: 'hocm',
+    subject: { reference: `Patient/${PATIENT_ID}` },
+    clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+    code: { coding: [{ system: 'http://snomed.info/sct', code: '45227007', display }] },
+  };
+  for (const key of keys) req.prefetch[key] = { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: condition }] };
+  return req;
+}
