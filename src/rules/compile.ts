@@ -27,6 +27,8 @@ export interface CompiledRule {
   hooks: readonly Hook[];
   status: 'active' | 'silent';
   scope: 'patient' | 'order';
+  /** Order scope: at order entry, also checks the running inotrope orders (see `alsoRunning` in the rule format). */
+  alsoRunning: boolean;
   requiresInotrope: boolean;
   population: RuleDefinition['population'];
   references: RuleDefinition['references'];
@@ -114,6 +116,7 @@ export class RuleCompiler {
       hooks: rule.hooks,
       status: rule.status,
       scope: rule.scope,
+      alsoRunning: rule.alsoRunning,
       requiresInotrope: rule.requiresInotrope,
       population: rule.population,
       references: rule.references,
@@ -362,7 +365,14 @@ export class RuleCompiler {
   }
 
   private scopedActions(ctx: RuleContext): void {
-    if (ctx.rule.scope === 'order') return;
+    if (ctx.rule.scope === 'order') {
+      // Running orders are checked only at order entry: anywhere else the flag would be read as doing something.
+      if (ctx.rule.alsoRunning && !ctx.rule.hooks.some((h) => h === 'order-select' || h === 'order-sign')) {
+        this.error(ctx, ['alsoRunning'], '"alsoRunning" checks running orders at order-select and order-sign, and the rule runs on neither');
+      }
+      return;
+    }
+    if (ctx.rule.alsoRunning) this.error(ctx, ['alsoRunning'], '"alsoRunning" checks orders: the rule needs "scope": "order"');
     (ctx.rule.card.suggestions ?? []).forEach((s, i) =>
       s.actions.forEach((a, j) => {
         if (a.type !== 'create') {

@@ -2,7 +2,7 @@ import type { Hook, OrderSubjects } from '../shared/hooks.js';
 import type { Card } from '../shared/card.js';
 import type { DataRequirement, MedicationOrder } from '../shared/patient-data.js';
 import type { FactContext, Knowledge, ObservationRead } from '../facts/types.js';
-import { isInotrope } from '../facts/medications.js';
+import { identifyDrug, isInotrope } from '../facts/medications.js';
 import { CallMemo } from '../facts/memo.js';
 import { staleInotropeOrders } from '../facts/administrations.js';
 import { patientValue, type PatientValue } from '../facts/patient.js';
@@ -37,9 +37,9 @@ const readsFailures = (rule: CompiledRule) => rule.uses.some((u) => u.fact === '
 
 /** The orders an order-scoped rule checks, as an explanation names them. */
 const SUBJECT_TEXT: Record<OrderSubjects, string> = {
-  active: 'an active inotrope order',
-  'selected-drafts': 'a selected draft inotrope order',
-  'all-drafts': 'a draft inotrope order',
+  active: 'active inotrope order',
+  'selected-drafts': 'selected draft inotrope order',
+  'all-drafts': 'draft inotrope order',
 };
 
 /**
@@ -119,6 +119,13 @@ export function createRuleset(parts: RulesetParts): Ruleset {
     const subjects = data.medicationOrders.filter(
       (o) => isInotrope(o, knowledge, memo) && (data.subjects === 'active' ? o.origin === 'active' : o.origin === 'draft' && o.selected),
     );
+    // At order entry, rules with `alsoRunning` re-check the running infusions too (renal function may have
+    // fallen since they started), except a drug the call drafts again: that draft is the new dose, checked itself.
+    const drafted = new Set(data.medicationOrders.filter((o) => o.origin === 'draft').map((o) => identifyDrug(o, knowledge, memo).valueSet));
+    const running =
+      data.subjects === 'active'
+        ? []
+        : data.medicationOrders.filter((o) => o.origin === 'active' && isInotrope(o, knowledge, memo) && !drafted.has(identifyDrug(o, knowledge, memo).valueSet));
     const lookup = operatorsAt(knowledge, input.now);
     return {
       rules,
@@ -126,8 +133,10 @@ export function createRuleset(parts: RulesetParts): Ruleset {
       notFor: forInotrope.filter((r) => !rules.includes(r)),
       who,
       subjects,
+      running,
       patientRules: rules.filter((r) => r.scope === 'patient'),
       orderRules: rules.filter((r) => r.scope === 'order'),
+      runningRules: rules.filter((r) => r.scope === 'order' && r.alsoRunning),
       shared: new Map<string, unknown>(),
       operator: (name: string) => lookup(name)!, // the compiler refused unknown operators
       base: { data, now: input.now, knowledge, staleOrders, memo, observed: parts.observed?.get(data.hook) ?? [] } satisfies FactContext,
@@ -153,6 +162,7 @@ export function createRuleset(parts: RulesetParts): Ruleset {
         const runs = [
           ...run(p.patientRules.filter(only), scopeFor(base, p.shared, p.operator), undefined, failures, input.faults),
           ...p.subjects.flatMap((s) => run(p.orderRules.filter(only), scopeFor({ ...base, subject: s }, p.shared, p.operator), s, failures, input.faults)),
+          ...p.running.flatMap((s) => run(p.runningRules.filter(only), scopeFor({ ...base, subject: s }, p.shared, p.operator), s, failures, input.faults)),
         ];
         for (const { rule, subject, values, holds } of runs) {
           try {
@@ -203,11 +213,13 @@ export function createRuleset(parts: RulesetParts): Ruleset {
           explanation.push({ ...about(rule), outcome: 'not-applicable', reason: 'Runs only when the request has an IV inotrope order, and this one has none.' });
         } else if (rule.scope === 'patient') {
           explainRun(rule, scopeFor(p.base, p.shared, p.operator), undefined);
-        } else if (p.subjects.length === 0) {
-          const which = SUBJECT_TEXT[input.data.subjects];
-          explanation.push({ ...about(rule), outcome: 'not-applicable', reason: `Checks each order being written; this request has no ${which}.` });
         } else {
-          for (const s of p.subjects) explainRun(rule, scopeFor({ ...p.base, subject: s }, p.shared, p.operator), s);
+          const checked = [...p.subjects, ...(rule.alsoRunning ? p.running : [])];
+          if (checked.length === 0) {
+            const which = SUBJECT_TEXT[input.data.subjects] + (rule.alsoRunning && input.data.subjects !== 'active' ? ' and no running one' : '');
+            explanation.push({ ...about(rule), outcome: 'not-applicable', reason: `Checks each order being written; this request has no ${which}.` });
+          }
+          for (const s of checked) explainRun(rule, scopeFor({ ...p.base, subject: s }, p.shared, p.operator), s);
         }
       }
       return { ...result, explanation };

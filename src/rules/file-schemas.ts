@@ -235,6 +235,12 @@ export const ruleSchema = z
       .enum(['patient', 'order'])
       .default('patient')
       .describe('patient: evaluated once per call; order: once per subject inotrope order, with the "order" fact bound to it.'),
+    alsoRunning: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Order scope: at order-select and order-sign, also check each running (active) inotrope order, unless a draft of the same drug is in the call (that draft is the re-order and is checked itself).',
+      ),
     requiresInotrope: z.boolean().default(true).describe('Run only when the patient has an inotrope order (draft or active).'),
     population: z
       .enum(POPULATIONS)
