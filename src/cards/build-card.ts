@@ -14,6 +14,8 @@ export interface CardTemplate {
   summary: string;
   detail?: string;
   selectionBehavior?: 'at-most-one' | 'any';
+  /** Prepares the start of the drafts it is about: left out when a critical card removes them (src/cards/removed-drafts.ts). */
+  preparesDraft?: boolean;
   escalate?: { indicator: 'warning' | 'critical' };
   suggestions?: readonly { label: string; isRecommended?: boolean; when?: unknown; actions: readonly ActionTemplate[] }[];
   overrideReasons?: readonly { system: string; code: string; display: string }[];

@@ -7,18 +7,22 @@ import { readLatest, observedValueShape, type ObservedValue } from './observatio
 import { list, number, object, oneOf, text } from './value-shape.js';
 
 /**
- * A monitoring schedule while an inotrope runs: which observations are older than their interval.
- * The intervals live in the rule file (MON-OVERDUE), one item per value set.
+ * A monitoring schedule while an inotrope runs (MON-OVERDUE), or the baseline before one starts (MON-BASELINE-LABS):
+ * which observations are older than their interval. The intervals live in the rule file, one item per value set.
  */
 
 const overdueParams = z.strictObject({
+  drugOrders: z
+    .enum(['running', 'ordered'])
+    .optional()
+    .describe('Which orders an item\'s `drugs` look at: "running" (default), the active orders; "ordered", the drafts being ordered too (a baseline before the first dose).'),
   items: z
     .array(
       z.strictObject({
         valueSet: valueSetParam,
         every: durationSchema.describe('Due again this long after the last result, e.g. "24h".'),
         unit: ucumSchema.optional().describe('Read the result in this unit (results that cannot be converted do not count).'),
-        drugs: z.array(valueSetParam).min(1).optional().describe('Only while one of these inotropes runs (value-set names); default any.'),
+        drugs: z.array(valueSetParam).min(1).optional().describe('Only while one of these inotropes runs, or is ordered with drugOrders "ordered" (value-set names); default any.'),
       }),
     )
     .min(1),
@@ -69,12 +73,14 @@ export const overdueObservations = {
   }),
   compute: (p, ctx): OverdueValue => {
     const { knowledge, memo } = ctx;
-    const running = new Set(
-      ctx.data.medicationOrders.filter((o) => o.origin === 'active' && isInotrope(o, knowledge, memo)).map((o) => identifyDrug(o, knowledge, memo).drug),
+    const ordered = new Set(
+      ctx.data.medicationOrders
+        .filter((o) => (p.drugOrders === 'ordered' || o.origin === 'active') && isInotrope(o, knowledge, memo))
+        .map((o) => identifyDrug(o, knowledge, memo).drug),
     );
     const items: OverdueItem[] = [];
     for (const item of p.items) {
-      if (item.drugs && !item.drugs.some((d) => running.has(d))) continue;
+      if (item.drugs && !item.drugs.some((d) => ordered.has(d))) continue;
       const { value: last, time, unreadable } = readLatest(ctx, item.valueSet, { unit: item.unit });
       const ageMs = time === null ? null : ctx.now.getTime() - time;
       if (ageMs !== null && ageMs <= (durationMs(item.every) ?? 0)) continue;

@@ -7,6 +7,7 @@ import { CallMemo } from '../facts/memo.js';
 import { staleInotropeOrders } from '../facts/administrations.js';
 import { patientValue, type PatientValue } from '../facts/patient.js';
 import { buildCard, indicatorOf, orderCards, reconcileRateLimits } from '../cards/build-card.js';
+import { withoutPreparationsForRemovedDrafts } from '../cards/removed-drafts.js';
 import { formatQuantity } from '../facts/units.js';
 import type { CompiledRule, FactRegistry } from './compile.js';
 import type { ConditionScope, FactUse } from './conditions.js';
@@ -156,6 +157,8 @@ export function createRuleset(parts: RulesetParts): Ruleset {
       const p = prepare(input);
       if (p.rules.length === 0) return { cards: [], fired: [] };
       const cards: Card[] = [];
+      /** Cards that prepare the start of the drafts they are about (`card.preparesDraft`). */
+      const preparing = new Set<Card>();
       const fired: Fired[] = [];
       const failures: Failure[] = [];
       const pass = (base: FactContext, only: (rule: CompiledRule) => boolean) => {
@@ -168,7 +171,9 @@ export function createRuleset(parts: RulesetParts): Ruleset {
           try {
             const indicator = indicatorOf(rule, holds);
             if (rule.status === 'active') {
-              cards.push(buildCard({ rule, values, subject, holds, settings: knowledge.settings, rulesetVersion: parts.version, uuid: input.uuid }));
+              const card = buildCard({ rule, values, subject, holds, settings: knowledge.settings, rulesetVersion: parts.version, uuid: input.uuid });
+              cards.push(card);
+              if (rule.card.preparesDraft) preparing.add(card);
             }
             fired.push({ id: rule.id, version: rule.version, status: rule.status, category: rule.category, indicator });
           } catch (error) {
@@ -180,7 +185,11 @@ export function createRuleset(parts: RulesetParts): Ruleset {
       const failedChecks = [...new Map(failures.map(({ rule }) => [rule.id, { id: rule.id, title: rule.title }])).values()];
       pass({ ...p.base, failedChecks }, readsFailures);
       const failed = failures.map(({ rule, error }) => ({ id: rule.id, version: rule.version, error }));
-      return { cards: orderCards(reconcileRateLimits(cards)), fired, ...(failed.length > 0 && { failed }) };
+      const inotropeOrders = p.base.data.medicationOrders
+        .filter((o) => isInotrope(o, knowledge, p.base.memo))
+        .map((o) => (o.request.id ? `MedicationRequest/${o.request.id}` : ''));
+      const shown = withoutPreparationsForRemovedDrafts(reconcileRateLimits(cards), preparing, inotropeOrders);
+      return { cards: orderCards(shown), fired, ...(failed.length > 0 && { failed }) };
     },
     async explain(input) {
       const result = await this.evaluate(input);

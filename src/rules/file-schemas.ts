@@ -190,6 +190,12 @@ const cardSchema = z
       .enum(['at-most-one', 'any'])
       .optional()
       .describe('How many suggestions a clinician may accept; default "at-most-one".'),
+    preparesDraft: z
+      .boolean()
+      .optional()
+      .describe(
+        'The card prepares the start of the inotrope being ordered (labs, telemetry before the first dose): left out when a critical card of the same response removes that draft (every inotrope order it is about, for a patient-scoped rule).',
+      ),
     escalate: z
       .strictObject({ indicator: z.enum(['warning', 'critical']), when: topCondition })
       .optional()

@@ -33,6 +33,8 @@ export interface Firing {
   summary: string;
   /** The card's detail (empty for a silent rule). */
   detail: string;
+  /** The labels of the card's suggestions (none for a silent rule). */
+  suggestions: string[];
 }
 
 export interface ScenarioResult {
@@ -168,9 +170,15 @@ function toFirings(cards: EvaluationResult['cards'], fired: EvaluationResult['fi
     indicator: card.indicator,
     summary: card.summary,
     detail: card.detail ?? '',
+    suggestions: (card.suggestions ?? []).map((s) => s.label),
   }));
-  const silent = fired.filter((f) => f.status === 'silent').map((f) => ({ rule: f.id, indicator: f.indicator, summary: '(silent rule: no card)', detail: '' }));
+  const silent = fired.filter((f) => f.status === 'silent').map((f) => ({ rule: f.id, indicator: f.indicator, summary: '(silent rule: no card)', detail: '', suggestions: [] }));
   return [...fromCards, ...silent];
+}
+
+/** The card offers exactly the expected suggestions, in order, each label containing its text. */
+function offers(labels: readonly string[], expected: readonly string[]): boolean {
+  return labels.length === expected.length && expected.every((text, i) => labels[i]!.includes(text));
 }
 
 function compare(expect: Scenario['expect'], status: number, firings: Firing[]): string[] {
@@ -189,6 +197,11 @@ function compare(expect: Scenario['expect'], status: number, firings: Firing[]):
       problems.push(`${want.rule}: no summary contains "${want.summaryContains}"`);
     } else if (want.detailContains && !candidates.some((f) => f.detail.includes(want.detailContains!))) {
       problems.push(`${want.rule}: no detail contains "${want.detailContains}"`);
+    } else if (want.lacks && !candidates.some((f) => want.lacks!.every((t) => !f.summary.includes(t) && !f.detail.includes(t)))) {
+      problems.push(`${want.rule}: the card says ${want.lacks.filter((t) => candidates.some((f) => f.summary.includes(t) || f.detail.includes(t))).map((t) => `"${t}"`).join(', ')}`);
+    } else if (want.suggestions && !candidates.some((f) => offers(f.suggestions, want.suggestions!))) {
+      const got = candidates.map((f) => (f.suggestions.length === 0 ? 'none' : f.suggestions.map((l) => `"${l}"`).join(', '))).join('; ');
+      problems.push(`${want.rule}: expected suggestions ${want.suggestions.length === 0 ? 'none' : want.suggestions.map((l) => `"${l}"`).join(', ')}, got ${got}`);
     }
   }
   for (const rule of expect.absent ?? []) {

@@ -74,6 +74,14 @@ export const expectedFiringSchema = z.union([
     indicator: z.enum(['info', 'warning', 'critical']).optional(),
     summaryContains: text.optional(),
     detailContains: text.optional().describe("Text the card's detail must contain (what a card names: a field, an order)."),
+    lacks: z
+      .array(text)
+      .optional()
+      .describe('Texts neither the summary nor the detail may contain (what a card must not say, e.g. "platelet" for a dobutamine order).'),
+    suggestions: z
+      .array(text)
+      .optional()
+      .describe("The card's suggestions, in order: each label must contain its text (e.g. \"blood cultures\"); [] for a card that offers none."),
   }),
 ]);
 
