@@ -289,6 +289,7 @@ function valueSetSection(name: string, vs: ValueSetFile, content: Content): stri
   if (vs.url && !vs.url.startsWith('urn:inotrope-cds:')) lines.push(`Published set: ${vs.url}${vs.version ? ` version ${vs.version}` : ''}`, '');
   if (vs.source) lines.push(cell(vs.source), '');
   if (vs.molarMass) lines.push(`Molar mass: ${quantity(vs.molarMass.value, vs.molarMass.unit)}`, '');
+  if (vs.matchText) lines.push(`Also recognised by name: ${vs.matchText.map((t) => `"${t}"`).join(', ')}.`, '');
   const byUrl = new Map([...content.valueSets].map(([n, v]) => [v.url ?? `urn:inotrope-cds:value-set:${n}`, n]));
   const parts = (includes: readonly Include[] | undefined, verb: string): void => {
     for (const inc of includes ?? []) {
@@ -296,9 +297,9 @@ function valueSetSection(name: string, vs: ValueSetFile, content: Content): stri
       for (const f of inc.filter ?? []) lines.push(`${verb} ${SYSTEMS[inc.system ?? ''] ?? inc.system} ${f.value}${f.op === 'is-a' ? ' and every code below it' : ' (only the codes below it)'}.`, '');
     }
   };
-  parts(vs.compose.include, 'Includes');
-  parts(vs.compose.exclude, 'Excludes');
-  const listed = vs.compose.include.filter((inc) => inc.concept);
+  parts(vs.compose?.include, 'Includes');
+  parts(vs.compose?.exclude, 'Excludes');
+  const listed = (vs.compose?.include ?? []).filter((inc) => inc.concept);
   const published = vs.url !== undefined && !vs.url.startsWith('urn:inotrope-cds:');
   if (published) {
     // A published expansion is long and kept as published: its size per code system, not every code.
@@ -314,7 +315,7 @@ function valueSetSection(name: string, vs: ValueSetFile, content: Content): stri
     }
     lines.push('');
   }
-  const excluded = (vs.compose.exclude ?? []).flatMap((inc) => (inc.concept ?? []).map((c) => `${SYSTEMS[inc.system ?? ''] ?? inc.system} ${c.code}${c.display ? ` (${cell(c.display)})` : ''}`));
+  const excluded = (vs.compose?.exclude ?? []).flatMap((inc) => (inc.concept ?? []).map((c) => `${SYSTEMS[inc.system ?? ''] ?? inc.system} ${c.code}${c.display ? ` (${cell(c.display)})` : ''}`));
   if (excluded.length > 0) lines.push(`Excluded: ${excluded.join('; ')}.`, '');
   return lines;
 }

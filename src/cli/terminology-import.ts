@@ -124,7 +124,7 @@ export function importValueSet(resource: unknown, options: { name?: string | und
 }
 
 function keys(content: ValueSetFile): Set<string> {
-  return new Set(content.compose.include.flatMap((inc) => (inc.concept ?? []).map((c) => `${inc.system}|${c.code}`)));
+  return new Set((content.compose?.include ?? []).flatMap((inc) => (inc.concept ?? []).map((c) => `${inc.system}|${c.code}`)));
 }
 
 function describeChange(before: ValueSetFile | undefined, after: ValueSetFile): string {

@@ -4,6 +4,7 @@ import { durationMs, durationSchema, valueSetParam } from './params.js';
 import { timeOf } from './time.js';
 import { ALLERGIES_REQUIREMENT, CONDITIONS_REQUIREMENT, DEVICES_REQUIREMENT, SERVICE_REQUESTS_REQUIREMENT } from './requirements.js';
 import type { FactContext, FactDefinition, ValueSet } from './types.js';
+import { namesIn, wordsOf } from './medications.js';
 import { codingKey, codingsOf, displayOf, matchCoding } from './value-sets.js';
 import { date, list, object, oneOf, text } from './value-shape.js';
 
@@ -46,9 +47,16 @@ function referenceOf(resource: Resource): string | null {
   return typeof resource.id === 'string' && resource.id !== '' ? `${resource.resourceType}/${resource.id}` : null;
 }
 
+/**
+ * The record's coding in the set; else, for a set with names (`matchText`), the record's own words
+ * naming it (an allergy to corn is often recorded as text): then `code` is its first coding, if any.
+ */
 function coded(valueSet: ValueSet | undefined, codings: Coding[], text: unknown): { code: string; display: string } | null {
   const match = matchCoding(valueSet, codings);
-  return match ? { code: codingKey(match.coding) as string, display: displayOf(match.coding, match.entry, text) } : null;
+  if (match) return { code: codingKey(match.coding) as string, display: displayOf(match.coding, match.entry, text) };
+  if (!valueSet?.matchText || !namesIn(valueSet, wordsOf([text, ...codings.map((c) => c.display)]))) return null;
+  const first = codings.find((c) => codingKey(c) !== null);
+  return { code: first ? (codingKey(first) as string) : '', display: displayOf(first, undefined, text) };
 }
 
 const codedShape = { code: text, display: text, reference: text };

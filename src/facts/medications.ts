@@ -66,7 +66,7 @@ function identify(order: MedicationOrder, knowledge: Knowledge): DrugIdentity {
   }
   const words = orderWords(order);
   for (const [name, valueSet] of candidates) {
-    if (valueSet.matchText?.some((phrase) => containsPhrase(words, phrase))) return { drug: name, name: valueSet.title, valueSet: name, by: 'name' };
+    if (namesIn(valueSet, words)) return { drug: name, name: valueSet.title, valueSet: name, by: 'name' };
   }
   const code = (order.codings ?? []).find((c) => typeof c?.code === 'string' && c.code !== '')?.code;
   const text = orderText(order) ?? code ?? NO_NAME;
@@ -84,20 +84,29 @@ function drugSets(knowledge: Knowledge): [string, ValueSet][] {
   return [...inotropes, ...others];
 }
 
-// Text beyond this is not read for drug names (bounded work per order).
+// Text beyond this is not read for names (bounded work per record).
 const MAX_TEXT = 500;
 
 /** The lower-case words of everything the order (and its Medication) says its drug is, in order. */
-function orderWords(order: MedicationOrder): string[] {
+export function orderWords(order: MedicationOrder): string[] {
   const { request, medication } = order;
-  const texts: unknown[] = [
+  return wordsOf([
     request?.medicationCodeableConcept?.text,
     request?.medicationReference?.display,
     medication?.code?.text,
     ...(medication?.ingredient ?? []).map((i) => i?.itemCodeableConcept?.text),
     ...(order.codings ?? []).flatMap((c) => [c?.display, c?.code]),
-  ];
+  ]);
+}
+
+/** The lower-case words of the texts (non-strings skipped), each text read up to MAX_TEXT characters. */
+export function wordsOf(texts: readonly unknown[]): string[] {
   return texts.flatMap((t) => (typeof t === 'string' ? t.slice(0, MAX_TEXT).toLowerCase().split(/[^a-z]+/).filter(Boolean) : []));
+}
+
+/** The words name the set: they contain one of its `matchText` phrases. */
+export function namesIn(valueSet: ValueSet | undefined, words: readonly string[]): boolean {
+  return valueSet?.matchText?.some((phrase) => containsPhrase(words, phrase)) ?? false;
 }
 
 /** `phrase` (lower-case words separated by single spaces) appears as consecutive words. */
@@ -110,7 +119,7 @@ function containsPhrase(words: readonly string[], phrase: string): boolean {
 }
 
 /** How the order names its drug, for a card: its first coding's display, its text, the referenced Medication's text, the reference's display, another coding's display. */
-function orderText(order: MedicationOrder): string | undefined {
+export function orderText(order: MedicationOrder): string | undefined {
   const { request, medication } = order;
   const candidates: unknown[] = [
     ...(order.codings ?? []).slice(0, 1).map((c) => c?.display),

@@ -123,7 +123,7 @@ export function expandValueSets(sources: readonly ValueSetSource[], broken: Read
 
     const codes = new Map<string, CodeEntry>();
     const filters: CodeFilter[] = [];
-    content.compose.include.forEach((include, i) => {
+    (content.compose?.include ?? []).forEach((include, i) => {
       const p = part(include, ['compose', 'include', i]);
       if (!p) return;
       for (const [key, entry] of p.codes) if (!codes.has(key)) codes.set(key, entry);
@@ -131,7 +131,7 @@ export function expandValueSets(sources: readonly ValueSetSource[], broken: Read
     });
     const exceptCodes = new Set<string>();
     const exceptFilters: CodeFilter[] = [];
-    (content.compose.exclude ?? []).forEach((exclude, i) => {
+    (content.compose?.exclude ?? []).forEach((exclude, i) => {
       const p = part(exclude, ['compose', 'exclude', i]);
       if (!p) return;
       for (const key of p.codes.keys()) exceptCodes.add(key);
@@ -147,7 +147,7 @@ export function expandValueSets(sources: readonly ValueSetSource[], broken: Read
       done.set(name, null);
       return null;
     }
-    if (codes.size === 0 && narrowed.length === 0) {
+    if (codes.size === 0 && narrowed.length === 0 && content.compose !== undefined) {
       errors.push({ file, pointer: '/compose', message: 'the set is empty after its excludes: a rule reading it could never match' });
     }
     const valueSet: ValueSet = {

@@ -94,7 +94,8 @@ export const valueSetFileSchema = z
         include: z.array(includeSchema).min(1),
         exclude: z.array(includeSchema).min(1).optional().describe('Codes taken out after every include (e.g. "history of" codes).'),
       })
-      .describe('Which codes are in the set. The loader expands it once, at load.'),
+      .optional()
+      .describe('Which codes are in the set. The loader expands it once, at load. Only a set of names (`matchText`) may leave it out.'),
     expansion: z
       .strictObject({
         identifier: text.optional(),
@@ -121,12 +122,16 @@ export const valueSetFileSchema = z
       .array(z.string().regex(/^[a-z]+( [a-z]+)*$/, 'must be lower-case words, e.g. "milrinone"'))
       .min(1)
       .optional()
-      .describe('inotrope-cds (drug sets): words that identify an order by name when none of its codes is in a set; the card says so.'),
+      .describe('inotrope-cds: words that identify a record by name when none of its codes is in the set: an order (drug sets; the card says so), an allergy or condition recorded as text. A set with no verified code may be names only.'),
     disjointWith: z
       .array(z.string())
       .min(1)
       .optional()
       .describe('inotrope-cds: names of sets that must share no code with this one (checked at load).'),
+  })
+  .refine((vs) => vs.compose !== undefined || vs.matchText !== undefined, {
+    message: 'a value set needs "compose" (its codes) or, where no verified code exists, "matchText" (its names)',
+    path: ['compose'],
   })
   .describe('A value set: a FHIR ValueSet resource with inotrope-cds additions.');
 export type ValueSetFile = z.infer<typeof valueSetFileSchema>;
