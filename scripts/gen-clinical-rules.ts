@@ -168,6 +168,11 @@ function usesOf(rule: Rule, content: Content): Uses {
 
 /** One setting as the rule list shows it: `settings.inotropes: milrinone, dobutamine`. */
 function settingText(key: keyof Settings, settings: SettingsFile): string {
+  // The Y-site grades: one line per pair, so a reviewer reads each grade with its source.
+  if (key === 'lineCompatibility') {
+    const pairs = settings.lineCompatibility.map((p) => `  - ${p.inotrope} + ${p.with.join(', ')}: **${p.grade}** — ${cell(p.finding)} (source: ${cell(p.source)})`);
+    return ['settings.lineCompatibility (Y-site grades):', ...pairs].join('\n');
+  }
   const value: unknown = settings[key];
   const text = (v: unknown): string =>
     Array.isArray(v) ? v.map(text).join(', ') : typeof v === 'object' && v !== null ? Object.entries(v).map(([k, x]) => `${k} ${text(x)}`).join(', ') : String(v);
@@ -236,6 +241,9 @@ function ruleSection(rule: Rule, file: string, content: Content): string[] {
     lines.push(`**Escalates to ${rule.card.escalate.indicator} when also:**`, '', ...conditionLines(rule.card.escalate.when, rule, content, 0), '');
   }
   lines.push(`**Card summary template:** \`${cell(rule.card.summary)}\``, '');
+  for (const note of rule.card.notes ?? []) {
+    lines.push(`**Added to the detail** ("${cell(note.text)}") **only when also:**`, '', ...conditionLines(note.when, rule, content, 0), '');
+  }
   const suggestions = rule.card.suggestions ?? [];
   if (suggestions.length > 0) {
     lines.push(`**Suggestions** (selection: ${rule.card.selectionBehavior ?? 'at-most-one'}):`, '');

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * docs/references.md's "where it is used" column, derived from rules/: for each source key, every rule,
- * value set, threshold and table that cites it. The rest of the table (origin, what we take) is written by hand.
+ * value set, threshold, table and Y-site grade (settings.lineCompatibility) that cites it. The rest of the table (origin, what we take) is written by hand.
  */
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -23,6 +23,8 @@ export function citations(): Map<string, string> {
   for (const file of readdirSync(join(ROOT, 'rules/value-sets')).filter((f) => f.endsWith('.json'))) {
     cited.set(`value set ${file.slice(0, -'.json'.length)}`, String(json(`rules/value-sets/${file}`).source ?? ''));
   }
+  const { lineCompatibility } = json('rules/settings.json') as { lineCompatibility?: { inotrope: string; with: string[]; source: string }[] };
+  for (const pair of lineCompatibility ?? []) for (const drug of pair.with) cited.set(`Y-site grade ${pair.inotrope} + ${drug}`, pair.source);
   const { thresholds, tables } = json('rules/thresholds/thresholds.json') as { thresholds: Sourced; tables: Sourced };
   for (const [name, t] of Object.entries(thresholds)) cited.set(`threshold ${name}`, t.source ?? '');
   for (const [name, t] of Object.entries(tables)) cited.set(`table ${name}`, t.source ?? '');

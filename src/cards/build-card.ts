@@ -17,6 +17,7 @@ export interface CardTemplate {
   /** Prepares the start of the drafts it is about: left out when a critical card removes them (src/cards/removed-drafts.ts). */
   preparesDraft?: boolean;
   escalate?: { indicator: 'warning' | 'critical' };
+  notes?: readonly { text: string; when?: unknown }[];
   suggestions?: readonly { label: string; isRecommended?: boolean; when?: unknown; actions: readonly ActionTemplate[] }[];
   overrideReasons?: readonly { system: string; code: string; display: string }[];
 }
@@ -43,7 +44,7 @@ export interface CardInput {
   values: TemplateValues;
   /** The order an order-scoped rule fired for. */
   subject?: MedicationOrder;
-  /** Which of the card's `when` conditions held (`<id>#escalate`, `<id>#suggestion-<i>`). */
+  /** Which of the card's `when` conditions held (`<id>#escalate`, `<id>#note-<i>`, `<id>#suggestion-<i>`). */
   holds?: ReadonlySet<string>;
   settings: Settings;
   rulesetVersion: string;
@@ -92,7 +93,8 @@ export function buildCard(input: CardInput): Card {
   const overrideReasons =
     rule.card.overrideReasons ?? (indicator === 'info' ? undefined : settings.overrideReasons);
   const subject = input.subject?.request.id ? `MedicationRequest/${input.subject.request.id}` : undefined;
-  const detail = rule.card.detail !== undefined ? text(rule.card.detail, true).trim() : '';
+  const notes = (rule.card.notes ?? []).flatMap((n, i) => (input.holds?.has(`${rule.id}#note-${i}`) ? [text(n.text, true).trim()] : []));
+  const detail = [rule.card.detail !== undefined ? text(rule.card.detail, true).trim() : '', ...notes].filter((p) => p).join('\n\n');
   const card: Card = {
     uuid: input.uuid(),
     summary: cutSummary(text(rule.card.summary)),

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { MedicationOrder } from '../shared/patient-data.js';
-import { type NoParams, noParams, valueSetParam } from './params.js';
+import { type NoParams, noParams } from './params.js';
 import { MEDICATIONS_REQUIREMENT } from './requirements.js';
-import type { FactDefinition, Knowledge, KnowledgeRef, Settings, ValueSet, ValueShape } from './types.js';
+import { LINE_GRADES, type FactContext, type FactDefinition, type Knowledge, type KnowledgeRef, type LineGrade, type LinePair, type Settings, type ValueSet, type ValueShape } from './types.js';
 import { codingKey, codingsOf, matchCoding } from './value-sets.js';
 import type { CallMemo } from './memo.js';
 import { inotropeNames, list, object, oneOf, text } from './value-shape.js';
@@ -244,86 +244,146 @@ export const inotropes = {
   },
 } satisfies FactDefinition<NoParams>;
 
+const ivMedicationsParams = z
+  .strictObject({
+    exceptGraded: z
+      .boolean()
+      .optional()
+      .describe('true: leave out the orders settings.lineCompatibility grades against an inotrope the patient has (a Y-site card covers them).'),
+  })
+  .default({});
+
+type IvMedicationsParams = z.infer<typeof ivMedicationsParams>;
+
 export const ivMedications = {
-  params: noParams,
-  refs: (_p, settings) => ivRefs(settings),
+  params: ivMedicationsParams,
+  refs: (p, settings) => [...ivRefs(settings), ...(p.exceptGraded ? lineRefs(settings) : [])],
   requirements: () => [MEDICATIONS_REQUIREMENT],
-  settings: ['inotropes', 'ivRoute', 'ivProducts'],
+  settings: ['inotropes', 'ivRoute', 'ivProducts', 'lineCompatibility'],
   value: list(orderSummaryShape(text)),
-  compute: (_p, ctx): OrderSummary[] =>
-    ctx.data.medicationOrders
-      .filter((o) => !isInotrope(o, ctx.knowledge, ctx.memo) && isIntravenous(o, ctx.knowledge))
-      .map((o) => summarize(o, ctx.knowledge, ctx.memo)),
-} satisfies FactDefinition<NoParams>;
+  compute: (p, ctx): OrderSummary[] => {
+    const graded = p.exceptGraded ? new Set(gradedPairs(ctx).map((g) => g.other)) : new Set<MedicationOrder>();
+    return ctx.data.medicationOrders
+      .filter((o) => !isInotrope(o, ctx.knowledge, ctx.memo) && isIntravenous(o, ctx.knowledge) && !graded.has(o))
+      .map((o) => summarize(o, ctx.knowledge, ctx.memo));
+  },
+} satisfies FactDefinition<IvMedicationsParams>;
+
+function lineRefs(settings: Settings): KnowledgeRef[] {
+  return settings.lineCompatibility.flatMap((pair) => [pair.inotrope, ...pair.with].map((name) => ({ kind: 'valueSet' as const, name })));
+}
+
+interface GradedPair {
+  pair: LinePair;
+  drug: string;
+  inotrope: MedicationOrder;
+  other: MedicationOrder;
+}
+
+/** Every IV order of a drug settings.lineCompatibility grades against an inotrope order of the patient, with that inotrope order. */
+function gradedPairs(ctx: FactContext): GradedPair[] {
+  const { knowledge, memo } = ctx;
+  const orders = ctx.data.medicationOrders;
+  const result: GradedPair[] = [];
+  for (const pair of knowledge.settings.lineCompatibility) {
+    const inotropeOrders = orders.filter((o) => identifyDrug(o, knowledge, memo).valueSet === pair.inotrope);
+    if (inotropeOrders.length === 0) continue;
+    for (const drug of pair.with) {
+      const set = knowledge.valueSets.get(drug);
+      const others = orders.filter(
+        (o) =>
+          !inotropeOrders.includes(o) &&
+          (matchCoding(set, o.codings ?? []) !== null || identifyDrug(o, knowledge, memo).valueSet === drug) &&
+          isIntravenous(o, knowledge),
+      );
+      for (const inotrope of inotropeOrders) for (const other of others) result.push({ pair, drug, inotrope, other });
+    }
+  }
+  return result;
+}
 
 const coadministeredParams = z.strictObject({
-  pairs: z
-    .array(z.strictObject({ inotrope: valueSetParam, with: z.array(valueSetParam).min(1) }))
-    .min(1),
+  grades: z
+    .array(z.enum(LINE_GRADES))
+    .min(1)
+    .describe('The grades to report (settings.lineCompatibility): incompatible, variable, diluent.'),
 });
 
 type CoadministeredParams = z.infer<typeof coadministeredParams>;
 
-export interface CoadministeredValue {
+export interface CoadministeredPair {
   inotrope: string;
   drug: string;
+  grade: LineGrade;
   inotropeOrder: OrderSummary;
   otherOrder: OrderSummary;
-  /** `milrinone + furosemide (draft order)`: the other order's origin. */
+  /** The source's finding for the pair, as settings.lineCompatibility words it. */
+  finding: string;
+  /** docs/references.md keys of the grade. */
+  source: string;
+  /** `milrinone + furosemide (active order)`: the other order's origin. */
+  display: string;
+}
+
+export interface CoadministeredValue {
+  pairs: CoadministeredPair[];
+  /** The inotropes of the pairs, as a phrase: `milrinone`. */
+  inotropes: string;
+  /** The pairs: `milrinone + furosemide (active order), milrinone + bumetanide (draft order)`. */
+  names: string;
+  /** Each pair with its finding, joined with `; `. */
   display: string;
 }
 
 export const coadministered = {
   params: coadministeredParams,
-  refs: (p, settings) => [
-    ...ivRefs(settings),
-    ...p.pairs.flatMap((pair) => [pair.inotrope, ...pair.with].map((name) => ({ kind: 'valueSet' as const, name }))),
-  ],
+  refs: (_p, settings) => [...ivRefs(settings), ...lineRefs(settings)],
   requirements: () => [MEDICATIONS_REQUIREMENT],
-  settings: ['ivRoute', 'ivProducts'],
-  value: list(
-    object({
-      inotrope: oneOf('the params\' pairs', (_k, p: CoadministeredParams) => p.pairs.map((pair) => pair.inotrope)),
-      drug: oneOf('the params\' pairs', (_k, p: CoadministeredParams) => p.pairs.flatMap((pair) => pair.with)),
-      inotropeOrder: orderSummaryShape(text),
-      otherOrder: orderSummaryShape(text),
-      display: text,
-    }),
-  ),
-  compute: (p, ctx): CoadministeredValue[] => {
+  settings: ['ivRoute', 'ivProducts', 'lineCompatibility'],
+  value: object({
+    pairs: list(
+      object({
+        inotrope: inotropeNames,
+        drug: oneOf('settings.lineCompatibility', (k) => k.settings.lineCompatibility.flatMap((pair) => pair.with)),
+        grade: oneOf('the line grades', LINE_GRADES),
+        inotropeOrder: orderSummaryShape(text),
+        otherOrder: orderSummaryShape(text),
+        finding: text,
+        source: text,
+        display: text,
+      }),
+    ),
+    inotropes: text,
+    names: text,
+    display: text,
+  }),
+  compute: (p, ctx): CoadministeredValue | null => {
     const { knowledge, memo } = ctx;
-    const orders = ctx.data.medicationOrders;
-    const result: CoadministeredValue[] = [];
-    for (const pair of p.pairs) {
-      const inotropeSet = knowledge.valueSets.get(pair.inotrope);
-      const inotropeOrders = orders.filter((o) => identifyDrug(o, knowledge, memo).valueSet === pair.inotrope);
-      if (inotropeOrders.length === 0) continue;
-      for (const other of pair.with) {
-        const otherSet = knowledge.valueSets.get(other);
-        const otherOrders = orders.filter(
-          (o) =>
-            !inotropeOrders.includes(o) &&
-            (matchCoding(otherSet, o.codings ?? []) !== null || identifyDrug(o, knowledge, memo).valueSet === other) &&
-            isIntravenous(o, knowledge),
-        );
-        for (const inotropeOrder of inotropeOrders) {
-          for (const otherOrder of otherOrders) {
-            const a = summarize(inotropeOrder, knowledge, memo);
-            const b = summarize(otherOrder, knowledge, memo);
-            const inotropeName = inotropeSet?.title ?? pair.inotrope;
-            const otherName = otherSet?.title ?? other;
-            result.push({
-              inotrope: pair.inotrope,
-              drug: other,
-              inotropeOrder: a,
-              otherOrder: b,
-              display: `${inotropeName} + ${otherName} (${otherOrder.origin} order)`,
-            });
-          }
-        }
-      }
-    }
-    return result;
+    const title = (name: string) => knowledge.valueSets.get(name)?.title ?? name;
+    const pairs = gradedPairs(ctx)
+      .filter((g) => p.grades.includes(g.pair.grade))
+      .map(
+        (g): CoadministeredPair => ({
+          inotrope: g.pair.inotrope,
+          drug: g.drug,
+          grade: g.pair.grade,
+          inotropeOrder: summarize(g.inotrope, knowledge, memo),
+          otherOrder: summarize(g.other, knowledge, memo),
+          finding: g.pair.finding,
+          source: g.pair.source,
+          display: `${title(g.pair.inotrope)} + ${title(g.drug)} (${g.other.origin} order)`,
+        }),
+      );
+    if (pairs.length === 0) return null;
+    // One line per combination: two orders of the same drug pair name it once.
+    const unique = (items: string[]) => [...new Set(items)];
+    const inotropes = knowledge.settings.inotropes.filter((name) => pairs.some((pair) => pair.inotrope === name)).map(title);
+    return {
+      pairs,
+      inotropes: listText(inotropes),
+      names: unique(pairs.map((pair) => pair.display)).join(', '),
+      display: unique(pairs.map((pair) => `${pair.display} — ${pair.finding}`)).join('; '),
+    };
   },
 } satisfies FactDefinition<CoadministeredParams>;
 

@@ -85,6 +85,22 @@ export interface Settings {
   /** An active inotrope order older than this with no administration recorded is stale. */
   staleOrderAge: string;
   overrideReasons: readonly { system: string; code: string; display: string }[];
+  /** Y-site grades of drugs given alongside an inotrope (settings.lineCompatibility). */
+  lineCompatibility: readonly LinePair[];
+}
+
+/** How strongly a source speaks against giving two drugs through one line. */
+export const LINE_GRADES = ['incompatible', 'variable', 'diluent'] as const;
+export type LineGrade = (typeof LINE_GRADES)[number];
+
+export interface LinePair {
+  inotrope: string;
+  with: readonly string[];
+  grade: LineGrade;
+  /** What the source reports, as a card says it. */
+  finding: string;
+  /** docs/references.md keys. */
+  source: string;
 }
 
 /** The clinical knowledge a fact may consult, all of it loaded from rules/. */

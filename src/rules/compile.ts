@@ -40,7 +40,7 @@ export interface CompiledRule {
   /** The same conditions as a tree, to explain an evaluation (the console's playground, `evaluate --explain`). */
   tree: CheckedTree;
   /**
-   * The card's `escalate.when` and suggestions' `when`, named `<id>#escalate` / `<id>#suggestion-<i>`;
+   * The card's `escalate.when`, notes' and suggestions' `when`, named `<id>#escalate` / `<id>#note-<i>` / `<id>#suggestion-<i>`;
    * each is evaluated once the rule's own conditions held.
    */
   parts: readonly { name: string; holds: Predicate }[];
@@ -100,6 +100,7 @@ export class RuleCompiler {
     const part = (name: string, at: PropertyKey[], when: ConditionNode) => ({ name, tree: this.condition(ctx, at, when) });
     const parts = [
       ...(rule.card.escalate ? [part(`${rule.id}#escalate`, ['card', 'escalate', 'when'], rule.card.escalate.when)] : []),
+      ...(rule.card.notes ?? []).map((n, i) => part(`${rule.id}#note-${i}`, ['card', 'notes', i, 'when'], n.when)),
       ...(rule.card.suggestions ?? []).flatMap((s, i) =>
         s.when ? [part(`${rule.id}#suggestion-${i}`, ['card', 'suggestions', i, 'when'], s.when)] : [],
       ),
@@ -387,6 +388,7 @@ export class RuleCompiler {
 function templateStrings(card: RuleCard): [string, PropertyKey[]][] {
   const out: [string, PropertyKey[]][] = [[card.summary, ['summary']]];
   if (card.detail !== undefined) out.push([card.detail, ['detail']]);
+  (card.notes ?? []).forEach((n, i) => out.push([n.text, ['notes', i, 'text']]));
   (card.suggestions ?? []).forEach((s, i) => {
     out.push([s.label, ['suggestions', i, 'label']]);
     s.actions.forEach((a, j) => {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { HOOKS } from '../shared/hooks.js';
 import { CATEGORIES } from '../shared/card.js';
+import { LINE_GRADES } from '../facts/types.js';
 import { nameSchema as name } from '../shared/syntax.js';
 import { FACTS } from '../facts/index.js';
 import { durationSchema, ucumSchema } from '../facts/params.js';
@@ -53,8 +54,32 @@ export const settingsFileSchema = z
       .array(coding)
       .min(1)
       .describe('Offered on every warning and critical card unless the rule gives its own.'),
+    lineCompatibility: z
+      .array(
+        z.strictObject({
+          inotrope: name.describe('An inotrope value set (one of "inotropes").'),
+          with: z.array(name).min(1).describe('Value sets of the drugs or solutions graded against it.'),
+          grade: z
+            .enum(LINE_GRADES)
+            .describe('incompatible: documented physical incompatibility; variable: sources conflict or depend on concentration; diluent: do not dilute in or mix with.'),
+          finding: text.describe('What the source reports, in words a clinician reads on the card (no internal ids).'),
+          source: text.describe('docs/references.md keys the grade rests on, and any conflicting report.'),
+        }),
+      )
+      .default([])
+      .describe('Y-site grades of IV drugs given alongside an inotrope (the coadministered fact); validate locally with pharmacy.'),
   })
-  .describe('inotrope-cds settings: which value sets are the inotropes, IV routes, weight, card source.');
+  .superRefine((s, ctx) => {
+    const seen = new Set<string>();
+    s.lineCompatibility.forEach((pair, i) =>
+      pair.with.forEach((drug, j) => {
+        const key = `${pair.inotrope} ${drug}`;
+        if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['lineCompatibility', i, 'with', j], message: `${pair.inotrope} + ${drug} is graded twice` });
+        seen.add(key);
+      }),
+    );
+  })
+  .describe('inotrope-cds settings: which value sets are the inotropes, IV routes, weight, card source, Y-site grades.');
 export type SettingsFile = z.infer<typeof settingsFileSchema>;
 
 // thresholds/*.json ---------------------------------------------------------------------------
@@ -200,6 +225,16 @@ const cardSchema = z
       .strictObject({ indicator: z.enum(['warning', 'critical']), when: topCondition })
       .optional()
       .describe('A louder indicator when this condition holds too (e.g. info above the usual dose, warning above the highest reported).'),
+    notes: z
+      .array(
+        z.strictObject({
+          text: text.describe('Markdown template, added to the detail as its own paragraph.'),
+          when: topCondition.describe('Add the paragraph only when this condition holds too.'),
+        }),
+      )
+      .min(1)
+      .optional()
+      .describe('Paragraphs added at the end of the detail only when their condition holds (e.g. a sentence about one drug only when that drug is ordered).'),
     suggestions: z
       .array(
         z.strictObject({

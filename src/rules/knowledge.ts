@@ -17,7 +17,7 @@ export interface KnowledgeFiles {
  * defined twice, settings that name no value set, tables that are not ascending, and the value-set
  * mistakes expandValueSets finds.
  */
-export function buildKnowledge(files: KnowledgeFiles, broken: ReadonlySet<string>, errors: LoadError[]): Knowledge | undefined {
+export function buildKnowledge(files: KnowledgeFiles, broken: Set<string>, errors: LoadError[]): Knowledge | undefined {
   const valueSets = expandValueSets(files.valueSets, broken, errors);
   const thresholds = new Map<string, Threshold>();
   const tables = new Map<string, LookupTable>();
@@ -59,11 +59,21 @@ export function buildKnowledge(files: KnowledgeFiles, broken: ReadonlySet<string
     [settings.ivRoute, ['ivRoute']],
     [settings.ivProducts, ['ivProducts']],
     [settings.weight.valueSet, ['weight', 'valueSet']],
+    ...settings.lineCompatibility.flatMap((pair, i): [string, PropertyKey[]][] => [
+      [pair.inotrope, ['lineCompatibility', i, 'inotrope']],
+      ...pair.with.map((n, j): [string, PropertyKey[]] => [n, ['lineCompatibility', i, 'with', j]]),
+    ]),
   ];
   for (const [name, at] of named) {
     if (!valueSets.has(name) && !broken.has(`valueSet:${name}`)) {
       errors.push({ file, pointer: pointer(at), message: `unknown value set "${name}"${didYouMean(name, valueSets.keys())}` });
+      broken.add(`valueSet:${name}`); // reported here: not again for each rule whose fact reads the setting
     }
   }
+  settings.lineCompatibility.forEach((pair, i) => {
+    if (!settings.inotropes.includes(pair.inotrope)) {
+      errors.push({ file, pointer: pointer(['lineCompatibility', i, 'inotrope']), message: `"${pair.inotrope}" is not one of the inotropes (${settings.inotropes.join(', ')})` });
+    }
+  });
   return { valueSets, thresholds, tables, settings: settings as Settings };
 }

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Card } from '../../src/shared/card.js';
 import { loadRuleset } from '../../src/rules/load.js';
 import type { EvaluationInput, Ruleset } from '../../src/rules/ruleset.js';
-import { DOBUTAMINE, HEART_FAILURE, MILRINONE, observation, order, patientData } from '../rules/patient-data.js';
+import { DOBUTAMINE, HEART_FAILURE, MILRINONE, observation, order, patientData, RXNORM } from '../rules/patient-data.js';
 
 /**
  * The shipped rules' optional card parts (`escalate`, suggestion `when`): a card is as loud as the data
@@ -93,5 +93,31 @@ describe('MON-BASELINE-LABS counts a lab already ordered as on its way', () => {
     });
     const card = (await cards(data)).get('MON-BASELINE-LABS');
     expect(card?.suggestions?.map((s) => s.label)).toEqual(['Order serum magnesium', 'Order a CBC (platelets, for milrinone)']);
+  });
+});
+
+describe('IV-SHARED-LINE notes speak only of the inotropes ordered', () => {
+  const vancomycin = order('v1', { system: RXNORM, code: '11124', display: 'vancomycin' }, { origin: 'active' });
+  const detail = async (...inotropes: ReturnType<typeof order>[]) =>
+    (await cards(patientData({ medicationOrders: [...inotropes, vancomycin], conditions: [HEART_FAILURE] }))).get('IV-SHARED-LINE')?.detail ?? '';
+
+  it('gives a milrinone order the milrinone diluents and no dobutamine sentence', async () => {
+    const text = await detail(order('m1', MILRINONE, { rate: 0.5 }));
+    expect(text).toContain('The milrinone label lists');
+    expect(text).not.toMatch(/dobutamine/i);
+  });
+
+  it('gives a dobutamine order the dobutamine sentence and nothing about milrinone', async () => {
+    const text = await detail(order('d1', DOBUTAMINE, { rate: 5 }));
+    expect(text).toContain('Dobutamine must not be mixed with other drugs in the same solution');
+    expect(text).not.toMatch(/milrinone/i);
+  });
+
+  it('gives both when both are ordered, each as its own paragraph at the end of the detail', async () => {
+    const text = await detail(order('d1', DOBUTAMINE, { rate: 5 }), order('m1', MILRINONE, { rate: 0.5 }));
+    expect(text.split('\n\n').slice(-2)).toEqual([
+      'Dobutamine must not be mixed with other drugs in the same solution (US label).',
+      'The milrinone label lists 0.45 % or 0.9 % sodium chloride and 5 % dextrose as its diluents.',
+    ]);
   });
 });

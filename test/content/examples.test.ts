@@ -19,12 +19,12 @@ const DIR = new URL('../../examples/', import.meta.url);
 
 /** The rules each example's patient must trigger (see rules/tests/whole-patient.json for the same charts). */
 const EXPECTED: Record<string, readonly string[]> = {
-  'order-select-milrinone.json': ['CI-HYPOKALEMIA', 'CI-HYPONATREMIA', 'DOSE-MIL-RENAL', 'IV-INCOMPATIBLE', 'IV-SHARED-LINE', 'MON-TELEMETRY'],
-  'order-sign-milrinone.json': ['CI-HYPOKALEMIA', 'CI-HYPONATREMIA', 'DOSE-MIL-RENAL', 'IV-INCOMPATIBLE', 'IV-SHARED-LINE', 'MON-TELEMETRY'],
+  'order-select-milrinone.json': ['CI-HYPOKALEMIA', 'CI-HYPONATREMIA', 'DOSE-MIL-RENAL', 'IV-INCOMPATIBLE', 'MON-TELEMETRY'],
+  'order-sign-milrinone.json': ['CI-HYPOKALEMIA', 'CI-HYPONATREMIA', 'DOSE-MIL-RENAL', 'IV-INCOMPATIBLE', 'MON-TELEMETRY'],
   'order-sign-dobutamine-hocm.json': ['CI-HOCM'],
   'patient-view-active-milrinone.json': ['DUR-48H'],
   'encounter-discharge-home-milrinone.json': ['DISCH-CHECKLIST'],
-  'order-sign-no-prefetch.json': ['CI-HYPOKALEMIA', 'CI-HYPONATREMIA', 'DOSE-MIL-RENAL', 'IV-INCOMPATIBLE', 'IV-SHARED-LINE', 'MON-TELEMETRY'],
+  'order-sign-no-prefetch.json': ['CI-HYPOKALEMIA', 'CI-HYPONATREMIA', 'DOSE-MIL-RENAL', 'IV-INCOMPATIBLE', 'MON-TELEMETRY'],
 };
 
 interface Example {

@@ -54,9 +54,9 @@ describe('order entry for a patient on milrinone', () => {
     expect(await fired(data)).toEqual([]);
   });
 
-  it('a new IV furosemide order gets the IV-line checks only', async () => {
+  it('a new IV furosemide order gets the Y-site check only (the shared-line reminder belongs to ordering the inotrope)', async () => {
     const data = patientData({ medicationOrders: [order('f1', FUROSEMIDE), runningMilrinone], observationsByCode: abnormal, conditions: [HEART_FAILURE] });
-    expect(await fired(data)).toEqual(['IV-INCOMPATIBLE', 'IV-SHARED-LINE']);
+    expect(await fired(data)).toEqual(['IV-INCOMPATIBLE']);
   });
 
   it('a new milrinone order gets the patient checks', async () => {

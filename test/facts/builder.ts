@@ -175,6 +175,7 @@ export const SETTINGS: Settings = {
   adultAge: '18y',
   staleOrderAge: '7d',
   overrideReasons: [],
+  lineCompatibility: [],
 };
 
 export function knowledge(overrides: { settings?: Partial<Settings>; tables?: LookupTable[] } = {}): Knowledge {

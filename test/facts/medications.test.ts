@@ -155,42 +155,75 @@ describe('ivMedications', () => {
 });
 
 describe('coadministered', () => {
-  const params = coadministered.params.parse({
-    pairs: [
-      { inotrope: 'milrinone', with: ['furosemide', 'sodium-bicarbonate'] },
-      { inotrope: 'dobutamine', with: ['heparin', 'furosemide'] },
-    ],
+  const lines = knowledge({
+    settings: {
+      lineCompatibility: [
+        { inotrope: 'milrinone', with: ['furosemide'], grade: 'incompatible', finding: 'a precipitate forms', source: 'EU-MIL' },
+        { inotrope: 'milrinone', with: ['sodium-bicarbonate'], grade: 'diluent', finding: 'not to be diluted in it', source: 'EU-MIL' },
+        { inotrope: 'dobutamine', with: ['heparin'], grade: 'variable', finding: 'depends on concentration', source: 'CHEO' },
+      ],
+    },
   });
+  const incompatible = coadministered.params.parse({ grades: ['incompatible'] });
 
-  it('pairs an inotrope with IV orders of the named drugs', () => {
+  it('pairs an inotrope with IV orders of the drugs graded against it, with the grade and finding', () => {
     const orders = [
       medicationOrder({ code: '1791840', id: 'mil', doseAndRate: [{ rateQuantity: quantity(0.5, 'ug/kg/min') }] }),
       medicationOrder({ code: '1719290', id: 'furo', origin: 'active' }),
       medicationOrder({ code: '4603', id: 'furo-oral', route: ORAL }),
       medicationOrder({ code: '5224', id: 'hep' }),
     ];
-    const value = coadministered.compute(params, context(patientData({ orders })));
-    expect(value).toEqual([
-      {
-        inotrope: 'milrinone',
-        drug: 'furosemide',
-        inotropeOrder: expect.objectContaining({ reference: 'MedicationRequest/mil', origin: 'draft' }),
-        otherOrder: expect.objectContaining({ reference: 'MedicationRequest/furo', origin: 'active' }),
-        display: 'milrinone + furosemide (active order)',
-      },
-    ]);
+    const value = coadministered.compute(incompatible, context(patientData({ orders }), { knowledge: lines }));
+    expect(value).toEqual({
+      pairs: [
+        {
+          inotrope: 'milrinone',
+          drug: 'furosemide',
+          grade: 'incompatible',
+          inotropeOrder: expect.objectContaining({ reference: 'MedicationRequest/mil', origin: 'draft' }),
+          otherOrder: expect.objectContaining({ reference: 'MedicationRequest/furo', origin: 'active' }),
+          finding: 'a precipitate forms',
+          source: 'EU-MIL',
+          display: 'milrinone + furosemide (active order)',
+        },
+      ],
+      inotropes: 'milrinone',
+      names: 'milrinone + furosemide (active order)',
+      display: 'milrinone + furosemide (active order) — a precipitate forms',
+    });
   });
 
-  it('is empty when the inotrope is not ordered', () => {
+  it('reports only the grades asked for', () => {
+    const orders = [medicationOrder({ code: '1791840', id: 'mil' }), medicationOrder({ code: '36676', id: 'bicarb' }), medicationOrder({ code: '1719290', id: 'furo' })];
+    const diluent = coadministered.compute(coadministered.params.parse({ grades: ['diluent'] }), context(patientData({ orders }), { knowledge: lines }));
+    expect(diluent?.pairs.map((p) => [p.drug, p.grade])).toEqual([['sodium-bicarbonate', 'diluent']]);
+    const both = coadministered.compute(coadministered.params.parse({ grades: ['incompatible', 'diluent'] }), context(patientData({ orders }), { knowledge: lines }));
+    expect(both?.pairs.map((p) => p.drug)).toEqual(['furosemide', 'sodium-bicarbonate']);
+  });
+
+  it('is null when the inotrope is not ordered', () => {
     const orders = [medicationOrder({ code: '5224' }), medicationOrder({ code: '4603' })];
-    expect(coadministered.compute(params, context(patientData({ orders })))).toEqual([]);
+    expect(coadministered.compute(incompatible, context(patientData({ orders }), { knowledge: lines }))).toBeNull();
   });
 
-  it('names every value set it reads, and validates its params', () => {
-    expect(coadministered.refs(params, knowledge().settings).map((r) => r.name)).toEqual(
+  it('names every value set the grades read, and validates its params', () => {
+    expect(coadministered.refs(incompatible, lines.settings).map((r) => r.name)).toEqual(
       expect.arrayContaining(['milrinone', 'furosemide', 'sodium-bicarbonate', 'dobutamine', 'heparin', 'iv-route', 'iv-products']),
     );
-    expect(() => coadministered.params.parse({ pairs: [] })).toThrow();
-    expect(() => coadministered.params.parse({ pairs: [{ inotrope: 'milrinone', with: [] }] })).toThrow();
+    expect(() => coadministered.params.parse({ grades: [] })).toThrow();
+    expect(() => coadministered.params.parse({ grades: ['never'] })).toThrow();
+  });
+
+  it('leaves graded orders out of ivMedications with exceptGraded, and only those', () => {
+    const orders = [
+      medicationOrder({ code: '52769', id: 'mil' }),
+      medicationOrder({ code: '1719290', id: 'furo' }),
+      medicationOrder({ code: '5224', id: 'hep' }),
+    ];
+    const all = ivMedications.compute({}, context(patientData({ orders }), { knowledge: lines }));
+    const ungraded = ivMedications.compute({ exceptGraded: true }, context(patientData({ orders }), { knowledge: lines }));
+    expect(all.map((o) => o.drug)).toEqual(['furosemide', 'heparin']);
+    // heparin is graded against dobutamine only, which this patient does not have
+    expect(ungraded.map((o) => o.drug)).toEqual(['heparin']);
   });
 });

@@ -18,7 +18,7 @@ const EXAMPLE_PARAMS: Record<string, unknown> = {
   order: {},
   ivMedications: undefined,
   unidentifiedOrders: undefined,
-  coadministered: { pairs: [{ inotrope: 'milrinone', with: ['furosemide'] }] },
+  coadministered: { grades: ['incompatible'] },
   lookup: { table: 'milrinone-renal-rate', observation: { valueSet: 'egfr', maxAge: '7d' } },
   renalFunction: { table: 'milrinone-renal-rate', maxAge: '72h', egfr: 'egfr', clearance: 'creatinine-clearance', creatinine: 'creatinine', dialysis: 'esrd-or-dialysis' },
   patient: undefined,
