@@ -1,14 +1,14 @@
 import { z } from 'zod';
-import type { AllergyIntolerance, Coding, Condition, Resource, ServiceRequest } from '@medplum/fhirtypes';
+import type { AllergyIntolerance, Coding, Condition, Procedure, Resource, ServiceRequest } from '@medplum/fhirtypes';
 import { durationMs, durationSchema, valueSetParam } from './params.js';
 import { timeOf } from './time.js';
-import { ALLERGIES_REQUIREMENT, CONDITIONS_REQUIREMENT, DEVICES_REQUIREMENT, SERVICE_REQUESTS_REQUIREMENT } from './requirements.js';
+import { ALLERGIES_REQUIREMENT, CONDITIONS_REQUIREMENT, DEVICES_REQUIREMENT, PROCEDURES_REQUIREMENT, SERVICE_REQUESTS_REQUIREMENT } from './requirements.js';
 import type { FactContext, FactDefinition, ValueSet } from './types.js';
 import { namesIn, wordsOf } from './medications.js';
 import { codingKey, codingsOf, displayOf, matchCoding } from './value-sets.js';
 import { date, list, object, oneOf, text } from './value-shape.js';
 
-/** Conditions, allergies and service requests coded in a value set. */
+/** Conditions, allergies, service requests, devices and procedures coded in a value set. */
 
 export interface CodedRecord {
   /** `system|code` of the matching coding. */
@@ -21,6 +21,11 @@ export interface ConditionRecord extends CodedRecord {
   onset: string | null;
   /** Condition.recordedDate, when given. */
   recorded: string | null;
+}
+
+export interface ProcedureRecord extends CodedRecord {
+  /** When it was performed: performedDateTime, else the end (or start) of performedPeriod. */
+  performed: string | null;
 }
 
 export interface ServiceRequestRecord extends CodedRecord {
@@ -165,4 +170,42 @@ export function deviceRecords(ctx: Pick<FactContext, 'data' | 'knowledge'>, valu
     const match = coded(valueSet, codingsOf(device.type), device.type?.text);
     return match ? [{ ...match, reference: referenceOf(device) }] : [];
   });
+}
+
+// Not performed, or recorded by mistake: no evidence of the procedure.
+const UNUSABLE_PROCEDURE = new Set(['not-done', 'entered-in-error']);
+
+const procedureParams = z.strictObject({
+  valueSet: valueSetParam,
+  within: durationSchema
+    .optional()
+    .describe('Only procedures performed this recently (performedDateTime, else performedPeriod); one without a date does not count.'),
+});
+type ProcedureParams = z.infer<typeof procedureParams>;
+
+export const procedures = {
+  params: procedureParams,
+  refs: (p) => [{ kind: 'valueSet', name: p.valueSet }],
+  requirements: () => [PROCEDURES_REQUIREMENT],
+  value: list(object({ ...codedShape, performed: date })),
+  compute: (p, ctx): ProcedureRecord[] => {
+    const valueSet = ctx.knowledge.valueSets.get(p.valueSet);
+    const records = ctx.data.procedures.flatMap((procedure) => {
+      if (UNUSABLE_PROCEDURE.has(procedure.status ?? '')) return [];
+      const match = coded(valueSet, codingsOf(procedure.code), procedure.code?.text);
+      return match ? [{ ...match, performed: performedAt(procedure), reference: referenceOf(procedure) }] : [];
+    });
+    if (p.within === undefined) return records;
+    const now = ctx.now.getTime();
+    const since = now - (durationMs(p.within) ?? 0);
+    return records.filter((r) => {
+      const at = timeOf(r.performed);
+      return at !== null && at >= since && at <= now;
+    });
+  },
+} satisfies FactDefinition<ProcedureParams>;
+
+function performedAt(procedure: Procedure): string | null {
+  const at = procedure.performedDateTime ?? procedure.performedPeriod?.end ?? procedure.performedPeriod?.start;
+  return typeof at === 'string' ? at : null;
 }

@@ -100,6 +100,7 @@ export function patientBundle(data: PatientData): Bundle {
   data.allergies.forEach(add);
   data.serviceRequests.forEach(add);
   data.devices.forEach(add);
+  data.procedures.forEach(add);
   return { resourceType: 'Bundle', type: 'collection', entry: resources.map((resource) => ({ resource })) };
 }
 

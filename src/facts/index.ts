@@ -3,7 +3,7 @@ import { checklist } from './checklist.js';
 import { medicationUse } from './medication-use.js';
 import { overdueObservations } from './monitoring.js';
 import { changeSinceStart, conditionsSinceStart } from './during-therapy.js';
-import { allergies, conditions, devices, serviceRequests } from './clinical-records.js';
+import { allergies, conditions, devices, procedures, serviceRequests } from './clinical-records.js';
 import { fhirpath } from './fhirpath.js';
 import { coadministered, inotropes, ivMedications, unidentifiedOrders } from './medications.js';
 import { latestObservation, lookup, unreadableObservations } from './observations.js';
@@ -21,6 +21,7 @@ export const FACTS: Readonly<Record<string, FactDefinition<any>>> = Object.freez
   allergies,
   serviceRequests,
   devices,
+  procedures,
   inotropes,
   order,
   ivMedications,

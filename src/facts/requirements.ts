@@ -66,6 +66,18 @@ export const DEVICES_REQUIREMENT: DataRequirement = {
   paging: 'all',
 };
 
+/**
+ * The patient's procedures, newest first, first page only (like administrations: bounded, and the recent
+ * ones matter most). Procedure has no search parameter for a code class, so the facts filter by value set.
+ */
+export const PROCEDURES_REQUIREMENT: DataRequirement = {
+  key: 'procedures',
+  label: 'Procedures',
+  template: `Procedure?patient=${PATIENT}&_sort=-date&_count=100`,
+  resourceType: 'Procedure',
+  paging: 'latest',
+};
+
 /** Recorded administrations, newest first: evidence that an active order is actually being given. */
 export const ADMINISTRATIONS_REQUIREMENT: DataRequirement = {
   key: 'administrations',

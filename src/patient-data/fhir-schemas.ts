@@ -10,6 +10,7 @@ import type {
   MedicationRequest,
   Observation,
   Patient,
+  Procedure,
   ServiceRequest,
 } from '@medplum/fhirtypes';
 
@@ -175,6 +176,15 @@ const device = z.object({
   type: codeableConcept.optional(),
 });
 
+const procedure = z.object({
+  resourceType: z.literal('Procedure'),
+  id,
+  status: z.string().optional(),
+  code: codeableConcept.optional(),
+  performedDateTime: z.string().optional(),
+  performedPeriod: period.optional(),
+});
+
 interface Typed {
   Observation: Observation;
   Condition: Condition;
@@ -186,6 +196,7 @@ interface Typed {
   Patient: Patient;
   Encounter: Encounter;
   Device: Device;
+  Procedure: Procedure;
 }
 
 /** The shapes facts rely on, per resource type (exported for the test that holds the compiled checks to them). */
@@ -200,6 +211,7 @@ export const RESOURCE_SHAPES: { [K in keyof Typed]: z.ZodType } = {
   Patient: patient,
   Encounter: encounter,
   Device: device,
+  Procedure: procedure,
 };
 
 const ajv = new Ajv({ strict: true });

@@ -92,6 +92,7 @@ export function buildPatientData(input: NormaliseInput): { data: Omit<PatientDat
       allergies: ofType('AllergyIntolerance').map((a) => a.resource),
       serviceRequests: ofType('ServiceRequest').map((s) => s.resource),
       devices: ofType('Device').map((d) => d.resource),
+      procedures: ofType('Procedure').map((p) => p.resource),
       administrations: newestFirst(
         ofType('MedicationAdministration')
           .map((a) => a.resource)

@@ -99,7 +99,7 @@ export function answer(url: string, resources: readonly Resource[], options: { i
         throw new ScenarioError(`the scenario runner cannot answer the search parameter "${name}" in ${url}`);
     }
   }
-  if (type === 'Observation' || type === 'MedicationAdministration') matches = [...matches].sort((a, b) => effective(b).localeCompare(effective(a)));
+  if (type === 'Observation' || type === 'MedicationAdministration' || type === 'Procedure') matches = [...matches].sort((a, b) => effective(b).localeCompare(effective(a)));
   if (count !== undefined && !options.ignoreCount) matches = matches.slice(0, count);
   const entry: Record<string, unknown>[] = matches.map((resource) => ({ resource, search: { mode: 'match' } }));
   if (includeMedications) {
@@ -122,8 +122,8 @@ function tokenMatches(token: string, c: { system?: string; code?: string }): boo
 }
 
 function effective(r: Resource): string {
-  const period = r.effectivePeriod as { start?: string; end?: string } | undefined;
-  return String(r.effectiveDateTime ?? r.effectiveInstant ?? period?.end ?? period?.start ?? r.issued ?? '');
+  const period = (r.effectivePeriod ?? r.performedPeriod) as { start?: string; end?: string } | undefined;
+  return String(r.effectiveDateTime ?? r.effectiveInstant ?? r.performedDateTime ?? period?.end ?? period?.start ?? r.issued ?? '');
 }
 
 /** The chart's record with the scenario's additions: what a FHIR server holding it answers from. */
@@ -251,6 +251,20 @@ export function applyAdditions(chart: Chart, scenario: Scenario, now: Date): { r
       'resourceType' in d
         ? (d as Resource)
         : { resourceType: 'Device', id: id('device'), status: d.status ?? 'active', type: { coding: [{ system: d.system ?? SNOMED, code: d.code }] }, patient: subject },
+    );
+  }
+  for (const p of add.procedures ?? []) {
+    resources.push(
+      'resourceType' in p
+        ? (p as Resource)
+        : {
+            resourceType: 'Procedure',
+            id: id('procedure'),
+            status: p.status ?? 'completed',
+            code: { coding: [{ system: p.system ?? SNOMED, code: p.code }] },
+            subject,
+            ...(p.ago !== undefined && { performedDateTime: before(p.ago) }),
+          },
     );
   }
   return { resources, drafts };

@@ -9,6 +9,7 @@ import type {
   MedicationRequest,
   Observation,
   Patient,
+  Procedure,
   Quantity,
   Resource,
   ServiceRequest,
@@ -40,7 +41,7 @@ export interface DataRequirement {
 }
 
 /** The resource types the data layer reads. */
-export const RESOURCE_TYPES = ['Patient', 'MedicationRequest', 'MedicationAdministration', 'Observation', 'Condition', 'AllergyIntolerance', 'ServiceRequest', 'Encounter', 'Device'] as const;
+export const RESOURCE_TYPES = ['Patient', 'MedicationRequest', 'MedicationAdministration', 'Observation', 'Condition', 'AllergyIntolerance', 'ServiceRequest', 'Encounter', 'Device', 'Procedure'] as const;
 
 /** Why a part of the patient's data is missing (a data gap's `reason`). */
 export const DATA_GAP_REASONS = [
@@ -119,6 +120,8 @@ export interface PatientData {
   serviceRequests: readonly ServiceRequest[];
   /** The patient's devices (e.g. a central venous catheter), when a rule reads them. */
   devices: readonly Device[];
+  /** The patient's procedures (newest first as the server sent them), when a rule reads them. */
+  procedures: readonly Procedure[];
   /** Recorded administrations (given or running; not-done and entered-in-error left out), newest first. */
   administrations: readonly MedicationAdministration[];
   /** Data the rules need that could not be obtained or is incomplete. Empty when everything arrived. */

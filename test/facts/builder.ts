@@ -9,6 +9,7 @@ import type {
   MedicationRequest,
   Observation,
   Patient,
+  Procedure,
   Quantity,
   Resource,
   ServiceRequest,
@@ -314,6 +315,7 @@ export interface DataSpec {
   allergies?: AllergyIntolerance[];
   serviceRequests?: ServiceRequest[];
   devices?: Device[];
+  procedures?: Procedure[];
   administrations?: MedicationAdministration[];
   otherDraftOrders?: Resource[];
   gaps?: DataGap[];
@@ -336,6 +338,7 @@ export function patientData(spec: DataSpec = {}): PatientData {
     allergies: spec.allergies ?? [],
     serviceRequests: spec.serviceRequests ?? [],
     devices: spec.devices ?? [],
+    procedures: spec.procedures ?? [],
     administrations: spec.administrations ?? [],
     gaps: spec.gaps ?? [],
   };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FACTS } from '../../src/facts/index.js';
-import { allergies, conditions, serviceRequests } from '../../src/facts/clinical-records.js';
+import { allergies, conditions, procedures, serviceRequests } from '../../src/facts/clinical-records.js';
 import { allergy, condition, context, knowledge, patientData, RXNORM, serviceRequest, SNOMED } from './builder.js';
 
 describe('conditions', () => {
@@ -113,6 +113,51 @@ describe('serviceRequests', () => {
   it('reads the service-requests key', () => {
     expect(FACTS.serviceRequests!.requirements({ valueSet: 'telemetry' }, knowledge()).map((r) => [r.key, r.template, r.paging])).toEqual([
       ['service-requests', 'ServiceRequest?patient={{context.patientId}}&status=active', 'all'],
+    ]);
+  });
+});
+
+describe('procedures', () => {
+  const procedure = (status: string, performed: Record<string, unknown> = {}, code = '103735009') => ({
+    resourceType: 'Procedure' as const,
+    id: `pr-${status}-${Object.values(performed).join('')}`,
+    status: status as 'completed',
+    subject: { reference: 'Patient/p1' },
+    code: { coding: [{ system: SNOMED, code }] },
+    ...performed,
+  });
+  const read = (list: ReturnType<typeof procedure>[], within?: string) =>
+    procedures.compute({ valueSet: 'palliative-care', ...(within !== undefined && { within }) }, context(patientData({ procedures: list })));
+
+  it('returns procedures coded in the value set, with when they were performed; not those not done or entered in error', () => {
+    const value = read([
+      procedure('completed', { performedDateTime: '2026-11-20T08:00:00Z' }),
+      procedure('in-progress', { performedPeriod: { start: '2026-11-19T08:00:00Z' } }),
+      procedure('completed', { performedPeriod: { start: '2026-11-10T08:00:00Z', end: '2026-11-10T12:00:00Z' } }),
+      procedure('not-done', { performedDateTime: '2026-11-20T08:00:00Z' }),
+      procedure('entered-in-error', { performedDateTime: '2026-11-20T08:00:00Z' }),
+      procedure('completed', { performedDateTime: '2026-11-20T08:00:00Z' }, '232717009'),
+    ]);
+    expect(value.map((p) => p.performed)).toEqual(['2026-11-20T08:00:00Z', '2026-11-19T08:00:00Z', '2026-11-10T12:00:00Z']);
+    expect(value[0]).toEqual({ code: `${SNOMED}|103735009`, display: 'Palliative care (regime/therapy)', performed: '2026-11-20T08:00:00Z', reference: 'Procedure/pr-completed-2026-11-20T08:00:00Z' });
+  });
+
+  it('within: only those performed that recently and not in the future; one without a date does not count', () => {
+    const value = read(
+      [
+        procedure('completed', { performedDateTime: '2026-11-14T12:00:00Z' }),
+        procedure('completed', { performedDateTime: '2026-11-14T11:59:00Z' }),
+        procedure('completed', { performedDateTime: '2026-11-22T08:00:00Z' }),
+        procedure('completed'),
+      ],
+      '7d',
+    );
+    expect(value.map((p) => p.performed)).toEqual(['2026-11-14T12:00:00Z']);
+  });
+
+  it('reads the procedures key: newest first, first page only', () => {
+    expect(FACTS.procedures!.requirements({ valueSet: 'palliative-care' }, knowledge()).map((r) => [r.key, r.template, r.paging])).toEqual([
+      ['procedures', 'Procedure?patient={{context.patientId}}&_sort=-date&_count=100', 'latest'],
     ]);
   });
 });

@@ -14,6 +14,7 @@ const EXAMPLE_PARAMS: Record<string, unknown> = {
   allergies: { valueSet: 'inotrope-allergy' },
   serviceRequests: { valueSet: 'telemetry' },
   devices: { valueSet: 'central-venous-catheter' },
+  procedures: { valueSet: 'palliative-care', within: '7d' },
   inotropes: undefined,
   order: {},
   ivMedications: undefined,
@@ -70,7 +71,7 @@ describe('FACTS registry', () => {
       ...Object.entries(EXAMPLE_PARAMS).map(([id, raw]) => FACTS[id]!.requirements(FACTS[id]!.params.parse(raw), k)),
     );
     expect(all.map((r) => r.key).sort()).toEqual(
-      ['administrations', 'allergies', 'conditions', 'devices', 'medications', 'obs-body-weight', 'obs-creatinine', 'obs-creatinine-clearance', 'obs-egfr', 'obs-potassium', 'patient', 'service-requests'].sort(),
+      ['administrations', 'allergies', 'conditions', 'devices', 'medications', 'obs-body-weight', 'obs-creatinine', 'obs-creatinine-clearance', 'obs-egfr', 'obs-potassium', 'patient', 'procedures', 'service-requests'].sort(),
     );
     for (const r of all) {
       const tokens = r.template.match(/\{\{[^}]*\}\}/g) ?? [];

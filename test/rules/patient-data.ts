@@ -83,6 +83,7 @@ export function patientData(overrides: Partial<PatientData> = {}): PatientData {
     allergies: [],
     serviceRequests: [],
     devices: [],
+    procedures: [],
     administrations: [],
     gaps: [],
     ...overrides,

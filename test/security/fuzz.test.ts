@@ -118,6 +118,8 @@ function richRequest(hook: Hook): Record<string, unknown> {
       switch (r.resourceType) {
         case 'Encounter':
           return [r.key, (request.prefetch as Record<string, unknown>)[r.key]];
+        case 'Procedure':
+          return [r.key, entry({ resourceType: 'Procedure', id: 'pr1', status: 'completed', subject, performedDateTime: '2026-11-20T08:00:00Z', code: { coding: [{ system: 'http://snomed.info/sct', code: '232717009' }] } })];
         case 'Device':
           return [r.key, entry({ resourceType: 'Device', id: 'd1', status: 'active', patient: subject, type: { coding: [{ system: 'http://snomed.info/sct', code: '52124006' }] } })];
         case 'Patient':

@@ -65,6 +65,15 @@ const device = z
   .strictObject({ code: text, system: text.optional().describe('Default SNOMED CT.'), status: text.optional().describe('Default "active".') })
   .describe('A device shorthand (Device.type), e.g. a central venous catheter.');
 
+const procedure = z
+  .strictObject({
+    code: text,
+    system: text.optional().describe('Default SNOMED CT.'),
+    status: text.optional().describe('Default "completed".'),
+    ago: ago.optional().describe('When it was performed (performedDateTime); none when not given.'),
+  })
+  .describe('A procedure shorthand (Procedure.code), e.g. a left ventricular assist device placement.');
+
 const either = <S extends z.ZodType>(shorthand: S) => z.array(z.union([fhirResource, shorthand]));
 
 export const expectedFiringSchema = z.union([
@@ -99,6 +108,7 @@ export const scenarioSchema = z.strictObject({
       medications: either(medication).optional(),
       serviceRequests: either(serviceRequest).optional(),
       devices: either(device).optional(),
+      procedures: either(procedure).optional(),
       draftOrders: either(medication).optional(),
       administrations: either(administration).optional(),
     })
