@@ -75,7 +75,7 @@ export function buildCard(input: CardInput): Card {
   const { rule, settings } = input;
   const text = (source: string, markdown = false) => render(rule.templates.get(source)!, input.values, { markdown });
   const url = rule.references.find((r) => r.url !== undefined)?.url ?? settings.source.url;
-  const links = rule.references.flatMap((r) => (r.url ? [{ label: r.label, url: r.url, type: 'absolute' as const }] : []));
+  const links = rule.references.flatMap((r) => (r.url ? [{ label: linkTitle(r.label), url: r.url, type: 'absolute' as const }] : []));
   const indicator = indicatorOf(rule, input.holds);
   let proposed: number | undefined;
   const suggestions = (rule.card.suggestions ?? []).flatMap((s, i): Suggestion[] => {
@@ -151,6 +151,22 @@ function merged(limiting: Card, others: readonly Card[]): Card {
   const also = others.map((c) => ({ id: ruleOf(c)!.id, version: ruleOf(c)!.version }));
   return { ...limiting, detail, indicator, ...(links.length > 0 && { links }), extension: { ...limiting.extension, [RULE_EXTENSION]: { ...ext, also } } };
 }
+
+/**
+ * A reference's label as a link's title: without the bracketed source keys the rule files cite for
+ * docs/references.md ("Milrinone lactate US prescribing information (LBL-MIL): …" reads "… information: …"),
+ * which a clinician cannot decode. A key is an upper-case name of three or more letters and digits, hyphens
+ * allowed (not a Roman numeral: "(III: Harm, B)" is a class of recommendation); "via x" names where it was read.
+ */
+export function linkTitle(label: string): string {
+  return label.replace(BRACKETED, (group: string, inner: string) => {
+    const items = inner.split(', ');
+    return items.every((item) => REFERENCE_KEY.test(item) || item.startsWith('via ')) && items.some((item) => REFERENCE_KEY.test(item)) ? '' : group;
+  });
+}
+
+const BRACKETED = / \(([^()]*)\)/g;
+const REFERENCE_KEY = /^(?![IVX]+$)(?=[A-Z0-9-]{3,}$)[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*$/;
 
 type DoseAndRate = NonNullable<NonNullable<MedicationRequest['dosageInstruction']>[number]['doseAndRate']>[number];
 

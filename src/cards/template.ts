@@ -60,11 +60,39 @@ export interface RenderOptions {
   markdown?: boolean;
 }
 
+/**
+ * What a card says for a value that is null or missing: the wording its fact gives for it — an object's
+ * `absent` record names its null fields' wording (`order.absent.loadingDose` = "none ordered"), and a fact
+ * whose whole value is null may stand in the values as an {@link Absent} ("none within 72 h; last …") —,
+ * else "unknown".
+ */
+function textFor(values: TemplateValues, ref: readonly string[]): string {
+  let parent: unknown;
+  let value: unknown = values.get(ref[0]!);
+  for (const segment of ref.slice(1)) {
+    if (value instanceof Absent) return value.text;
+    if (value === null || typeof value !== 'object') return formatValue(undefined);
+    parent = value;
+    value = (value as Record<string, unknown>)[segment];
+  }
+  if (value instanceof Absent) return value.text;
+  if (value === null || value === undefined) {
+    const absent = (parent as { absent?: Record<string, unknown> } | undefined)?.absent?.[ref[ref.length - 1]!];
+    if (typeof absent === 'string') return absent;
+  }
+  return formatValue(value);
+}
+
+/** A fact's null value as cards word it (template values only: conditions see the null). */
+export class Absent {
+  constructor(readonly text: string) {}
+}
+
 export function render(template: ParsedTemplate, values: TemplateValues, options: RenderOptions = {}): string {
   return template
     .map((part) => {
       if (typeof part === 'string') return part;
-      const text = formatValue(lookup(values, part.ref));
+      const text = textFor(values, part.ref);
       return options.markdown ? escapeMarkdown(text) : text;
     })
     .join('');

@@ -58,10 +58,10 @@ function referenceOf(resource: Resource): string | null {
  */
 function coded(valueSet: ValueSet | undefined, codings: Coding[], text: unknown): { code: string; display: string } | null {
   const match = matchCoding(valueSet, codings);
-  if (match) return { code: codingKey(match.coding) as string, display: displayOf(match.coding, match.entry, text) };
+  if (match) return { code: codingKey(match.coding) as string, display: displayOf(match.coding, match.entry, text, valueSet?.title) };
   if (!valueSet?.matchText || !namesIn(valueSet, wordsOf([text, ...codings.map((c) => c.display)]))) return null;
   const first = codings.find((c) => codingKey(c) !== null);
-  return { code: first ? (codingKey(first) as string) : '', display: displayOf(first, undefined, text) };
+  return { code: first ? (codingKey(first) as string) : '', display: displayOf(first, undefined, text, valueSet.title) };
 }
 
 const codedShape = { code: text, display: text, reference: text };

@@ -83,7 +83,7 @@ function recordName(
 ): string | null {
   for (const valueSet of valueSets) {
     const match = matchCoding(valueSet, codings);
-    if (match) return displayOf(match.coding, match.entry, text);
+    if (match) return displayOf(match.coding, match.entry, text, valueSet.title);
   }
   if (!valueSets.some((valueSet) => valueSet.matchText)) return null;
   const { words, text: ownText } = own();

@@ -5,6 +5,7 @@ import type { FactDefinition } from './types.js';
 import { identifyDrug, isInotrope, listText } from './medications.js';
 import { readLatest, observedValueShape, type ObservedValue } from './observations.js';
 import { list, number, object, oneOf, text } from './value-shape.js';
+import { formatHours, formatWindow } from './time.js';
 
 /**
  * A monitoring schedule while an inotrope runs (MON-OVERDUE), or the baseline before one starts (MON-BASELINE-LABS):
@@ -37,7 +38,7 @@ export interface OverdueItem {
   last: ObservedValue | null;
   /** Whole hours since `last`, or null. */
   ageHours: number | null;
-  /** `Potassium: last 3.9 mmol/L (2026-11-20), 30 h ago (due every 24h)`. */
+  /** `Potassium: last 3.9 mmol/L (2026-11-20), 30 h ago (due every 24 h)`; `… 6 days ago` beyond two days. */
   display: string;
 }
 
@@ -86,8 +87,8 @@ export const overdueObservations = {
       if (ageMs !== null && ageMs <= (durationMs(item.every) ?? 0)) continue;
       const ageHours = ageMs === null ? null : Math.floor(ageMs / 3_600_000);
       const name = knowledge.valueSets.get(item.valueSet)?.title ?? item.valueSet;
-      const lastText = last !== null ? `last ${last.display}, ${ageHours} h ago` : unreadable ? `the newest result could not be used (${unreadable.display})` : 'none on record';
-      items.push({ valueSet: item.valueSet, name, every: item.every, last, ageHours, display: `${name}: ${lastText} (due every ${item.every})` });
+      const lastText = last !== null && ageHours !== null ? `last ${last.display}, ${formatHours(ageHours)} ago` : unreadable ? `the newest result could not be used (${unreadable.display})` : 'none on record';
+      items.push({ valueSet: item.valueSet, name, every: item.every, last, ageHours, display: `${name}: ${lastText} (due every ${formatWindow(item.every)})` });
     }
     const names = listText(items.map((i) => i.name));
     return { items, names, display: items.length === 0 ? 'none' : items.map((i) => i.display).join('; ') };

@@ -6,6 +6,7 @@ import type { FactContext, FactDefinition, ObservationRead, ValueSet } from './t
 import { codingKey, codingsOf, displayOf } from './value-sets.js';
 import { clean, convert, displayUnit, formatQuantity, quantityUnit, type ConversionOptions } from './units.js';
 import { listText } from './medications.js';
+import { formatHours, formatWindow } from './time.js';
 import { date, list, number, object, oneOf, scalar, text } from './value-shape.js';
 
 /** One observed value as facts return it. `value` is a number, or `system|code` for a coded result. */
@@ -261,7 +262,25 @@ export const latestObservation = {
     const threshold = p.threshold ? ctx.knowledge.thresholds.get(p.threshold) : undefined;
     return latestValue(ctx, p.valueSet, { maxAge: p.maxAge ?? threshold?.maxAge, unit: p.unit ?? threshold?.unit });
   },
+  absent: (p, ctx) => {
+    const threshold = p.threshold ? ctx.knowledge.thresholds.get(p.threshold) : undefined;
+    return missingText(ctx, p.valueSet, { maxAge: p.maxAge ?? threshold?.maxAge, unit: p.unit ?? threshold?.unit });
+  },
 } satisfies FactDefinition<z.infer<typeof latestObservationParams>>;
+
+/**
+ * Why there is no value within the window, as a card says it: the newest one is too old ("3.3 mmol/L on
+ * 2026-11-21, 15 days ago — older than 72 h"), could not be used, or there is none on record. Never
+ * "unknown" for a value the chart holds.
+ */
+export function missingText(ctx: FactContext, valueSetName: string, options: { maxAge?: string | undefined; unit?: string | undefined }): string {
+  const within = readLatest(ctx, valueSetName, options);
+  if (within.unreadable) return `the newest could not be used (${within.unreadable.display})`;
+  const last = options.maxAge === undefined ? NOTHING : readLatest(ctx, valueSetName, { unit: options.unit });
+  if (last.value === null || last.time === null) return last.unreadable ? `none usable (${last.unreadable.display})` : 'none on record';
+  const age = formatHours((ctx.now.getTime() - last.time) / 3_600_000);
+  return `${shownValue(last.value)} on ${last.value.date.slice(0, 10)}, ${age} ago — older than ${formatWindow(options.maxAge!)}`;
+}
 
 const lookupParams = z.strictObject({
   table: tableParam,

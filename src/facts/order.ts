@@ -3,8 +3,8 @@ import { ADMINISTRATIONS_REQUIREMENT, MEDICATIONS_REQUIREMENT, mergeRequirements
 import type { FactContext, FactDefinition } from './types.js';
 import type { MedicationOrder } from '../shared/patient-data.js';
 import { identifyDrug, referenceOf, summarize, type OrderSummary } from './medications.js';
-import { latestValue, readLatest, type ObservedValue } from './observations.js';
-import { concentrationOf, durationHours, isIntermittent, normaliseDose, orderedDose, normaliseRate, type DoseStatus, type NormalisedDose } from './rate.js';
+import { missingText, readLatest, type ObservedValue } from './observations.js';
+import { concentrationOf, doseCheckText, durationHours, isIntermittent, normaliseDose, orderedDose, normaliseRate, type DoseStatus, type NormalisedDose } from './rate.js';
 import { clean } from './units.js';
 import { formatHours } from './time.js';
 import { infusionStart } from './during-therapy.js';
@@ -19,6 +19,12 @@ export interface OrderValue extends OrderSummary {
   rateStatus: DoseStatus;
   loadingDose: NormalisedDose | null;
   loadingDoseStatus: DoseStatus;
+  /** The rate check in words: the rate checked, or why it could not be ("no infusion rate on the order"). */
+  rateCheck: string;
+  /** The loading-dose check in words: the dose checked, "none ordered", or why an ordered one could not be checked. */
+  loadingDoseCheck: string;
+  /** What a card says for a field that is null (src/cards/template.ts): a loading dose never ordered is "none ordered", not "unknown". */
+  absent: { rate: string; loadingDose: string; weight: string };
   /** The bolus as ordered (`250 mg`), null when the order has none. */
   bolus: string | null;
   weight: ObservedValue | null;
@@ -54,6 +60,9 @@ export const order = {
     rateStatus: doseStatus,
     loadingDose: doseShape,
     loadingDoseStatus: doseStatus,
+    rateCheck: text,
+    loadingDoseCheck: text,
+    absent: object({ rate: text, loadingDose: text, weight: text }),
     bolus: text,
     weight: observedValueShape,
     concentration: number,
@@ -85,16 +94,22 @@ export const order = {
       .filter((o) => o !== subject && o.origin === 'active' && (self === null || referenceOf(o) !== self))
       .filter((o) => identity.valueSet !== null && identifyDrug(o, knowledge, ctx.memo).valueSet === identity.valueSet)
       .map((o) => summarize(o, knowledge, ctx.memo));
+    const weightCheck = weightKg !== null && weight ? weight.display : missingWeight(ctx);
+    const rateCheck = doseCheckText('rate', rate);
+    const loadingDoseCheck = doseCheckText('dose', loadingDose);
     return {
       ...summarize(subject, knowledge, ctx.memo),
       rate: rate.value,
       rateStatus: rate.status,
       loadingDose: loadingDose.value,
       loadingDoseStatus: loadingDose.status,
+      rateCheck,
+      loadingDoseCheck,
+      absent: { rate: rateCheck, loadingDose: loadingDoseCheck, weight: weightCheck },
       bolus: orderedDose(subject.request),
       weight: weightKg === null ? null : weight,
       concentration,
-      weightCheck: weightKg !== null && weight ? weight.display : missingWeight(ctx, reading.unreadable?.display ?? null),
+      weightCheck,
       durationHours: ordered,
       runningHours,
       durationText: durationText(subject.origin, ordered, runningHours, start),
@@ -112,9 +127,7 @@ function durationText(origin: MedicationOrder['origin'], ordered: number | null,
 }
 
 /** Why no weight can be used: the newest within the configured age could not be read, or the newest on record is older. */
-function missingWeight(ctx: FactContext, unreadable: string | null): string {
+function missingWeight(ctx: FactContext): string {
   const { valueSet, maxAge } = ctx.knowledge.settings.weight;
-  if (unreadable !== null) return `the newest could not be used (${unreadable})`;
-  const last = latestValue(ctx, valueSet, { unit: 'kg' });
-  return last === null ? 'none on record' : `none within ${maxAge}; newest on record ${last.display}`;
+  return missingText(ctx, valueSet, { maxAge, unit: 'kg' });
 }

@@ -28,6 +28,8 @@ export interface NormalisedDose {
 export interface DoseResult {
   value: NormalisedDose | null;
   status: DoseStatus;
+  /** The dose or rate as the order states it, when it states one (`7.5 mL/h`). */
+  from?: string;
 }
 
 interface Stated {
@@ -37,7 +39,7 @@ interface Stated {
   preference: number;
 }
 
-type Kind = 'rate' | 'dose';
+export type Kind = 'rate' | 'dose';
 
 const TARGET = {
   rate: { perKg: 'ug/kg/min', mass: 'ug/min', volume: 'mL/min' },
@@ -49,6 +51,24 @@ const TARGET = {
 const DROPS = /\[drp\]|\{drop/;
 
 const DOSE_RATE_TYPE = 'http://terminology.hl7.org/CodeSystem/dose-rate-type';
+
+/**
+ * A dose check's outcome as a card says it: the dose checked, or in words why it could not be
+ * (never the status code): "7.5 mL/h ordered, not checked: no concentration on the order or its product".
+ */
+export function doseCheckText(kind: Kind, result: DoseResult): string {
+  const why: Record<Exclude<DoseStatus, 'ok'>, string> = {
+    'no-rate': 'no infusion rate on the order',
+    'no-dose': 'none ordered',
+    'no-weight': 'no current body weight to convert it to mcg/kg',
+    'no-concentration': 'a pump rate in mL/h with no concentration on the order or its product',
+    'unsupported-unit': 'a unit that cannot be converted to mcg/kg',
+  };
+  if (result.status === 'ok') return result.value?.display ?? 'checked';
+  if (result.status === 'no-rate' || result.status === 'no-dose') return why[result.status];
+  const ordered = result.from === undefined ? `${kind === 'rate' ? 'rate' : 'dose'} ordered` : `${result.from} ordered`;
+  return `${ordered}, not checked: ${why[result.status]}`;
+}
 
 /** The order's rate in ug/kg/min, or why there is none. */
 export function normaliseRate(order: MedicationOrder, weightKg: number | null, concentration: number | null): DoseResult {
@@ -69,7 +89,7 @@ function normalise(kind: Kind, stated: Stated[], weightKg: number | null, concen
 
 function toPerKg(kind: Kind, stated: Stated, weightKg: number | null, concentration: number | null): DoseResult {
   const target = TARGET[kind];
-  const fail = (status: DoseStatus): DoseResult => ({ value: null, status });
+  const fail = (status: DoseStatus): DoseResult => ({ value: null, status, from: stated.from });
   const done = (value: number, via: string): DoseResult => {
     const shown = formatQuantity(value, target.perKg);
     const display = via === '' ? shown : `${shown} (${via})`;

@@ -1,10 +1,21 @@
-/** A duration as a clinician reads it: hours up to two days ("30 h"), then days and hours ("3 days 2 h"). */
+/** A duration as a clinician reads it: minutes below an hour, hours up to two days ("30 h"), then days and hours ("3 days 2 h"). */
 export function formatHours(hours: number): string {
+  if (hours < 1) return `${Math.max(0, Math.round(hours * 60))} min`;
   const whole = Math.round(hours);
   if (whole < 48) return `${whole} h`;
   const days = Math.floor(whole / 24);
   const rest = whole % 24;
   return rest === 0 ? `${days} days` : `${days} days ${rest} h`;
+}
+
+const DURATION_WORDS: Readonly<Record<string, [string, string]>> = { min: ['min', 'min'], h: ['h', 'h'], d: ['day', 'days'], w: ['week', 'weeks'], y: ['year', 'years'] };
+
+/** A rule's window ("72h", "7d", "1y") in words: "72 h", "7 days", "1 year". */
+export function formatWindow(duration: string): string {
+  const match = /^(\d+)(min|h|d|w|y)$/.exec(duration);
+  if (!match) return duration;
+  const [one, many] = DURATION_WORDS[match[2]!]!;
+  return `${match[1]} ${match[1] === '1' ? one : many}`;
 }
 
 /** Milliseconds since the epoch for a FHIR date or dateTime string; null for anything else. */

@@ -162,6 +162,11 @@ export interface FactDefinition<P = unknown> {
   settings?: readonly (keyof Settings)[];
   /** Pure: same inputs, same value. Returns JSON-safe values (objects with a `display` where shown on cards). */
   compute(params: P, ctx: FactContext): unknown;
+  /**
+   * How a card words a null value (computed only for a card's text; conditions see the null): a stale
+   * result with its date and age rather than "unknown". Default: "unknown".
+   */
+  absent?(params: P, ctx: FactContext): string;
 }
 
 /**

@@ -89,8 +89,37 @@ function keysOf(value: unknown): string[] {
   });
 }
 
-/** The best text for a coded thing: as the record has it (coding display, concept text), else the value set's. */
-export function displayOf(coding: Coding | undefined, entry?: CodeEntry, text?: unknown): string {
-  const own = typeof coding?.display === 'string' && coding.display !== '' ? coding.display : undefined;
-  return own ?? (typeof text === 'string' && text !== '' ? text : undefined) ?? entry?.display ?? coding?.code ?? 'unknown';
+/** Code systems by the name a clinician knows them by, for a code shown with no display. */
+const SYSTEM_NAMES: Readonly<Record<string, string>> = {
+  [ICD10CM]: 'ICD-10-CM',
+  'http://snomed.info/sct': 'SNOMED CT',
+  'http://www.nlm.nih.gov/research/umls/rxnorm': 'RxNorm',
+  'http://loinc.org': 'LOINC',
+};
+
+/**
+ * A SNOMED CT fully specified name's semantic tag at its end ("Atrial fibrillation (disorder)"): the tags of
+ * the hierarchies a record's conditions, allergies, devices and orders come from. A card shows the name without it.
+ */
+const SEMANTIC_TAG =
+  / \((?:disorder|finding|procedure|substance|regime\/therapy|physical object|medicinal product|medicinal product form|clinical drug|product|situation|observable entity|qualifier value|morphologic abnormality|body structure|event|record artifact|environment|organism|specimen|assessment scale|physical force|life style)\)$/;
+
+export function withoutSemanticTag(name: string): string {
+  return name.replace(SEMANTIC_TAG, '');
+}
+
+/**
+ * The best text for a coded thing: as the record has it (coding display, concept text), else the value set's,
+ * without a SNOMED CT semantic tag. With none, `fallback` (the value set's title) names it, the code after it
+ * labelled by its system ("Ventricular arrhythmia (ICD-10-CM I47.2)"): a bare code is not a name.
+ */
+export function displayOf(coding: Coding | undefined, entry?: CodeEntry, text?: unknown, fallback?: string): string {
+  const own = typeof coding?.display === 'string' && coding.display.trim() !== '' ? coding.display : undefined;
+  const named = own ?? (typeof text === 'string' && text.trim() !== '' ? text : undefined) ?? entry?.display;
+  if (named !== undefined) return withoutSemanticTag(named.trim());
+  const code = coding?.code;
+  if (code === undefined) return fallback ?? 'an uncoded entry';
+  const system = coding?.system === undefined ? undefined : SYSTEM_NAMES[coding.system];
+  const label = system === undefined ? `code ${code}` : `${system} ${code}`;
+  return fallback === undefined ? label : `${fallback} (${label})`;
 }

@@ -14,6 +14,8 @@ export interface FactUse {
 export interface ConditionScope {
   fact(use: FactUse): unknown;
   operator(name: string): Comparison;
+  /** How a card words the fact's null value, when its definition says (FactDefinition.absent). */
+  absent?(use: FactUse): string | undefined;
 }
 
 export type Predicate = (scope: ConditionScope) => boolean;

@@ -8,6 +8,7 @@ import { staleInotropeOrders } from '../facts/administrations.js';
 import { patientValue, type PatientValue } from '../facts/patient.js';
 import { buildCard, indicatorOf, orderCards, reconcileRateLimits } from '../cards/build-card.js';
 import { withoutPreparationsForRemovedDrafts } from '../cards/removed-drafts.js';
+import { Absent } from '../cards/template.js';
 import { formatQuantity } from '../facts/units.js';
 import type { CompiledRule, FactRegistry } from './compile.js';
 import type { ConditionScope, FactUse } from './conditions.js';
@@ -72,6 +73,9 @@ export function createRuleset(parts: RulesetParts): Ruleset {
         memo.set(use.key, value);
         return value;
       },
+      absent(use: FactUse) {
+        return facts[use.fact]!.absent?.(use.params, ctx);
+      },
     };
   }
 
@@ -99,7 +103,11 @@ export function createRuleset(parts: RulesetParts): Ruleset {
     for (const [name, source] of rule.templateSources) {
       if (source.kind === 'threshold') values.set(name, thresholdValues);
       else if (source.kind === 'table') values.set(name, tableValues);
-      else values.set(name, scope.fact(source.use));
+      else {
+        const value = scope.fact(source.use);
+        const absent = value === null || value === undefined ? scope.absent?.(source.use) : undefined;
+        values.set(name, absent === undefined ? value : new Absent(absent));
+      }
     }
     return values;
   }

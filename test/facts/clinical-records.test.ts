@@ -14,12 +14,12 @@ describe('conditions', () => {
     expect(value).toEqual([
       {
         code: `${SNOMED}|360465008`,
-        display: 'Idiopathic hypertrophic subaortic stenosis (disorder)',
+        display: 'Idiopathic hypertrophic subaortic stenosis',
         onset: '2019-04-01',
         recorded: null,
         reference: expect.stringMatching(/^Condition\//),
       },
-      { code: `${SNOMED}|45227007`, display: '45227007', onset: null, recorded: null, reference: expect.stringMatching(/^Condition\//) },
+      { code: `${SNOMED}|45227007`, display: 'Hypertrophic subaortic stenosis (SNOMED CT 45227007)', onset: null, recorded: null, reference: expect.stringMatching(/^Condition\//) },
     ]);
   });
 
@@ -69,7 +69,7 @@ describe('allergies', () => {
 
   it('returns an active milrinone allergy, not a refuted or entered-in-error one', () => {
     expect(inotropeAllergy([allergy('52769', { clinical: 'active' })])).toEqual([
-      { code: `${RXNORM}|52769`, display: '52769', reference: expect.stringMatching(/^AllergyIntolerance\//) },
+      { code: `${RXNORM}|52769`, display: 'Inotrope hypersensitivity (RxNorm 52769)', reference: expect.stringMatching(/^AllergyIntolerance\//) },
     ]);
     expect(inotropeAllergy([allergy('52769', { verification: 'refuted' })])).toEqual([]);
     expect(inotropeAllergy([allergy('52769', { verification: 'entered-in-error' })])).toEqual([]);
@@ -79,7 +79,7 @@ describe('allergies', () => {
 
   it('reads reaction substances when the allergy code itself is not in the value set', () => {
     const list = [allergy(null, { substance: { system: SNOMED, code: '373441005', display: 'Milrinone (substance)' } })];
-    expect(inotropeAllergy(list)).toEqual([{ code: `${SNOMED}|373441005`, display: 'Milrinone (substance)', reference: expect.any(String) }]);
+    expect(inotropeAllergy(list)).toEqual([{ code: `${SNOMED}|373441005`, display: 'Milrinone', reference: expect.any(String) }]);
   });
 
   it('ignores allergies to other things', () => {
@@ -105,8 +105,8 @@ describe('serviceRequests', () => {
       ),
     );
     expect(value).toEqual([
-      { code: `${SNOMED}|23852006`, display: '23852006', reference: expect.any(String), origin: 'draft' },
-      { code: `${SNOMED}|46825001`, display: '46825001', reference: expect.any(String), origin: 'record' },
+      { code: `${SNOMED}|23852006`, display: 'Continuous ECG monitoring (SNOMED CT 23852006)', reference: expect.any(String), origin: 'draft' },
+      { code: `${SNOMED}|46825001`, display: 'Continuous ECG monitoring (SNOMED CT 46825001)', reference: expect.any(String), origin: 'record' },
     ]);
   });
 

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { linkTitle } from '../../src/cards/build-card.js';
+import { Absent, parseTemplate, render, type ParsedTemplate } from '../../src/cards/template.js';
+import { doseCheckText } from '../../src/facts/rate.js';
+import { formatHours, formatWindow } from '../../src/facts/time.js';
+import { displayOf, ICD10CM } from '../../src/facts/value-sets.js';
+
+/** The pieces that make card text readable: names without codes or tags, checks and durations in words. */
+
+const template = (source: string): ParsedTemplate => {
+  const parsed = parseTemplate(source);
+  if (!parsed.ok) throw new Error(parsed.message);
+  return parsed.template;
+};
+
+describe('linkTitle', () => {
+  it('leaves out the bracketed source keys a rule cites', () => {
+    expect(linkTitle('Milrinone lactate US prescribing information (LBL-MIL): thrombocytopenia (0.4 %)')).toBe('Milrinone lactate US prescribing information: thrombocytopenia (0.4 %)');
+    expect(linkTitle('Milrinone EU SmPC warnings (EU-MIL, via rxreasoner)')).toBe('Milrinone EU SmPC warnings');
+    expect(linkTitle('2013 ACCF/AHA heart failure guideline, pocket guide (G2013): inotropic support (III: Harm, B)')).toBe('2013 ACCF/AHA heart failure guideline, pocket guide: inotropic support (III: Harm, B)');
+  });
+
+  it('keeps what is not a key: classes of recommendation, units, labelled codes, a source named in words', () => {
+    for (const label of ['Guideline (I, C)', 'Guideline (III)', 'Dosing (mcg/kg/min)', 'US Core: AUDIT-C total score (LOINC 75626-2)', 'Patient guidance (WebMD, reviewed 2021-03-08)']) {
+      expect(linkTitle(label)).toBe(label);
+    }
+  });
+});
+
+describe('displayOf', () => {
+  it('drops a SNOMED CT semantic tag, and only a semantic tag', () => {
+    expect(displayOf({ display: 'Atrial fibrillation (disorder)' })).toBe('Atrial fibrillation');
+    expect(displayOf({ display: 'Central venous catheter, device (physical object)' })).toBe('Central venous catheter, device');
+    expect(displayOf({ display: 'Nonrheumatic aortic (valve) stenosis' })).toBe('Nonrheumatic aortic (valve) stenosis');
+  });
+
+  it('names a code without a display by its value set, the code labelled by its system; never a bare code', () => {
+    expect(displayOf({ system: ICD10CM, code: 'I47.2' }, undefined, undefined, 'Ventricular arrhythmia')).toBe('Ventricular arrhythmia (ICD-10-CM I47.2)');
+    expect(displayOf({ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '309986' })).toBe('RxNorm 309986');
+    expect(displayOf({ system: 'urn:local', code: '42' }, undefined, undefined, 'Beta blocker')).toBe('Beta blocker (code 42)');
+  });
+});
+
+describe('doseCheckText', () => {
+  it('says in words why a dose could not be checked, never the status code', () => {
+    expect(doseCheckText('dose', { value: null, status: 'no-dose' })).toBe('none ordered');
+    expect(doseCheckText('rate', { value: null, status: 'no-rate' })).toBe('no infusion rate on the order');
+    expect(doseCheckText('rate', { value: null, status: 'no-concentration', from: '7.5 mL/h' })).toBe(
+      '7.5 mL/h ordered, not checked: a pump rate in mL/h with no concentration on the order or its product',
+    );
+    expect(doseCheckText('dose', { value: null, status: 'no-weight', from: '5 mg' })).toBe('5 mg ordered, not checked: no current body weight to convert it to mcg/kg');
+  });
+});
+
+describe('durations', () => {
+  it('reads hours up to two days, then days and hours; minutes below an hour', () => {
+    expect([formatHours(0.5), formatHours(30), formatHours(144), formatHours(429.6)]).toEqual(['30 min', '30 h', '6 days', '17 days 22 h']);
+  });
+
+  it('words a rule window', () => {
+    expect([formatWindow('72h'), formatWindow('7d'), formatWindow('1y'), formatWindow('30min')]).toEqual(['72 h', '7 days', '1 year', '30 min']);
+  });
+});
+
+describe('missing values on a card', () => {
+  it('read as the fact words them: a null fact as its Absent text, a null field as its object\'s absent record, else unknown', () => {
+    const values = new Map<string, unknown>([
+      ['potassium', new Absent('3.3 mmol/L on 2026-11-21, 15 days ago — older than 72 h')],
+      ['order', { loadingDose: null, absent: { loadingDose: 'none ordered' }, rate: null }],
+    ]);
+    expect(render(template('K {{potassium}}; K {{potassium.value}}'), values)).toBe('K 3.3 mmol/L on 2026-11-21, 15 days ago — older than 72 h; K 3.3 mmol/L on 2026-11-21, 15 days ago — older than 72 h');
+    expect(render(template('loading dose {{order.loadingDose}}, rate {{order.rate}}'), values)).toBe('loading dose none ordered, rate unknown');
+  });
+});
