@@ -154,8 +154,9 @@ function usesOf(rule: Rule, content: Content): Uses {
   };
   walk(rule.conditions);
   if (rule.card.escalate) walk(rule.card.escalate.when);
+  (rule.card.variants ?? []).forEach((v) => walk(v.when));
   (rule.card.suggestions ?? []).forEach((s) => s.when && walk(s.when));
-  const templates = [rule.card.summary, ...(rule.card.suggestions ?? []).flatMap((s) => [s.label, ...s.actions.map((a) => a.description)])];
+  const templates = [rule.card.summary, ...(rule.card.variants ?? []).flatMap((v) => (v.summary === undefined ? [] : [v.summary])), ...(rule.card.suggestions ?? []).flatMap((s) => [s.label, ...s.actions.map((a) => a.description)])];
   for (const text of templates) {
     for (const match of text.matchAll(/{{\s*(threshold|table)\.([a-z0-9-]+)/g)) {
       (match[1] === 'threshold' ? uses.thresholds : uses.tables).add(match[2]!);
@@ -244,6 +245,10 @@ function ruleSection(rule: Rule, file: string, content: Content): string[] {
   for (const note of rule.card.notes ?? []) {
     lines.push(`**Added to the detail** ("${cell(note.text)}") **only when also:**`, '', ...conditionLines(note.when, rule, content, 0), '');
   }
+  for (const v of rule.card.variants ?? []) {
+    lines.push(`**Worded differently${v.summary === undefined ? ' (detail)' : `: \`${cell(v.summary)}\``} when:**`, '', ...conditionLines(v.when, rule, content, 0), '');
+  }
+  if (rule.card.preparesDraft) lines.push('**Prepares the draft:** left out when a critical card of the same response removes the draft.', '');
   const suggestions = rule.card.suggestions ?? [];
   if (suggestions.length > 0) {
     lines.push(`**Suggestions** (selection: ${rule.card.selectionBehavior ?? 'at-most-one'}):`, '');

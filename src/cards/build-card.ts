@@ -16,6 +16,8 @@ export interface CardTemplate {
   selectionBehavior?: 'at-most-one' | 'any';
   /** Prepares the start of the drafts it is about: left out when a critical card removes them (src/cards/removed-drafts.ts). */
   preparesDraft?: boolean;
+  /** Other wording: the first variant whose `when` held (`<id>#variant-<i>`) replaces the summary and/or detail. */
+  variants?: readonly { summary?: string; detail?: string }[];
   escalate?: { indicator: 'warning' | 'critical' };
   notes?: readonly { text: string; when?: unknown }[];
   suggestions?: readonly { label: string; isRecommended?: boolean; when?: unknown; actions: readonly ActionTemplate[] }[];
@@ -44,7 +46,7 @@ export interface CardInput {
   values: TemplateValues;
   /** The order an order-scoped rule fired for. */
   subject?: MedicationOrder;
-  /** Which of the card's `when` conditions held (`<id>#escalate`, `<id>#note-<i>`, `<id>#suggestion-<i>`). */
+  /** Which of the card's `when` conditions held (`<id>#escalate`, `<id>#note-<i>`, `<id>#variant-<i>`, `<id>#suggestion-<i>`). */
   holds?: ReadonlySet<string>;
   settings: Settings;
   rulesetVersion: string;
@@ -93,11 +95,13 @@ export function buildCard(input: CardInput): Card {
   const overrideReasons =
     rule.card.overrideReasons ?? (indicator === 'info' ? undefined : settings.overrideReasons);
   const subject = input.subject?.request.id ? `MedicationRequest/${input.subject.request.id}` : undefined;
+  const variant = (rule.card.variants ?? []).find((_, i) => input.holds?.has(`${rule.id}#variant-${i}`));
+  const detailSource = variant?.detail ?? rule.card.detail;
   const notes = (rule.card.notes ?? []).flatMap((n, i) => (input.holds?.has(`${rule.id}#note-${i}`) ? [text(n.text, true).trim()] : []));
-  const detail = [rule.card.detail !== undefined ? text(rule.card.detail, true).trim() : '', ...notes].filter((p) => p).join('\n\n');
+  const detail = [detailSource !== undefined ? text(detailSource, true).trim() : '', ...notes].filter((p) => p).join('\n\n');
   const card: Card = {
     uuid: input.uuid(),
-    summary: cutSummary(text(rule.card.summary)),
+    summary: cutSummary(text(variant?.summary ?? rule.card.summary)),
     ...(detail && { detail }),
     indicator,
     source: {

@@ -40,7 +40,7 @@ export interface CompiledRule {
   /** The same conditions as a tree, to explain an evaluation (the console's playground, `evaluate --explain`). */
   tree: CheckedTree;
   /**
-   * The card's `escalate.when`, notes' and suggestions' `when`, named `<id>#escalate` / `<id>#note-<i>` / `<id>#suggestion-<i>`;
+   * The card's `escalate.when`, notes', variants' and suggestions' `when`, named `<id>#escalate` / `<id>#note-<i>` / `<id>#variant-<i>` / `<id>#suggestion-<i>`;
    * each is evaluated once the rule's own conditions held.
    */
   parts: readonly { name: string; holds: Predicate }[];
@@ -101,6 +101,7 @@ export class RuleCompiler {
     const parts = [
       ...(rule.card.escalate ? [part(`${rule.id}#escalate`, ['card', 'escalate', 'when'], rule.card.escalate.when)] : []),
       ...(rule.card.notes ?? []).map((n, i) => part(`${rule.id}#note-${i}`, ['card', 'notes', i, 'when'], n.when)),
+      ...(rule.card.variants ?? []).map((v, i) => part(`${rule.id}#variant-${i}`, ['card', 'variants', i, 'when'], v.when)),
       ...(rule.card.suggestions ?? []).flatMap((s, i) =>
         s.when ? [part(`${rule.id}#suggestion-${i}`, ['card', 'suggestions', i, 'when'], s.when)] : [],
       ),
@@ -389,6 +390,10 @@ function templateStrings(card: RuleCard): [string, PropertyKey[]][] {
   const out: [string, PropertyKey[]][] = [[card.summary, ['summary']]];
   if (card.detail !== undefined) out.push([card.detail, ['detail']]);
   (card.notes ?? []).forEach((n, i) => out.push([n.text, ['notes', i, 'text']]));
+  (card.variants ?? []).forEach((v, i) => {
+    if (v.summary !== undefined) out.push([v.summary, ['variants', i, 'summary']]);
+    if (v.detail !== undefined) out.push([v.detail, ['variants', i, 'detail']]);
+  });
   (card.suggestions ?? []).forEach((s, i) => {
     out.push([s.label, ['suggestions', i, 'label']]);
     s.actions.forEach((a, j) => {

@@ -221,6 +221,15 @@ const cardSchema = z
       .describe(
         'The card prepares the start of the inotrope being ordered (labs, telemetry before the first dose): left out when a critical card of the same response removes that draft (every inotrope order it is about, for a patient-scoped rule).',
       ),
+    variants: z
+      .array(
+        z
+          .strictObject({ when: topCondition, summary: text.optional(), detail: text.optional() })
+          .refine((v) => v.summary !== undefined || v.detail !== undefined, { message: 'a variant replaces the summary, the detail or both: give one' }),
+      )
+      .min(1)
+      .optional()
+      .describe('Other wording for a situation (e.g. no infusion running yet): the first variant whose condition holds replaces the summary and/or detail.'),
     escalate: z
       .strictObject({ indicator: z.enum(['warning', 'critical']), when: topCondition })
       .optional()
