@@ -5,7 +5,7 @@ import { overdueObservations } from './monitoring.js';
 import { changeSinceStart, conditionsSinceStart } from './during-therapy.js';
 import { allergies, conditions, devices, procedures, serviceRequests } from './clinical-records.js';
 import { fhirpath } from './fhirpath.js';
-import { coadministered, inotropes, ivMedications, unidentifiedOrders } from './medications.js';
+import { coadministered, inotropes, ivMedications, orderReasons, unidentifiedOrders } from './medications.js';
 import { latestObservation, lookup, unreadableObservations } from './observations.js';
 import { moment } from './moment.js';
 import { order } from './order.js';
@@ -23,6 +23,7 @@ export const FACTS: Readonly<Record<string, FactDefinition<any>>> = Object.freez
   devices,
   procedures,
   inotropes,
+  orderReasons,
   order,
   ivMedications,
   coadministered,

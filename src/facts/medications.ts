@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { MedicationOrder } from '../shared/patient-data.js';
-import { type NoParams, noParams } from './params.js';
+import { type NoParams, noParams, valueSetParam } from './params.js';
 import { MEDICATIONS_REQUIREMENT } from './requirements.js';
 import { LINE_GRADES, type FactContext, type FactDefinition, type Knowledge, type KnowledgeRef, type LineGrade, type LinePair, type Settings, type ValueSet, type ValueShape } from './types.js';
-import { codingKey, codingsOf, matchCoding } from './value-sets.js';
+import { codingKey, codingsOf, displayOf, matchCoding } from './value-sets.js';
 import type { CallMemo } from './memo.js';
 import { inotropeNames, list, object, oneOf, text } from './value-shape.js';
 
@@ -243,6 +243,46 @@ export const inotropes = {
     };
   },
 } satisfies FactDefinition<NoParams>;
+
+const orderReasonsParams = z.strictObject({ valueSet: valueSetParam });
+type OrderReasonsParams = z.infer<typeof orderReasonsParams>;
+
+export interface OrderReason extends OrderSummary {
+  /** The reason as the order gives it (the coding's display, else the reason's text). */
+  reason: string;
+}
+
+/**
+ * The inotrope orders (draft and active) given for a reason in the value set: a `reasonCode` coded in it or,
+ * for a set with `matchText`, whose words name it (a dobutamine order "for stress echocardiogram").
+ */
+export const orderReasons = {
+  params: orderReasonsParams,
+  refs: (p, settings) => [...inotropeRefs(settings), { kind: 'valueSet', name: p.valueSet }],
+  requirements: () => [MEDICATIONS_REQUIREMENT],
+  settings: ['inotropes'],
+  value: list(orderSummaryShape(inotropeNames, { reason: text })),
+  compute: (p, ctx): OrderReason[] => {
+    const { knowledge, memo } = ctx;
+    const valueSet = knowledge.valueSets.get(p.valueSet);
+    return ctx.data.medicationOrders.flatMap((o) => {
+      if (!isInotrope(o, knowledge, memo)) return [];
+      const reason = reasonIn(valueSet, o.request.reasonCode);
+      return reason === null ? [] : [{ ...summarize(o, knowledge, memo), reason }];
+    });
+  },
+} satisfies FactDefinition<OrderReasonsParams>;
+
+function reasonIn(valueSet: ValueSet | undefined, reasons: unknown): string | null {
+  for (const reason of Array.isArray(reasons) ? reasons : []) {
+    const codings = codingsOf(reason);
+    const text = (reason as { text?: unknown } | null)?.text;
+    const match = matchCoding(valueSet, codings);
+    if (match) return displayOf(match.coding, match.entry, text);
+    if (namesIn(valueSet, wordsOf([text, ...codings.map((c) => c.display)]))) return typeof text === 'string' && text !== '' ? text : displayOf(codings[0]);
+  }
+  return null;
+}
 
 const ivMedicationsParams = z
   .strictObject({

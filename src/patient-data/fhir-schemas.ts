@@ -102,6 +102,7 @@ const medicationRequest = z.object({
   medicationReference: reference.optional(),
   contained: z.array(z.object({ resourceType: z.string(), id })).optional(),
   authoredOn: z.string().optional(),
+  reasonCode: z.array(codeableConcept).optional(),
   dosageInstruction: z
     .array(
       z.object({

@@ -92,6 +92,12 @@ const VALUE_SETS: Record<string, ValueSetSpec> = {
   'nyha-class-iv': { title: 'NYHA class IV', system: SNOMED, codes: [{ code: '422293003' }] },
   'nyha-assessment': { title: 'NYHA functional capacity', system: LOINC, codes: [{ code: '88020-3' }] },
   'palliative-care': { title: 'Palliative care', system: SNOMED, codes: [{ code: '103735009', display: 'Palliative care (regime/therapy)' }] },
+  'stress-echo': {
+    title: 'Stress echocardiography',
+    system: LOINC,
+    codes: [{ code: '18107-3', display: 'Cardiac echo study Procedure stress method' }],
+    matchText: ['stress echo', 'stress echocardiogram'],
+  },
   'central-venous-catheter': { title: 'Central venous catheter', system: SNOMED, codes: [{ code: '52124006', display: 'Central venous catheter' }] },
   'metabolic-panel-orders': { title: 'Metabolic panel order', system: LOINC, codes: [{ code: '24320-4', display: 'Basic metabolic panel' }] },
   milrinone: {

@@ -16,6 +16,7 @@ const EXAMPLE_PARAMS: Record<string, unknown> = {
   devices: { valueSet: 'central-venous-catheter' },
   procedures: { valueSet: 'palliative-care', within: '7d' },
   inotropes: undefined,
+  orderReasons: { valueSet: 'stress-echo' },
   order: {},
   ivMedications: undefined,
   unidentifiedOrders: undefined,
