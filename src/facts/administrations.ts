@@ -1,14 +1,15 @@
 import type { MedicationAdministration } from '@medplum/fhirtypes';
 import type { DataRequirement, MedicationOrder, PatientData } from '../shared/patient-data.js';
 import { identifyDrug, isInotrope, referenceOf, summarize, type OrderSummary } from './medications.js';
-import { noParams, durationMs, type NoParams } from './params.js';
+import { z } from 'zod';
+import { noParams, durationMs, durationSchema, type NoParams } from './params.js';
 import { ADMINISTRATIONS_REQUIREMENT, MEDICATIONS_REQUIREMENT } from './requirements.js';
 import { timeOf } from './time.js';
 import type { FactDefinition, Knowledge, Settings } from './types.js';
 import type { CallMemo } from './memo.js';
 import { codingsOf, matchCoding } from './value-sets.js';
 import { orderSummaryShape } from './medications.js';
-import { date, inotropeNames, list, number } from './value-shape.js';
+import { date, inotropeNames, list, number, object, text } from './value-shape.js';
 
 /**
  * Whether an active inotrope order is actually being given. An order that stays `active` on the record
@@ -71,3 +72,79 @@ export const staleOrders = {
       return { ...summary, authoredOn, ageDays, display: `${summary.name} (active order written ${authoredOn.slice(0, 10)}, none given since)` };
     }),
 } satisfies FactDefinition<NoParams>;
+
+const coursesParams = z.strictObject({
+  within: durationSchema.describe('Courses that ended this recently count, e.g. "180d".'),
+  gap: durationSchema.describe('Administrations further apart than this are separate courses, e.g. "24h" (bag changes are not).'),
+});
+type CoursesParams = z.infer<typeof coursesParams>;
+
+export interface Course {
+  start: string;
+  end: string;
+  /** The inotropes given in the course, by title. */
+  drugs: string;
+}
+
+export interface PastCoursesValue {
+  count: number;
+  courses: Course[];
+  display: string;
+}
+
+/**
+ * Earlier inotrope courses: the recorded administrations of any inotrope, grouped into courses (one ends when
+ * the next administration starts more than `gap` after it), that finished more than `gap` ago and within
+ * `within`. A course still running (in progress, or given within `gap`) is the current one and not counted:
+ * a third course in months is a repeated regimen, whatever the current order says.
+ */
+export const pastCourses = {
+  params: coursesParams,
+  refs: (_p, settings: Settings) => settings.inotropes.map((name) => ({ kind: 'valueSet' as const, name })),
+  requirements: () => [MEDICATIONS_REQUIREMENT, ADMINISTRATIONS_REQUIREMENT],
+  settings: ['inotropes'],
+  value: object({ count: number, courses: list(object({ start: date, end: date, drugs: text })), display: text }),
+  compute: (p, ctx): PastCoursesValue => {
+    const now = ctx.now.getTime();
+    const gap = durationMs(p.gap) ?? 0;
+    const since = now - (durationMs(p.within) ?? 0);
+    const spans = ctx.data.administrations.flatMap((a) => {
+      const drug = administeredInotrope(a, ctx.data, ctx.knowledge, ctx.memo);
+      const start = timeOf(a.effectivePeriod?.start ?? a.effectiveDateTime);
+      if (drug === null || start === null) return [];
+      const end = a.status === 'in-progress' ? now : (timeOf(a.effectivePeriod?.end) ?? start);
+      return [{ start, end: Math.max(start, end), drug }];
+    });
+    spans.sort((a, b) => a.start - b.start);
+    const courses: { start: number; end: number; drugs: Set<string> }[] = [];
+    for (const s of spans) {
+      const last = courses[courses.length - 1];
+      if (last && s.start - last.end <= gap) {
+        last.end = Math.max(last.end, s.end);
+        last.drugs.add(s.drug);
+      } else courses.push({ start: s.start, end: s.end, drugs: new Set([s.drug]) });
+    }
+    const past = courses
+      .filter((c) => now - c.end > gap && c.end >= since)
+      .map((c) => ({ start: iso(c.start), end: iso(c.end), drugs: [...c.drugs].join(' and ') }));
+    const dates = past.map((c) => (c.start === c.end ? `${c.drugs} ${c.start}` : `${c.drugs} ${c.start} to ${c.end}`));
+    return { count: past.length, courses: past, display: past.length === 0 ? 'none' : `${past.length} (${dates.join('; ')})` };
+  },
+} satisfies FactDefinition<CoursesParams>;
+
+const iso = (t: number) => new Date(t).toISOString().slice(0, 10);
+
+/** The inotrope an administration gave, by its own coding, else by the order it references; null for other drugs. */
+function administeredInotrope(a: MedicationAdministration, data: PatientData, knowledge: Knowledge, memo: CallMemo): string | null {
+  for (const name of knowledge.settings.inotropes) {
+    const set = knowledge.valueSets.get(name);
+    if (set && matchCoding(set, codingsOf(a.medicationCodeableConcept)) !== null) return set.title;
+  }
+  const ref = a.request?.reference;
+  if (typeof ref !== 'string') return null;
+  const order = data.medicationOrders.find((o) => {
+    const self = referenceOf(o);
+    return self !== null && (ref === self || ref.endsWith(`/${self}`));
+  });
+  return order && isInotrope(order, knowledge, memo) ? summarize(order, knowledge, memo).name : null;
+}

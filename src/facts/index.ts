@@ -1,4 +1,4 @@
-import { staleOrders } from './administrations.js';
+import { pastCourses, staleOrders } from './administrations.js';
 import { checklist } from './checklist.js';
 import { medicationUse } from './medication-use.js';
 import { overdueObservations } from './monitoring.js';
@@ -37,6 +37,7 @@ export const FACTS: Readonly<Record<string, FactDefinition<any>>> = Object.freez
   moment,
   fhirpath,
   staleOrders,
+  pastCourses,
   overdueObservations,
   changeSinceStart,
   conditionsSinceStart,

@@ -258,13 +258,21 @@ function containedMedication(request: MedicationRequest | undefined): Medication
 
 const SESSION_PERIODS = new Set(['d', 'wk', 'mo']);
 
-/** Sessions of a set length repeated every day, week or month (e.g. 6 h once a week): an intermittent regimen. */
+/**
+ * An intermittent regimen, not one continuous infusion: sessions of a set length repeated every day, week or
+ * month (6 h once a week), anything repeated every week or month, or sessions on named days of the week.
+ */
 export function isIntermittent(request: MedicationRequest | undefined): boolean {
   return dosagesOf(request).some((d) => {
     const repeat = d.timing?.repeat;
-    return typeof repeat?.duration === 'number' && typeof repeat.period === 'number' && SESSION_PERIODS.has(repeat.periodUnit ?? '');
+    if (typeof repeat?.period !== 'number') return Array.isArray(repeat?.dayOfWeek) && repeat.dayOfWeek.length > 0;
+    const unit = repeat.periodUnit ?? '';
+    return (typeof repeat.duration === 'number' && SESSION_PERIODS.has(unit)) || LONG_PERIODS.has(unit) || (Array.isArray(repeat.dayOfWeek) && repeat.dayOfWeek.length > 0);
   });
 }
+
+// A continuous infusion is never repeated weekly or monthly.
+const LONG_PERIODS = new Set(['wk', 'mo']);
 
 /** Ordered duration in hours from timing.repeat.boundsDuration or a closed boundsPeriod. */
 export function durationHours(request: MedicationRequest | undefined): number | null {

@@ -139,7 +139,7 @@ describe('procedures', () => {
       procedure('completed', { performedDateTime: '2026-11-20T08:00:00Z' }, '232717009'),
     ]);
     expect(value.map((p) => p.performed)).toEqual(['2026-11-20T08:00:00Z', '2026-11-19T08:00:00Z', '2026-11-10T12:00:00Z']);
-    expect(value[0]).toEqual({ code: `${SNOMED}|103735009`, display: 'Palliative care (regime/therapy)', performed: '2026-11-20T08:00:00Z', reference: 'Procedure/pr-completed-2026-11-20T08:00:00Z' });
+    expect(value[0]).toEqual({ code: `${SNOMED}|103735009`, display: 'Palliative care', performed: '2026-11-20T08:00:00Z', reference: 'Procedure/pr-completed-2026-11-20T08:00:00Z' });
   });
 
   it('within: only those performed that recently and not in the future; one without a date does not count', () => {

@@ -28,6 +28,7 @@ const EXAMPLE_PARAMS: Record<string, unknown> = {
   failedChecks: undefined,
   unreadableObservations: undefined,
   staleOrders: undefined,
+  pastCourses: { within: '180d', gap: '24h' },
   changeSinceStart: { valueSet: 'potassium', unit: 'mmol/L', baselineWithin: '24h', maxAge: '4h' },
   conditionsSinceStart: { valueSets: ['hypertrophic-obstruction'] },
   overdueObservations: { items: [{ valueSet: 'potassium', every: '24h', unit: 'mmol/L' }] },
