@@ -5,7 +5,7 @@ import { MEDICATIONS_REQUIREMENT } from './requirements.js';
 import { LINE_GRADES, type FactContext, type FactDefinition, type Knowledge, type KnowledgeRef, type LineGrade, type LinePair, type Settings, type ValueSet, type ValueShape } from './types.js';
 import { codingKey, codingsOf, displayOf, matchCoding } from './value-sets.js';
 import type { CallMemo } from './memo.js';
-import { inotropeNames, list, object, oneOf, text } from './value-shape.js';
+import { boolean, inotropeNames, list, object, oneOf, text } from './value-shape.js';
 
 /** A medication order as rules and cards see it. */
 export interface OrderSummary {
@@ -22,6 +22,11 @@ export interface OrderSummary {
   text: string;
   /** `milrinone (draft order)`. */
   display: string;
+  /**
+   * The order is for the patient's home: its category (FHIR R4 medicationrequest-category) is `community` (given in
+   * the patient's home, a hospice or a care home) or `discharge` (for after discharge).
+   */
+  home: boolean;
 }
 
 /** An order summary's shape; `drug` is an inotrope name for inotrope orders, any drug otherwise. */
@@ -34,6 +39,7 @@ export function orderSummaryShape(drug: ValueShape, more: Record<string, ValueSh
     identifiedBy: oneOf('how the drug was identified', ['code', 'name']),
     text,
     display: text,
+    home: boolean,
     ...more,
   });
 }
@@ -182,7 +188,24 @@ export function referenceOf(order: MedicationOrder): string | null {
 
 export function summarize(order: MedicationOrder, knowledge: Knowledge, memo: CallMemo): OrderSummary {
   const { drug, name, by } = identifyDrug(order, knowledge, memo);
-  return { reference: referenceOf(order), drug, name, origin: order.origin, identifiedBy: by, text: orderText(order) ?? name, display: `${name} (${order.origin} order)` };
+  return {
+    reference: referenceOf(order),
+    drug,
+    name,
+    origin: order.origin,
+    identifiedBy: by,
+    text: orderText(order) ?? name,
+    display: `${name} (${order.origin} order)`,
+    home: isHomeOrder(order),
+  };
+}
+
+const MEDICATION_REQUEST_CATEGORY = 'http://terminology.hl7.org/CodeSystem/medicationrequest-category';
+const HOME_CATEGORIES = new Set(['community', 'discharge']);
+
+function isHomeOrder(order: MedicationOrder): boolean {
+  const categories = Array.isArray(order.request.category) ? order.request.category : [];
+  return categories.some((c) => codingsOf(c).some((coding) => coding.system === MEDICATION_REQUEST_CATEGORY && HOME_CATEGORIES.has(coding.code ?? '')));
 }
 
 /** "a", "a and b", "a, b and c". */

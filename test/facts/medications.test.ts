@@ -7,6 +7,22 @@ import { context, knowledge, medicationOrder, patientData, quantity, RXNORM, SNO
 const ORAL = '26643006';
 
 describe('inotropes', () => {
+  it('marks an order for the patient\'s home (category community or discharge), not one given in a facility', () => {
+    const withCategory = (id: string, code: string | null) => {
+      const order = medicationOrder({ code: '1791840', origin: 'active', id });
+      if (code) order.request.category = [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/medicationrequest-category', code }] }];
+      return order;
+    };
+    const orders = [withCategory('home', 'community'), withCategory('after-discharge', 'discharge'), withCategory('clinic', 'outpatient'), withCategory('ward', null)];
+    const value = inotropes.compute({}, context(patientData({ orders })));
+    expect(value.orders.map((o) => [o.reference, o.home])).toEqual([
+      ['MedicationRequest/home', true],
+      ['MedicationRequest/after-discharge', true],
+      ['MedicationRequest/clinic', false],
+      ['MedicationRequest/ward', false],
+    ]);
+  });
+
   it('finds inotrope orders by ingredient or product code, draft and active', () => {
     const orders = [
       medicationOrder({ code: '1791840', id: 'mil-draft' }),
@@ -27,6 +43,7 @@ describe('inotropes', () => {
           identifiedBy: 'code',
           text: 'milrinone',
           display: 'milrinone (draft order)',
+          home: false,
         },
         {
           reference: 'MedicationRequest/dobu-active',
@@ -36,6 +53,7 @@ describe('inotropes', () => {
           identifiedBy: 'code',
           text: 'dobutamine',
           display: 'dobutamine (active order)',
+          home: false,
         },
       ],
       draft: [expect.objectContaining({ reference: 'MedicationRequest/mil-draft' })],
@@ -131,6 +149,7 @@ describe('ivMedications', () => {
         identifiedBy: null,
         text: 'vancomycin',
         display: 'vancomycin (active order)',
+        home: false,
       },
     ]);
   });
