@@ -17,15 +17,21 @@ import { date, inotropeNames, list, number, object, text } from './value-shape.j
  * checking it as a running infusion would raise cards about therapy the patient is not receiving.
  */
 
-/** Administrations recorded for the order: those that reference it, or (with no order reference) of the same drug. */
+/**
+ * Administrations recorded for the order: those that reference it, or (with no order reference) of the same
+ * drug while the order existed: one that ended before the order was written belongs to an earlier course.
+ */
 export function administrationsOf(order: MedicationOrder, data: PatientData, knowledge: Knowledge, memo: CallMemo): MedicationAdministration[] {
   const self = referenceOf(order);
   const drug = identifyDrug(order, knowledge, memo).valueSet;
   const valueSet = drug === null ? undefined : knowledge.valueSets.get(drug);
+  const written = timeOf(order.request?.authoredOn);
   return data.administrations.filter((a) => {
     const ref = a.request?.reference;
     if (typeof ref === 'string') return self !== null && (ref === self || ref.endsWith(`/${self}`));
-    return valueSet !== undefined && matchCoding(valueSet, codingsOf(a.medicationCodeableConcept)) !== null;
+    if (valueSet === undefined || matchCoding(valueSet, codingsOf(a.medicationCodeableConcept)) === null) return false;
+    const ended = a.status === 'in-progress' ? null : timeOf(a.effectivePeriod?.end ?? a.effectiveDateTime ?? a.effectivePeriod?.start);
+    return written === null || ended === null || ended >= written;
   });
 }
 

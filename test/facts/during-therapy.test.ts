@@ -24,6 +24,19 @@ describe('changeSinceStart', () => {
     expect(change(running, { observations: [k(40, 4.4), k(2, 3.6)], administrations })).toMatchObject({ change: -0.8, start: ago(30) });
   });
 
+  it('does not take the start from an administration of the same drug, without an order reference, that ended before the order was written', () => {
+    const given = (hours: number, status: 'completed' | 'in-progress') => ({
+      resourceType: 'MedicationAdministration' as const,
+      status,
+      subject: { reference: 'Patient/p1' },
+      medicationCodeableConcept: { coding: [{ system: RXNORM, code: '52769' }] },
+      ...(status === 'in-progress' ? { effectivePeriod: { start: ago(hours) } } : { effectiveDateTime: ago(hours) }),
+    });
+    // An earlier course 90 days ago is not this infusion; one running since before the order was written is.
+    expect(change(running, { observations: [k(50, 4.6), k(2, 3.6)], administrations: [given(2160, 'completed')] })).toMatchObject({ start: ago(48) });
+    expect(change(running, { observations: [k(51, 4.6), k(2, 3.6)], administrations: [given(50, 'in-progress')] })).toMatchObject({ start: ago(50) });
+  });
+
   it('is null without a baseline inside the window, without a recent value, or for a draft', () => {
     expect(change(running, { observations: [k(80, 4.4), k(2, 3.6)] })).toBeNull();
     expect(change(running, { observations: [k(50, 4.4), k(30, 3.6)] })).toBeNull();
