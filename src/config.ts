@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { replayCapacity } from './stores/memory/replay-cache.js';
+import { isTimeZone } from './shared/syntax.js';
 
 /**
  * The service's whole configuration, read from the environment in this one place and validated
@@ -16,6 +17,7 @@ const commaList = z
   );
 
 const onOff = z.enum(['on', 'off']);
+
 
 export const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -112,6 +114,11 @@ export const configSchema = z.object({
   DATA_DIR: z.string().min(1).default('data'),
   /** Most connections to DATABASE_URL per replica. */
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  /**
+   * The hospital's clock: the IANA time zone cards show the time of day of vital signs in (`America/Chicago`).
+   * Not the server's zone, which is often UTC in a container.
+   */
+  DISPLAY_TIME_ZONE: z.string().default('UTC').refine(isTimeZone, 'must be an IANA time zone name, e.g. America/New_York or Europe/Zurich'),
   /** Cards, feedback and silent firings older than this are deleted (daily). */
   RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(400),
   /** Card-ledger records waiting to be written, at most; past it they are counted as a gap. */

@@ -17,6 +17,8 @@ export interface HookDeps {
   uuid: () => string;
   /** Scenario tests only (EvaluationInput.faults). */
   faults?: ReadonlySet<string>;
+  /** DISPLAY_TIME_ZONE: the IANA time zone cards show times of day in. */
+  timeZone?: string;
 }
 
 export interface HookOutcome {
@@ -60,7 +62,7 @@ export function validateCall(module: HookModule, body: unknown, fhirServers?: re
  */
 export async function runHook(module: HookModule, request: HookRequest, ruleset: Ruleset, deps: HookDeps): Promise<HookOutcome> {
   const { data, fetches } = await resolvePatientData(dataRequest(module, request), hookRequirements(module, ruleset), deps.data);
-  const { cards, fired, failed = [] } = await ruleset.evaluate({ data, now: deps.now(), uuid: deps.uuid, ...(deps.faults && { faults: deps.faults }) });
+  const { cards, fired, failed = [] } = await ruleset.evaluate({ data, now: deps.now(), uuid: deps.uuid, ...(deps.faults && { faults: deps.faults }), ...(deps.timeZone !== undefined && { timeZone: deps.timeZone }) });
   return {
     response: { cards },
     stats: { cards: cards.length, gaps: data.gaps.length, rulesetVersion: ruleset.version },
@@ -76,7 +78,7 @@ export async function runHook(module: HookModule, request: HookRequest, ruleset:
  */
 export async function explainHook(module: HookModule, request: HookRequest, ruleset: Ruleset, deps: HookDeps): Promise<{ cards: HookResponse['cards']; explanation: RuleExplanation[]; fired: EvaluationResult['fired'] }> {
   const { data } = await resolvePatientData(dataRequest(module, request), hookRequirements(module, ruleset), deps.data);
-  const { cards, explanation, fired } = await ruleset.explain({ data, now: deps.now(), uuid: deps.uuid });
+  const { cards, explanation, fired } = await ruleset.explain({ data, now: deps.now(), uuid: deps.uuid, ...(deps.timeZone !== undefined && { timeZone: deps.timeZone }) });
   return { cards, explanation, fired };
 }
 

@@ -171,6 +171,7 @@ async function evaluate(args: readonly string[], defaultDir: string, io: Output)
       },
       now: () => now,
       uuid: () => crypto.randomUUID(),
+      timeZone: config.DISPLAY_TIME_ZONE,
     };
     const { cards, fired, explanation } = values.explain
       ? await explainHook(hook, request, loaded.ruleset, deps)

@@ -6,7 +6,7 @@ import type { FactContext, FactDefinition, ObservationRead, ValueSet } from './t
 import { codingKey, codingsOf, displayOf } from './value-sets.js';
 import { clean, convert, displayUnit, formatQuantity, quantityUnit, type ConversionOptions } from './units.js';
 import { listText } from './medications.js';
-import { formatHours, formatWindow } from './time.js';
+import { formatDateTime, formatHours, formatWindow } from './time.js';
 import { date, list, number, object, oneOf, scalar, text } from './value-shape.js';
 
 /** One observed value as facts return it. `value` is a number, or `system|code` for a coded result. */
@@ -104,7 +104,7 @@ export function readLatest(ctx: FactContext, valueSetName: string, options: Late
   }
   if (newest.length === 0) return NOTHING;
   const conversion = conversionOptions(valueSet);
-  const read = newest.map((entry) => readEntry(entry, options.unit, valueSet, conversion));
+  const read = newest.map((entry) => readEntry(entry, options.unit, valueSet, conversion, whenText(entry.effective, entry.time, valueSet, ctx.timeZone)));
   const usable = read.filter((r): r is ObservedValue => !('reason' in r));
   if (usable.length === 0) {
     const first = [...(read as { reason: string; code: string }[])].sort((a, b) => a.code.localeCompare(b.code))[0]!;
@@ -164,9 +164,16 @@ const DIMENSIONLESS = /^(1|\{[^{}]*\})$/;
 
 type Unreadable = { reason: string; code: string };
 
-function readEntry(entry: ObservationValue, unit: string | undefined, valueSet: ValueSet, conversion: ConversionOptions): ObservedValue | Unreadable {
+/**
+ * When a value was observed, as a card shows it: its date, or for a set read several times a day (vital signs,
+ * `timeOfDay`) its date and time of day in the hospital's time zone ("2026-11-21 03:00 EST").
+ */
+function whenText(effective: string, time: number, valueSet: ValueSet | undefined, timeZone: string | undefined): string {
+  return valueSet?.timeOfDay && effective.length > 10 ? formatDateTime(time, timeZone) : effective.slice(0, 10);
+}
+
+function readEntry(entry: ObservationValue, unit: string | undefined, valueSet: ValueSet, conversion: ConversionOptions, day: string): ObservedValue | Unreadable {
   const date = entry.effective;
-  const day = date.slice(0, 10);
   const reference = typeof entry.observation?.id === 'string' ? `Observation/${entry.observation.id}` : null;
   const fail = (reason: string): Unreadable => ({ reason, code: entry.code });
   const base = { date, code: entry.code, reference, sameTime: [] as string[] };
@@ -279,7 +286,8 @@ export function missingText(ctx: FactContext, valueSetName: string, options: { m
   const last = options.maxAge === undefined ? NOTHING : readLatest(ctx, valueSetName, { unit: options.unit });
   if (last.value === null || last.time === null) return last.unreadable ? `none usable (${last.unreadable.display})` : 'none on record';
   const age = formatHours((ctx.now.getTime() - last.time) / 3_600_000);
-  return `${shownValue(last.value)} on ${last.value.date.slice(0, 10)}, ${age} ago — older than ${formatWindow(options.maxAge!)}`;
+  const when = whenText(last.value.date, last.time, ctx.knowledge.valueSets.get(valueSetName), ctx.timeZone);
+  return `${shownValue(last.value)} on ${when}, ${age} ago — older than ${formatWindow(options.maxAge!)}`;
 }
 
 const lookupParams = z.strictObject({

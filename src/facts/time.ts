@@ -18,6 +18,22 @@ export function formatWindow(duration: string): string {
   return `${match[1]} ${match[1] === '1' ? one : many}`;
 }
 
+const DATE_TIME_FORMATS = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * A moment as a card shows a vital sign's: date and time of day in the hospital's time zone with the zone's
+ * abbreviation or offset, "2026-11-21 03:00 EST" (DISPLAY_TIME_ZONE; default UTC).
+ */
+export function formatDateTime(ms: number, timeZone = 'UTC'): string {
+  let format = DATE_TIME_FORMATS.get(timeZone);
+  if (format === undefined) {
+    format = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' });
+    DATE_TIME_FORMATS.set(timeZone, format);
+  }
+  const part = Object.fromEntries(format.formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
+  return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute} ${part.timeZoneName}`;
+}
+
 /** Milliseconds since the epoch for a FHIR date or dateTime string; null for anything else. */
 export function timeOf(value: unknown): number | null {
   if (typeof value !== 'string') return null;

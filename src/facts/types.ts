@@ -36,6 +36,8 @@ export interface ValueSet {
   sameTime?: { prefer: readonly string[]; choose: 'lowest' | 'highest' };
   /** Lower-case words that identify a drug order by name alone. */
   matchText?: readonly string[];
+  /** Cards show its values with the time of day (vital signs), in the display time zone. */
+  timeOfDay?: boolean;
 }
 
 /** `code` and, with `includeSelf` false, only what is below it (ICD-10-CM: the code-prefix hierarchy). */
@@ -125,6 +127,8 @@ export interface FactContext {
   observed?: readonly ObservationRead[];
   /** Checks of this call that threw (rule isolation, src/rules/evaluate.ts): set for the rules that report them. */
   failedChecks?: readonly FailedCheck[];
+  /** The hospital's IANA time zone (DISPLAY_TIME_ZONE) that times of day are shown in; default UTC. */
+  timeZone?: string;
 }
 
 /** A rule that could not run on this call: what a clinician can be told (its title), never the error. */

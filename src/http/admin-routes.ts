@@ -149,7 +149,7 @@ export function adminRouter(deps: AdminRouterDeps): Router {
     const ruleset = deps.rules.current();
     try {
       // Only the data given: no FHIR server may be used (an empty allowlist), and nothing is logged.
-      const result = await explainHook(module, valid, ruleset, { data: { fhirServerAllowlist: [], ...fhirLimits(config) }, now: () => now, uuid: randomUUID });
+      const result = await explainHook(module, valid, ruleset, { data: { fhirServerAllowlist: [], ...fhirLimits(config) }, now: () => now, uuid: randomUUID, timeZone: config.DISPLAY_TIME_ZONE });
       const answer: EvaluateAnswer = { cards: result.cards, explanation: result.explanation };
       res.json(answer);
     } catch (err) {

@@ -54,6 +54,7 @@ export function cdsRouter(deps: CdsRouterDeps): Router {
           },
           now: deps.now,
           uuid: deps.uuid,
+          timeZone: config.DISPLAY_TIME_ZONE,
         }),
         config.REQUEST_TIMEOUT_MS,
       );

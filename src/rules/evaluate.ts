@@ -148,7 +148,7 @@ export function createRuleset(parts: RulesetParts): Ruleset {
       runningRules: rules.filter((r) => r.scope === 'order' && r.alsoRunning),
       shared: new Map<string, unknown>(),
       operator: (name: string) => lookup(name)!, // the compiler refused unknown operators
-      base: { data, now: input.now, knowledge, staleOrders, memo, observed: parts.observed?.get(data.hook) ?? [] } satisfies FactContext,
+      base: { data, now: input.now, knowledge, staleOrders, memo, observed: parts.observed?.get(data.hook) ?? [], ...(input.timeZone !== undefined && { timeZone: input.timeZone }) } satisfies FactContext,
     };
   }
 

@@ -163,6 +163,7 @@ export function expandValueSets(sources: readonly ValueSetSource[], broken: Read
       ...(content.units && { units: content.units.map((u) => acceptedUnit(u, codes)) }),
       ...(content.sameTime && { sameTime: { prefer: content.sameTime.prefer ?? [], choose: content.sameTime.choose } }),
       ...(content.matchText && { matchText: content.matchText }),
+      ...(content.timeOfDay && { timeOfDay: true }),
     };
     done.set(name, valueSet);
     return valueSet;

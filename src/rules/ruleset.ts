@@ -33,6 +33,8 @@ export interface EvaluationInput {
   uuid: () => string;
   /** Rule ids made to throw: only scenario tests set it, to show the card that reports a check that could not run. */
   faults?: ReadonlySet<string>;
+  /** The IANA time zone cards show times of day in (DISPLAY_TIME_ZONE); default UTC. */
+  timeZone?: string;
 }
 
 export interface EvaluationResult {

@@ -118,6 +118,10 @@ export const valueSetFileSchema = z
       })
       .optional()
       .describe('inotrope-cds: which of several values recorded at the same instant is used (the card names the others).'),
+    timeOfDay: z
+      .boolean()
+      .optional()
+      .describe('inotrope-cds: cards show a value of this set with its time of day in DISPLAY_TIME_ZONE, not its date alone (vital signs, charted several times a day).'),
     matchText: z
       .array(z.string().regex(/^[a-z]+( [a-z]+)*$/, 'must be lower-case words, e.g. "milrinone"'))
       .min(1)

@@ -24,6 +24,8 @@ export interface ScenarioCase {
   scenario: Scenario;
   chart: Chart;
   now: Date;
+  /** DISPLAY_TIME_ZONE for the call: the scenario's, else the file's, else UTC. */
+  timeZone: string;
 }
 
 /** One rule that fired as the clinician (or, for silent rules, the log) sees it. */
@@ -93,7 +95,14 @@ export async function readScenarios(dir: string): Promise<{ cases: ScenarioCase[
         errors.push({ file, pointer: `/scenarios/${index}/patient`, message: `the chart tests/patients/${scenario.patient}.json is missing or invalid` });
         continue;
       }
-      cases.push({ file, index, scenario, chart: patient, now: new Date(scenario.now ?? parsed.data.now ?? DEFAULT_NOW) });
+      cases.push({
+        file,
+        index,
+        scenario,
+        chart: patient,
+        now: new Date(scenario.now ?? parsed.data.now ?? DEFAULT_NOW),
+        timeZone: scenario.displayTimeZone ?? parsed.data.displayTimeZone ?? 'UTC',
+      });
     }
   }
   return { cases, errors };
@@ -141,6 +150,7 @@ function scenarioDeps(c: ScenarioCase, allowlist: string[]) {
       ...fhirLimits(testConfig(allowlist.length > 0 ? { FHIR_BUDGET_MS: 20_000, FHIR_REQUEST_TIMEOUT_MS: 10_000 } : {})),
     },
     now: () => c.now,
+    timeZone: c.timeZone,
     uuid: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
     ...(c.scenario.failing && { faults: new Set(c.scenario.failing) }),
   };

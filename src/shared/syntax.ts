@@ -53,3 +53,14 @@ export function joinLines(text: string): string {
   if (blank) out.push(' ');
   return out.join('');
 }
+
+/** An IANA time zone name (`Area/Location` or `UTC`; not an offset) that this runtime knows (`Intl` refuses any other). */
+export function isTimeZone(name: string): boolean {
+  if (!/^[A-Za-z_]+(?:\/[A-Za-z0-9_+-]+){0,2}$/.test(name)) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { linkTitle } from '../../src/cards/build-card.js';
 import { Absent, parseTemplate, render, type ParsedTemplate } from '../../src/cards/template.js';
 import { doseCheckText } from '../../src/facts/rate.js';
-import { formatHours, formatWindow } from '../../src/facts/time.js';
+import { formatDateTime, formatHours, formatWindow } from '../../src/facts/time.js';
 import { displayOf, ICD10CM } from '../../src/facts/value-sets.js';
 
 /** The pieces that make card text readable: names without codes or tags, checks and durations in words. */
@@ -55,6 +55,16 @@ describe('doseCheckText', () => {
 describe('durations', () => {
   it('reads hours up to two days, then days and hours; minutes below an hour', () => {
     expect([formatHours(0.5), formatHours(30), formatHours(144), formatHours(429.6)]).toEqual(['30 min', '30 h', '6 days', '17 days 22 h']);
+  });
+
+  it('shows a moment in the hospital\'s time zone with its abbreviation or offset, UTC by default', () => {
+    const at = Date.parse('2026-11-21T11:30:00Z');
+    expect([formatDateTime(at), formatDateTime(at, 'America/New_York'), formatDateTime(at, 'Asia/Kolkata'), formatDateTime(Date.parse('2026-07-01T11:30:00Z'), 'America/New_York')]).toEqual([
+      '2026-11-21 11:30 UTC',
+      '2026-11-21 06:30 EST',
+      '2026-11-21 17:00 GMT+5:30',
+      '2026-07-01 07:30 EDT',
+    ]);
   });
 
   it('words a rule window', () => {

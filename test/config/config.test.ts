@@ -16,6 +16,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({})).toThrow(/PUBLIC_BASE_URL[\s\S]*CDS_CLIENTS_FILE/);
   });
 
+  it('takes DISPLAY_TIME_ZONE as an IANA time zone name, UTC by default, and refuses anything else', () => {
+    expect(loadConfig({ CDS_AUTH: 'off' }).DISPLAY_TIME_ZONE).toBe('UTC');
+    expect(loadConfig({ CDS_AUTH: 'off', DISPLAY_TIME_ZONE: 'America/New_York' }).DISPLAY_TIME_ZONE).toBe('America/New_York');
+    for (const bad of ['Mars/Olympus_Mons', 'EST+5', '+01:00', '']) {
+      expect(() => loadConfig({ CDS_AUTH: 'off', DISPLAY_TIME_ZONE: bad }), bad).toThrow(/DISPLAY_TIME_ZONE/);
+    }
+  });
+
   it('refuses a FHIR budget that the request timeout would cut short', () => {
     expect(() => loadConfig({ CDS_AUTH: 'off', FHIR_BUDGET_MS: '2500', REQUEST_TIMEOUT_MS: '2000' })).toThrow(/FHIR_BUDGET_MS/);
   });

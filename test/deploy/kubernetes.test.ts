@@ -59,6 +59,8 @@ describe('deploy/kubernetes', () => {
     expect([...Object.keys(env), ...Object.keys(fromSecret)].filter((k) => !known.has(k))).toEqual([]);
     expect(config.CDS_AUTH).toBe('on');
     expect(config.HOST).toBe('0.0.0.0');
+    // The hospital's clock for vital signs' time of day: set explicitly, so an operator sees where to put theirs.
+    expect(config.DISPLAY_TIME_ZONE).toBe(env.DISPLAY_TIME_ZONE);
     // Replicas must agree: a rules change arrives as a new ConfigMap and a rollout, not per-pod file watching.
     expect(config.RULES_WATCH).toBe('off');
   });

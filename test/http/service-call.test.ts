@@ -96,6 +96,25 @@ describe('POST /cds-services/{id}: protocol errors', () => {
     expect(res.body).toEqual({ cards: [] });
   });
 
+  it('shows vital signs with their time of day in DISPLAY_TIME_ZONE, the hospital\'s clock, not the server\'s', async () => {
+    const chart = chartSchema.parse(JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../rules/tests/patients/clean-milrinone.json'), 'utf8')));
+    const scenario = {
+      name: 'tachycardia',
+      patient: 'clean-milrinone',
+      hook: 'order-sign' as const,
+      add: { observations: [{ code: '8867-4', value: 126, unit: '/min', ago: '30min' }] },
+      expect: {},
+    };
+    const summaries = async (zone: string) => {
+      const { app, ruleset } = await makeApp({ DISPLAY_TIME_ZONE: zone });
+      const body = buildRequest(chart, scenario, ruleset.requirements('order-sign'), new Date('2026-11-21T12:00:00Z'));
+      const res = await request(app).post('/cds-services/inotrope-order-sign').send(body).expect(200);
+      return (res.body as { cards: { summary: string }[] }).cards.map((c) => c.summary);
+    };
+    expect(await summaries('America/Chicago')).toContain('Heart rate 126/min (2026-11-21 05:30 CST) is above 120/min on milrinone — assess rhythm and dose');
+    expect(await summaries('UTC')).toContain('Heart rate 126/min (2026-11-21 11:30 UTC) is above 120/min on milrinone — assess rhythm and dose');
+  });
+
   it('404 for an unknown service and for GET on a service', async () => {
     const { app } = await makeApp();
     const unknown = await request(app).post('/cds-services/patient-greeting').send(minimal());

@@ -30,6 +30,12 @@ describe('start-up exit codes: 78 (EX_CONFIG) for configuration errors', () => {
     expect(service.stderr.join('\n')).toContain('PORT:');
   }, 60_000);
 
+  it('a DISPLAY_TIME_ZONE that is not a time zone', async () => {
+    const service = startService({ CDS_AUTH: 'off', DISPLAY_TIME_ZONE: 'Mars/Olympus_Mons', ...embedded() });
+    expect(await service.exited).toBe(78);
+    expect(service.stderr.join('\n')).toContain('DISPLAY_TIME_ZONE:');
+  }, 60_000);
+
   it('a clients file that cannot be read', async () => {
     const missing = path.join(tmp('clients'), 'nowhere.json');
     const service = startService({ CDS_AUTH: 'on', PUBLIC_BASE_URL: 'https://cds.example.org', CDS_CLIENTS_FILE: missing, ...embedded() });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { HOOKS } from '../../shared/hooks.js';
-import { nameSchema } from '../../shared/syntax.js';
+import { isTimeZone, nameSchema } from '../../shared/syntax.js';
 import { durationSchema } from '../../facts/params.js';
 
 /**
@@ -94,11 +94,14 @@ export const expectedFiringSchema = z.union([
   }),
 ]);
 
+const timeZone = z.string().refine(isTimeZone, 'must be an IANA time zone name, e.g. America/New_York');
+
 export const scenarioSchema = z.strictObject({
   name: text,
   patient: nameSchema.describe('The chart in tests/patients/, by its file name without .json.'),
   hook: z.enum(HOOKS),
   now: isoDateTime.optional().describe('Evaluation time; default the file\'s "now", else the current time.'),
+  displayTimeZone: timeZone.optional().describe('The service\'s DISPLAY_TIME_ZONE for this scenario (an IANA name); default the file\'s, else UTC.'),
   selections: z.array(reference).min(1).optional().describe('order-select: the selected draft orders (default the chart\'s, else every draft).'),
   add: z
     .strictObject({
@@ -136,6 +139,7 @@ export type Scenario = z.infer<typeof scenarioSchema>;
 export const scenariosFileSchema = z.strictObject({
   $schema: z.literal('../schema/scenarios.schema.json', { error: 'must be "../schema/scenarios.schema.json"' }),
   now: isoDateTime.optional(),
+  displayTimeZone: timeZone.optional(),
   scenarios: z.array(scenarioSchema).min(1),
 });
 export type ScenariosFile = z.infer<typeof scenariosFileSchema>;
