@@ -33,6 +33,16 @@ describe('GET /cds-services', () => {
     for (const s of body.services.filter((x) => x.hook !== 'encounter-discharge')) expect(s.prefetch ?? {}).not.toHaveProperty('encounter');
   });
 
+  it('the order and chart services prefetch the procedures the rules read (bridge or palliative plan, recent cardiac surgery): the newest 100', async () => {
+    const { app } = await makeApp();
+    const res = await request(app).get('/cds-services').expect(200);
+    const body = discoveryResponseSchema.parse(res.body);
+    for (const hook of ['order-select', 'order-sign', 'patient-view']) {
+      const service = body.services.find((s) => s.hook === hook)!;
+      expect(service.prefetch, hook).toMatchObject({ procedures: 'Procedure?patient={{context.patientId}}&_sort=-date&_count=100' });
+    }
+  });
+
   it('answers CORS preflight for service calls without authentication', async () => {
     const { app } = await makeApp();
     const res = await request(app)
