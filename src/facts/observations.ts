@@ -109,7 +109,8 @@ export function readLatest(ctx: FactContext, valueSetName: string, options: Late
   if (usable.length === 0) {
     const first = [...(read as { reason: string; code: string }[])].sort((a, b) => a.code.localeCompare(b.code))[0]!;
     const date = newest[0]!.effective;
-    const when = date.length > 10 ? `${date.slice(0, 10)} ${date.slice(11, 16)}` : date;
+    // Its time identifies the record in the chart: in the hospital's time zone, as every time on a card.
+    const when = date.length > 10 ? formatDateTime(newest[0]!.time, ctx.timeZone) : date;
     return { value: null, time: null, unreadable: { name: valueSet.title, date, reason: first.reason, display: `${valueSet.title} of ${when}: ${first.reason}` } };
   }
   return { value: chooseSameTime(usable, valueSet), time: newest[0]!.time, unreadable: null };

@@ -51,7 +51,8 @@ const PATTERNS: readonly { name: string; fields?: readonly Field[]; test: (text:
   { name: 'bare code as a condition', test: (t) => match(t, /(?:record|disorder|drinking):\** [A-Z]\d{2}\.\d{1,4}\b/) },
   { name: 'file path or file name', test: (t) => match(t, /\b(?:seeds|docs|rules|src|test|examples)\/|\b\w+\.(?:txt|json|md|ts|ya?ml)\b/) },
   { name: 'reference key or rule id', test: (t) => firstWord(t, [...REFERENCE_KEYS, ...RULE_IDS]) },
-  { name: '"unknown" as a value', test: (t) => match(t, /(?:\*\*|:|\b(?:K|Mg|creatinine|platelets|dose)) unknown\b|\bunknown = none\b/i) },
+  // "unknown" standing for a value (the renderer's word for a missing one); prose may say a thing "is unknown".
+  { name: '"unknown" as a value', test: (t) => match(t, /(?<!\b(?:is|are|was|were) )\bunknown\b/i) },
   { name: 'duration in raw hours above two days', test: (t) => rawHours(t) },
 ];
 
@@ -127,6 +128,7 @@ describe('card text a clinician reads', () => {
       card('Milrinone above label maximum — loading dose unknown (max 50 mcg/kg)'),
       card('x', '**Loading dose:** unknown — maximum 50 mcg/kg'),
       card('Baseline labs incomplete — K unknown, Mg 2'),
+      card('x', '- Creatinine: Unknown (none within 72 h)'),
       card('x', 'Body weight: last 66 kg (2026-11-15), 144 h ago'),
       card('x', 'running 429.6 h'),
     ];

@@ -264,7 +264,7 @@ describe('reading the newest value (units per value set, same-instant duplicates
       name: 'eGFR',
       date: '2026-11-21T10:00:00.000Z',
       reason: 'recorded in "mL/s", not a unit accepted for eGFR',
-      display: 'eGFR of 2026-11-21 10:00: recorded in "mL/s", not a unit accepted for eGFR',
+      display: 'eGFR of 2026-11-21 10:00 UTC: recorded in "mL/s", not a unit accepted for eGFR',
     });
   });
 
