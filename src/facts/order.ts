@@ -4,7 +4,7 @@ import type { FactContext, FactDefinition } from './types.js';
 import type { MedicationOrder } from '../shared/patient-data.js';
 import { identifyDrug, referenceOf, summarize, type OrderSummary } from './medications.js';
 import { missingText, readLatest, type ObservedValue } from './observations.js';
-import { concentrationOf, doseCheckText, durationHours, isIntermittent, normaliseDose, orderedDose, normaliseRate, type DoseStatus, type NormalisedDose } from './rate.js';
+import { concentrationOf, doseCheckText, durationHours, isIntermittent, normaliseDose, orderedDose, orderedRate, normaliseRate, type DoseStatus, type NormalisedDose } from './rate.js';
 import { clean } from './units.js';
 import { formatHours } from './time.js';
 import { infusionStart } from './during-therapy.js';
@@ -25,6 +25,8 @@ export interface OrderValue extends OrderSummary {
   loadingDoseCheck: string;
   /** What a card says for a field that is null (src/cards/template.ts): a loading dose never ordered is "none ordered", not "unknown". */
   absent: { rate: string; loadingDose: string; weight: string };
+  /** The rate as ordered (`12.6 mL/h`) and whether the order states one in mcg/kg/min; null when it states no rate. */
+  rateOrdered: { text: string; standardUnit: boolean } | null;
   /** The bolus as ordered (`250 mg`), null when the order has none. */
   bolus: string | null;
   weight: ObservedValue | null;
@@ -63,6 +65,7 @@ export const order = {
     rateCheck: text,
     loadingDoseCheck: text,
     absent: object({ rate: text, loadingDose: text, weight: text }),
+    rateOrdered: object({ text, standardUnit: boolean }),
     bolus: text,
     weight: observedValueShape,
     concentration: number,
@@ -106,6 +109,7 @@ export const order = {
       rateCheck,
       loadingDoseCheck,
       absent: { rate: rateCheck, loadingDose: loadingDoseCheck, weight: weightCheck },
+      rateOrdered: orderedRate(subject),
       bolus: orderedDose(subject.request),
       weight: weightKg === null ? null : weight,
       concentration,

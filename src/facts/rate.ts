@@ -199,6 +199,24 @@ export function statedRateForms(order: MedicationOrder): { weightBased: string |
   return { weightBased: weightBased?.from ?? null, pump: pump?.from ?? null };
 }
 
+/**
+ * The rate as the order states it (its preferred entry: `12.6 mL/h`) and whether any of its rates is in the standard
+ * dosing unit of both labels and of the ASHP Standardize 4 Safety adult infusion standards, mcg/kg/min (`ug/min/kg`
+ * counts; `mg/kg/h`, `ug/min` or a pump rate in mL/h do not). Null when no rate is stated.
+ */
+export function orderedRate(order: MedicationOrder): { text: string; standardUnit: boolean } | null {
+  const stated = statedRates(order.request);
+  const [first] = [...stated].sort((a, b) => a.preference - b.preference);
+  if (first === undefined) return null;
+  return { text: first.from, standardUnit: stated.some((s) => s.unit !== null && isStandardRateUnit(s.unit)) };
+}
+
+function isStandardRateUnit(unit: string): boolean {
+  const perBody = perBodyMass(unit);
+  const same = (a: number | null) => a !== null && Math.abs(a - 1) < 1e-9;
+  return perBody !== null && same(convert(1, perBody.rest, 'ug/min')) && same(convert(1, perBody.bodyMass, 'kg'));
+}
+
 /** The bolus as the order states it (`250 mg`), whether or not it can be put per kg; null when none is ordered. */
 export function orderedDose(request: MedicationRequest | undefined): string | null {
   const [first] = statedDoses(request).sort((a, b) => a.preference - b.preference);

@@ -327,6 +327,7 @@ describe('order: duration, age, weight, same-drug orders', () => {
         identifiedBy: 'code',
         text: 'milrinone',
         display: 'milrinone (active order)',
+        home: false,
       },
     ]);
     expect(evaluate(running, { others: [draft] }).activeSameDrug).toEqual([]);
