@@ -7,8 +7,9 @@ import { FUROSEMIDE, HEART_FAILURE, MILRINONE, RXNORM, observation, order, patie
 
 /**
  * Who the shipped rules speak to (rule catalog, "Who is evaluated"): at order entry the inotrope being
- * ordered, or an IV drug ordered while an inotrope runs (IV-line checks only); in patient-view, a
- * running inotrope. An unrelated order signed for a patient on milrinone gets no cards.
+ * ordered, an IV drug ordered while an inotrope runs (IV-line checks), and the running infusion's own
+ * dose against today's renal function (rules marked alsoRunning); in patient-view, a running inotrope.
+ * An unrelated order signed for a patient on a correctly dosed milrinone gets no cards.
  */
 
 const NOW = new Date('2026-11-21T12:00:00Z');
@@ -46,12 +47,19 @@ const abnormal = new Map([
   observation('2823-3', 3.1, 'mmol/L', RECENT),
   observation('8867-4', 130, '/min', RECENT),
   observation('2951-2', 130, 'mmol/L', RECENT),
+  observation('98979-8', 72, 'mL/min/{1.73_m2}', RECENT),
 ]);
 
 describe('order entry for a patient on milrinone', () => {
   it('an unrelated oral order gets no cards, even with low potassium, tachycardia and a Y-site conflict running', async () => {
     const data = patientData({ medicationOrders: [oral('o1'), runningMilrinone, runningFurosemide], observationsByCode: abnormal, conditions: [HEART_FAILURE] });
     expect(await fired(data)).toEqual([]);
+  });
+
+  it('an unrelated order while renal function is unknown says the running milrinone could not be re-checked (never silent)', async () => {
+    const noRenal = new Map([...abnormal].filter(([key]) => key !== 'http://loinc.org|98979-8'));
+    const data = patientData({ medicationOrders: [oral('o1'), runningMilrinone], observationsByCode: noRenal, conditions: [HEART_FAILURE] });
+    expect(await fired(data)).toEqual(['DQ-RENAL']);
   });
 
   it('a new IV furosemide order gets the Y-site check only (the shared-line reminder belongs to ordering the inotrope)', async () => {
