@@ -54,20 +54,20 @@ const DOSE_RATE_TYPE = 'http://terminology.hl7.org/CodeSystem/dose-rate-type';
 
 /**
  * A dose check's outcome as a card says it: the dose checked, or in words why it could not be
- * (never the status code): "7.5 mL/h ordered, not checked: no concentration on the order or its product".
+ * (never the status code): "7.5 mL/h ordered, no concentration on the order or its product".
  */
 export function doseCheckText(kind: Kind, result: DoseResult): string {
   const why: Record<Exclude<DoseStatus, 'ok'>, string> = {
     'no-rate': 'no infusion rate on the order',
     'no-dose': 'none ordered',
     'no-weight': 'no current body weight to convert it to mcg/kg',
-    'no-concentration': 'a pump rate in mL/h with no concentration on the order or its product',
+    'no-concentration': 'no concentration on the order or its product',
     'unsupported-unit': 'a unit that cannot be converted to mcg/kg',
   };
   if (result.status === 'ok') return result.value?.display ?? 'checked';
   if (result.status === 'no-rate' || result.status === 'no-dose') return why[result.status];
   const ordered = result.from === undefined ? `${kind === 'rate' ? 'rate' : 'dose'} ordered` : `${result.from} ordered`;
-  return `${ordered}, not checked: ${why[result.status]}`;
+  return `${ordered}, ${why[result.status]}`;
 }
 
 /** The order's rate in ug/kg/min, or why there is none. */

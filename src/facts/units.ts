@@ -205,9 +205,11 @@ export function quantityUnit(q: { value?: unknown; unit?: unknown; code?: unknow
 export function displayUnit(unit: string): string {
   return unit
     .split('/')
-    .map((token) => DISPLAY_TOKENS[token] ?? token)
+    .map((token) => DISPLAY_TOKENS[token] ?? ANNOTATION.exec(token)?.[1] ?? token)
     .join('/');
 }
+
+const ANNOTATION = /^\{([a-z]+)\}$/;
 
 const DISPLAY_TOKENS: Readonly<Record<string, string>> = {
   ug: 'mcg',
@@ -220,6 +222,9 @@ const DISPLAY_TOKENS: Readonly<Record<string, string>> = {
   '10*3': '10³',
   '10*9': '10⁹',
   meq: 'mEq',
+  '[drp]': 'drops',
+  // UCUM annotations, written for machines: a score is points; others are read as their words (beats, drinks).
+  '{score}': 'points',
 };
 
 /** Numbers as clinicians read them: 83.9, 4.17, 0.375, no trailing zeros, no grouping. */

@@ -4,6 +4,7 @@ import { Absent, parseTemplate, render, type ParsedTemplate } from '../../src/ca
 import { doseCheckText } from '../../src/facts/rate.js';
 import { formatDateTime, formatHours, formatWindow } from '../../src/facts/time.js';
 import { displayOf, ICD10CM } from '../../src/facts/value-sets.js';
+import { formatQuantity } from '../../src/facts/units.js';
 
 /** The pieces that make card text readable: names without codes or tags, checks and durations in words. */
 
@@ -46,9 +47,15 @@ describe('doseCheckText', () => {
     expect(doseCheckText('dose', { value: null, status: 'no-dose' })).toBe('none ordered');
     expect(doseCheckText('rate', { value: null, status: 'no-rate' })).toBe('no infusion rate on the order');
     expect(doseCheckText('rate', { value: null, status: 'no-concentration', from: '7.5 mL/h' })).toBe(
-      '7.5 mL/h ordered, not checked: a pump rate in mL/h with no concentration on the order or its product',
+      '7.5 mL/h ordered, no concentration on the order or its product',
     );
-    expect(doseCheckText('dose', { value: null, status: 'no-weight', from: '5 mg' })).toBe('5 mg ordered, not checked: no current body weight to convert it to mcg/kg');
+    expect(doseCheckText('dose', { value: null, status: 'no-weight', from: '5 mg' })).toBe('5 mg ordered, no current body weight to convert it to mcg/kg');
+  });
+});
+
+describe('units as a clinician reads them', () => {
+  it('shows UCUM annotations and drops in words', () => {
+    expect([formatQuantity(3, '{score}'), formatQuantity(130, '{beats}/min'), formatQuantity(10, '[drp]/min')]).toEqual(['3 points', '130 beats/min', '10 drops/min']);
   });
 });
 
