@@ -60,7 +60,7 @@ export function cdsRouter(deps: CdsRouterDeps): Router {
       );
       hookOutcome = 'ok';
       deps.metrics.recordFetches(outcome.fetches);
-      deps.metrics.recordFirings(hook.service.id, outcome.fired);
+      deps.metrics.recordFirings(hook.service.id, outcome.fired, outcome.response.cards);
       deps.metrics.ruleErrors(outcome.failed);
       // Rule id and the error's type only: an error message may quote the record it choked on.
       for (const f of outcome.failed) deps.logger.error({ rule: f.id, version: f.version, errorType: f.error instanceof Error ? f.error.name : typeof f.error }, 'rule failed and was isolated');

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Card } from '../shared/card.js';
 import type { FetchRecord } from '../shared/patient-data.js';
 import type { EvaluationResult } from '../rules/ruleset.js';
 import type { FeedbackResult } from '../stores/ports.js';
@@ -70,7 +71,7 @@ export class Metrics {
     });
     this.cards = new Counter({
       name: 'cds_cards_total',
-      help: 'Cards returned (one per active rule that fired), by service, rule category and indicator',
+      help: 'Cards returned, by service, rule category and indicator',
       labelNames: ['service', 'category', 'indicator'],
       registers,
     });
@@ -161,11 +162,13 @@ export class Metrics {
     }
   }
 
-  recordFirings(service: string, fired: EvaluationResult['fired']): void {
-    for (const rule of fired) {
-      if (rule.status === 'silent') this.silentFirings.inc({ rule: safe(rule.id) });
-      else this.cards.inc({ service: safe(service), category: safe(rule.category), indicator: safe(rule.indicator) });
-    }
+  /**
+   * Silent firings from the rules that fired; cards from those returned. Not every firing is returned: dose
+   * limits are merged into one reconciled card, and a removed draft's preparation cards are left out.
+   */
+  recordFirings(service: string, fired: EvaluationResult['fired'], cards: readonly Card[]): void {
+    for (const rule of fired) if (rule.status === 'silent') this.silentFirings.inc({ rule: safe(rule.id) });
+    for (const card of cards) this.cards.inc({ service: safe(service), category: safe(card.source.topic?.code ?? 'unknown'), indicator: safe(card.indicator) });
   }
 
   ruleErrors(failed: readonly { id: string }[]): void {

@@ -18,7 +18,8 @@ const PATIENT_NAME = 'Zebedee';
 
 /**
  * A ruleset double whose data needs and firings are known, so every series gets a sample: the
- * patient comes from the FHIR server (fetch series), one active and one silent rule fire.
+ * patient comes from the FHIR server (fetch series), two dose limits fire and are returned as one
+ * reconciled card, and one silent rule fires.
  */
 const ruleset: Ruleset = {
   version: 'sha256-0123abcd',
@@ -28,9 +29,17 @@ const ruleset: Ruleset = {
     { key: 'patient', label: 'Patient', template: 'Patient/{{context.patientId}}', resourceType: 'Patient', paging: 'latest' },
   ],
   evaluate: async () => ({
-    cards: [],
+    cards: [
+      {
+        uuid: '5f0e2a4c-4b1e-4c1a-9a51-6a7a1f0f2b11',
+        summary: 'Milrinone rate above the renal dose',
+        indicator: 'warning',
+        source: { label: 'inotrope-cds', topic: { system: 'urn:inotrope-cds:card-category', code: 'dosing' } },
+      },
+    ],
     fired: [
       { id: 'milrinone-renal-dose', version: '1.0.0', status: 'active', category: 'dosing', indicator: 'warning' },
+      { id: 'milrinone-max-dose', version: '1.0.0', status: 'active', category: 'dosing', indicator: 'warning' },
       { id: 'shadow-potassium-check', version: '0.1.0', status: 'silent', category: 'monitoring', indicator: 'info' },
     ],
   }),
@@ -82,6 +91,7 @@ describe('GET /metrics', () => {
     expect(text).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/cds-services\/:id",status="200"\} 1/);
     expect(text).toMatch(/cds_hook_evaluation_duration_seconds_count\{service="inotrope-patient-view",outcome="ok"\} 1/);
     expect(text).toMatch(/cds_fhir_fetch_duration_seconds_count\{resource_type="Patient",source="fhir-server",outcome="ok"\} 1/);
+    // Cards returned, not rules fired: the two dose limits came back as one card.
     expect(text).toMatch(/cds_cards_total\{service="inotrope-patient-view",category="dosing",indicator="warning"\} 1/);
     expect(text).toMatch(/cds_silent_rule_firings_total\{rule="shadow-potassium-check"\} 1/);
     expect(text).toMatch(/cds_ruleset_info\{version="sha256-0123abcd"\} 1/);
@@ -229,7 +239,7 @@ describe('request log', () => {
     await request(app).post('/cds-services/inotrope-patient-view').set('x-request-id', 'req-42').send(hookCall).expect(200);
     const lines = logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'request');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ reqId: 'req-42', service: 'inotrope-patient-view', status: 200, cards: 0 });
+    expect(lines[0]).toMatchObject({ reqId: 'req-42', service: 'inotrope-patient-view', status: 200, cards: 1 });
     expect(typeof lines[0]!.durationMs).toBe('number');
     expect(logs.join('\n')).not.toContain(PATIENT_NAME);
   });
