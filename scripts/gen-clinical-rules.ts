@@ -243,7 +243,8 @@ function ruleSection(rule: Rule, file: string, content: Content): string[] {
   }
   lines.push(`**Card summary template:** \`${cell(rule.card.summary)}\``, '');
   for (const note of rule.card.notes ?? []) {
-    lines.push(`**Added to the detail** ("${cell(note.text)}") **only when also:**`, '', ...conditionLines(note.when, rule, content, 0), '');
+    if (note.when) lines.push(`**Added to the detail** ("${cell(note.text)}") **only when also:**`, '', ...conditionLines(note.when, rule, content, 0), '');
+    else lines.push(`**Added to the detail, always** ("${cell(note.text)}")`, '');
   }
   for (const v of rule.card.variants ?? []) {
     lines.push(`**Worded differently${v.summary === undefined ? ' (detail)' : `: \`${cell(v.summary)}\``} when:**`, '', ...conditionLines(v.when, rule, content, 0), '');

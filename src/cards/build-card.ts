@@ -97,7 +97,7 @@ export function buildCard(input: CardInput): Card {
   const subject = input.subject?.request.id ? `MedicationRequest/${input.subject.request.id}` : undefined;
   const variant = (rule.card.variants ?? []).find((_, i) => input.holds?.has(`${rule.id}#variant-${i}`));
   const detailSource = variant?.detail ?? rule.card.detail;
-  const notes = (rule.card.notes ?? []).flatMap((n, i) => (input.holds?.has(`${rule.id}#note-${i}`) ? [text(n.text, true).trim()] : []));
+  const notes = (rule.card.notes ?? []).flatMap((n, i) => (!n.when || input.holds?.has(`${rule.id}#note-${i}`) ? [text(n.text, true).trim()] : []));
   const detail = [detailSource !== undefined ? text(detailSource, true).trim() : '', ...notes].filter((p) => p).join('\n\n');
   const card: Card = {
     uuid: input.uuid(),

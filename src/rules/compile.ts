@@ -100,7 +100,7 @@ export class RuleCompiler {
     const part = (name: string, at: PropertyKey[], when: ConditionNode) => ({ name, tree: this.condition(ctx, at, when) });
     const parts = [
       ...(rule.card.escalate ? [part(`${rule.id}#escalate`, ['card', 'escalate', 'when'], rule.card.escalate.when)] : []),
-      ...(rule.card.notes ?? []).map((n, i) => part(`${rule.id}#note-${i}`, ['card', 'notes', i, 'when'], n.when)),
+      ...(rule.card.notes ?? []).flatMap((n, i) => (n.when ? [part(`${rule.id}#note-${i}`, ['card', 'notes', i, 'when'], n.when)] : [])),
       ...(rule.card.variants ?? []).map((v, i) => part(`${rule.id}#variant-${i}`, ['card', 'variants', i, 'when'], v.when)),
       ...(rule.card.suggestions ?? []).flatMap((s, i) =>
         s.when ? [part(`${rule.id}#suggestion-${i}`, ['card', 'suggestions', i, 'when'], s.when)] : [],

@@ -238,12 +238,14 @@ const cardSchema = z
       .array(
         z.strictObject({
           text: text.describe('Markdown template, added to the detail as its own paragraph.'),
-          when: topCondition.describe('Add the paragraph only when this condition holds too.'),
+          when: topCondition
+            .optional()
+            .describe('Add the paragraph only when this condition holds too; without it the paragraph is always added (a closing that follows the conditional ones).'),
         }),
       )
       .min(1)
       .optional()
-      .describe('Paragraphs added at the end of the detail only when their condition holds (e.g. a sentence about one drug only when that drug is ordered).'),
+      .describe('Paragraphs added, in order, at the end of the detail: each only when its condition holds (e.g. a sentence about one drug only when that drug is ordered); one without a condition always.'),
     suggestions: z
       .array(
         z.strictObject({
