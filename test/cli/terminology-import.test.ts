@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -126,6 +126,8 @@ describe('inotrope-cds terminology import', () => {
   });
 
   const SHARED = path.resolve('../shared/terminology/vsac');
+  // Published expansions imported from outside the terminology pack (cqframework eCQM content), kept as imported.
+  const PUBLISHED = path.resolve('test/fixtures/vsac-published');
   const available = existsSync(SHARED);
   if (!available) console.warn(`Skipping the published-expansion import tests: ${SHARED} is absent (it is on CI and the team machines).`);
 
@@ -156,9 +158,10 @@ describe('inotrope-cds terminology import', () => {
     for (const name of shipped) {
       const current = JSON.parse(await readFile(path.join('rules/value-sets', name), 'utf8'));
       const oid = String(current.url).split('/').pop()!;
-      const source = (await readdir(SHARED)).find((n) => n.replace(/^valueset-/i, '').startsWith(oid));
-      expect(source, name).toBeDefined();
-      const { code } = await cli('terminology', 'import', path.join(SHARED, source!), '--rules', f.dir, '--name', name.replace(/\.json$/, ''));
+      const dir = [SHARED, PUBLISHED].find((d) => readdirSync(d).some((n) => n.replace(/^valueset-/i, '').startsWith(oid)));
+      expect(dir, name).toBeDefined();
+      const source = readdirSync(dir!).find((n) => n.replace(/^valueset-/i, '').startsWith(oid))!;
+      const { code } = await cli('terminology', 'import', path.join(dir!, source), '--rules', f.dir, '--name', name.replace(/\.json$/, ''));
       expect(code).toBe(0);
       const made = JSON.parse(await readFile(path.join(f.dir, 'value-sets', name), 'utf8'));
       expect({ ...made, title: current.title, description: current.description }).toEqual({ ...current, title: current.title, description: current.description });
