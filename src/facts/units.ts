@@ -237,8 +237,19 @@ export function formatNumber(value: number): string {
 }
 
 export function formatQuantity(value: number, unit: string | null): string {
-  if (!unit) return formatNumber(value);
-  const shown = displayUnit(unit);
+  const number = formatNumber(value);
+  if (!unit) return number;
+  const shown = number === '1' ? singular(displayUnit(unit)) : displayUnit(unit);
   const glue = shown === '%' || shown.startsWith('/') ? '' : ' ';
-  return `${formatNumber(value)}${glue}${shown}`;
+  return `${number}${glue}${shown}`;
+}
+
+// The counted words the annotations read as, for "1 drink/d" rather than "1 drinks/d".
+const SINGULAR: Readonly<Record<string, string>> = { points: 'point', beats: 'beat', drinks: 'drink', drops: 'drop' };
+
+function singular(shown: string): string {
+  const slash = shown.indexOf('/');
+  const word = slash === -1 ? shown : shown.slice(0, slash);
+  const one = SINGULAR[word];
+  return one === undefined ? shown : one + shown.slice(word.length);
 }

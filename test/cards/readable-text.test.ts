@@ -56,6 +56,7 @@ describe('doseCheckText', () => {
 describe('units as a clinician reads them', () => {
   it('shows UCUM annotations and drops in words', () => {
     expect([formatQuantity(3, '{score}'), formatQuantity(130, '{beats}/min'), formatQuantity(10, '[drp]/min')]).toEqual(['3 points', '130 beats/min', '10 drops/min']);
+    expect([formatQuantity(1, '{drinks}/d'), formatQuantity(1, '{score}'), formatQuantity(1, '[drp]/min'), formatQuantity(1, 'mg')]).toEqual(['1 drink/d', '1 point', '1 drop/min', '1 mg']);
   });
 });
 
