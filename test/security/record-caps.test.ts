@@ -6,6 +6,7 @@ import { capStrings, MAX_STRING_CHARS, MAX_TEXT_CHARS } from '../../src/patient-
 import { makeApp } from '../helpers.js';
 import { expectLinearCost } from './cost.js';
 import { validRequest, withHocmDisplay } from './security-helpers.js';
+import { ruleOf, type Card } from '../../src/shared/card.js';
 
 /**
  * Record-derived strings are cut to a bounded length when they enter PatientData, and unit strings longer
@@ -16,7 +17,6 @@ import { validRequest, withHocmDisplay } from './security-helpers.js';
 // getInstance() hands out a new wrapper each time; the methods the facts call live on its prototype.
 const ucumMethods = Object.getPrototypeOf(UcumLhcUtils.getInstance()) as ReturnType<typeof UcumLhcUtils.getInstance>;
 
-type Card = { summary: string; detail?: string; indicator: string };
 
 describe('unit strings', () => {
   it('a unit string longer than any real unit is unreadable without being parsed, in linear time', async () => {
@@ -68,7 +68,7 @@ describe('record-derived strings are cut when they enter patient data', () => {
 describe('attacks replayed over HTTP', () => {
   const orderSign = '/cds-services/inotrope-order-sign';
 
-  it("a 100 k-character rate unit gives the dose data-quality card, in linear time", async () => {
+  it("a 100 k-character rate unit gives the card about the rate's unit, in linear time", async () => {
     const { app, ruleset } = await makeApp();
     const call = async (n: number) => {
       const body = validRequest('order-sign', ruleset) as { context: { draftOrders: { entry: { resource: { dosageInstruction: { doseAndRate: unknown[] }[] } }[] } } };
@@ -77,7 +77,9 @@ describe('attacks replayed over HTTP', () => {
       const res = await request(app).post(orderSign).send(body);
       expect(res.status).toBe(200);
       const cards = res.body.cards as Card[];
-      expect(cards.find((c) => c.summary.startsWith('Dose of dobutamine not fully checked'))?.detail).toContain('cannot be converted');
+      // The one card about this order's rate (DOSE-UNIT) says the unit cannot be converted.
+      const rateCard = cards.find((c) => ruleOf(c)?.id === 'DOSE-UNIT');
+      expect(rateCard?.detail).toContain('cannot be converted');
     };
     await expectLinearCost('order-sign with a long rate unit', call, { floorMs: 300 });
   }, 120_000);
