@@ -34,7 +34,7 @@ export interface CardRule {
   id: string;
   version: string;
   category: Category;
-  references: readonly { label: string; url?: string }[];
+  references: readonly { label: string; url?: string; when?: unknown }[];
   card: CardTemplate;
   /** Every template string of `card`, parsed at load time. */
   templates: ReadonlyMap<string, ParsedTemplate>;
@@ -76,8 +76,10 @@ export function indicatorOf(rule: Pick<CardRule, 'id' | 'card'>, holds: Readonly
 export function buildCard(input: CardInput): Card {
   const { rule, settings } = input;
   const text = (source: string, markdown = false) => render(rule.templates.get(source)!, input.values, { markdown });
-  const url = rule.references.find((r) => r.url !== undefined)?.url ?? settings.source.url;
-  const links = rule.references.flatMap((r) => (r.url ? [{ label: linkTitle(r.label), url: r.url, type: 'absolute' as const }] : []));
+  // A source with a condition (one drug's label) is linked only when it holds: the card cites what it speaks of.
+  const shown = rule.references.filter((r, i) => !r.when || input.holds?.has(`${rule.id}#reference-${i}`));
+  const url = shown.find((r) => r.url !== undefined)?.url ?? settings.source.url;
+  const links = shown.flatMap((r) => (r.url ? [{ label: linkTitle(r.label), url: r.url, type: 'absolute' as const }] : []));
   const indicator = indicatorOf(rule, input.holds);
   let proposed: number | undefined;
   const suggestions = (rule.card.suggestions ?? []).flatMap((s, i): Suggestion[] => {

@@ -40,7 +40,7 @@ export interface CompiledRule {
   /** The same conditions as a tree, to explain an evaluation (the console's playground, `evaluate --explain`). */
   tree: CheckedTree;
   /**
-   * The card's `escalate.when`, notes', variants' and suggestions' `when`, named `<id>#escalate` / `<id>#note-<i>` / `<id>#variant-<i>` / `<id>#suggestion-<i>`;
+   * The card's `escalate.when`, notes', variants', suggestions' and references' `when`, named `<id>#escalate` / `<id>#note-<i>` / `<id>#variant-<i>` / `<id>#suggestion-<i>` / `<id>#reference-<i>`;
    * each is evaluated once the rule's own conditions held.
    */
   parts: readonly { name: string; holds: Predicate }[];
@@ -102,6 +102,7 @@ export class RuleCompiler {
       ...(rule.card.escalate ? [part(`${rule.id}#escalate`, ['card', 'escalate', 'when'], rule.card.escalate.when)] : []),
       ...(rule.card.notes ?? []).flatMap((n, i) => (n.when ? [part(`${rule.id}#note-${i}`, ['card', 'notes', i, 'when'], n.when)] : [])),
       ...(rule.card.variants ?? []).map((v, i) => part(`${rule.id}#variant-${i}`, ['card', 'variants', i, 'when'], v.when)),
+      ...rule.references.flatMap((r, i) => (r.when ? [part(`${rule.id}#reference-${i}`, ['references', i, 'when'], r.when)] : [])),
       ...(rule.card.suggestions ?? []).flatMap((s, i) =>
         s.when ? [part(`${rule.id}#suggestion-${i}`, ['card', 'suggestions', i, 'when'], s.when)] : [],
       ),

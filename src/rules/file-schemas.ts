@@ -301,7 +301,17 @@ export const ruleSchema = z
         'Whom the rule is for: all-ages (living patients of any age), adults (not run for a patient younger than settings.adultAge: dose and threshold rules written for adults), deceased (run only, and instead of every other rule, when the record marks the patient deceased).',
       ),
     priority: z.number().int().min(1).optional().describe('Evaluation order only (higher first); results do not depend on it.'),
-    references: z.array(z.strictObject({ label: text, url: httpUrl.optional() })).min(1),
+    references: z
+      .array(
+        z.strictObject({
+          label: text,
+          url: httpUrl.optional(),
+          when: topCondition
+            .optional()
+            .describe('Show this source as a link on the card only when this condition holds too (e.g. a drug\'s label only when that drug is involved); rule listings always show it.'),
+        }),
+      )
+      .min(1),
     facts: z
       .record(
         name,

@@ -121,3 +121,31 @@ describe('IV-SHARED-LINE notes speak only of the inotropes ordered', () => {
     ]);
   });
 });
+
+describe('a card links the labels of the drugs it speaks of (references with `when`)', () => {
+  const lowPotassium = new Map([observation('2823-3', 3.1, 'mmol/L', RECENT)]);
+  const links = async (...inotropes: ReturnType<typeof order>[]) => {
+    const card = (await cards(patientData({ medicationOrders: inotropes, observationsByCode: lowPotassium, conditions: [HEART_FAILURE] }))).get('CI-HYPOKALEMIA');
+    return { urls: (card?.links ?? []).map((l) => l.url).join(' '), source: card?.source.url ?? '' };
+  };
+
+  it('a milrinone order: the milrinone label, not the dobutamine one', async () => {
+    const { urls, source } = await links(order('m1', MILRINONE, { rate: 0.5 }));
+    expect(urls).toContain('8fd0f93a-6150-4020-b7ee-4b95b520f6ce');
+    expect(urls).not.toMatch(/dobutamine/i);
+    expect(source).toContain('8fd0f93a');
+  });
+
+  it('a dobutamine order: the dobutamine label, and the card source is it', async () => {
+    const { urls, source } = await links(order('d1', DOBUTAMINE, { rate: 5 }));
+    expect(urls).toMatch(/query=dobutamine/);
+    expect(urls).not.toContain('8fd0f93a');
+    expect(source).toMatch(/query=dobutamine/);
+  });
+
+  it('both ordered: both labels', async () => {
+    const { urls } = await links(order('d1', DOBUTAMINE, { rate: 5 }), order('m1', MILRINONE, { rate: 0.5 }));
+    expect(urls).toMatch(/query=dobutamine/);
+    expect(urls).toContain('8fd0f93a');
+  });
+});
