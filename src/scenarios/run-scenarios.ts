@@ -191,6 +191,33 @@ function offers(labels: readonly string[], expected: readonly string[]): boolean
   return labels.length === expected.length && expected.every((text, i) => labels[i]!.includes(text));
 }
 
+type Want = Exclude<NonNullable<Scenario['expect']['fires']>[number], string>;
+
+/** Each expectation on a card, with what to say of a card that misses it. */
+function expectations(want: Want): { ok: (f: Firing) => boolean; problem: (f: Firing) => string }[] {
+  const label = (labels: readonly string[]) => (labels.length === 0 ? 'none' : labels.map((l) => `"${l}"`).join(', '));
+  return [
+    ...(want.indicator ? [{ ok: (f: Firing) => f.indicator === want.indicator, problem: (f: Firing) => `fired as ${f.indicator}, expected ${want.indicator}` }] : []),
+    ...(want.summaryContains
+      ? [{ ok: (f: Firing) => f.summary.includes(want.summaryContains!), problem: () => `no summary contains "${want.summaryContains}"` }]
+      : []),
+    ...(want.detailContains
+      ? [{ ok: (f: Firing) => f.detail.includes(want.detailContains!), problem: () => `no detail contains "${want.detailContains}"` }]
+      : []),
+    ...(want.lacks
+      ? [
+          {
+            ok: (f: Firing) => want.lacks!.every((t) => !f.summary.includes(t) && !f.detail.includes(t)),
+            problem: (f: Firing) => `the card says ${want.lacks!.filter((t) => f.summary.includes(t) || f.detail.includes(t)).map((t) => `"${t}"`).join(', ')}`,
+          },
+        ]
+      : []),
+    ...(want.suggestions
+      ? [{ ok: (f: Firing) => offers(f.suggestions, want.suggestions!), problem: (f: Firing) => `expected suggestions ${label(want.suggestions!)}, got ${label(f.suggestions)}` }]
+      : []),
+  ];
+}
+
 function compare(expect: Scenario['expect'], status: number, firings: Firing[]): string[] {
   const problems: string[] = [];
   const expectedStatus = expect.status ?? 200;
@@ -201,18 +228,14 @@ function compare(expect: Scenario['expect'], status: number, firings: Firing[]):
     const candidates = firings.filter((f) => f.rule === want.rule);
     if (candidates.length === 0) {
       problems.push(`${want.rule} did not fire`);
-    } else if (want.indicator && !candidates.some((f) => f.indicator === want.indicator)) {
-      problems.push(`${want.rule} fired as ${candidates.map((f) => f.indicator).join(', ')}, expected ${want.indicator}`);
-    } else if (want.summaryContains && !candidates.some((f) => f.summary.includes(want.summaryContains!))) {
-      problems.push(`${want.rule}: no summary contains "${want.summaryContains}"`);
-    } else if (want.detailContains && !candidates.some((f) => f.detail.includes(want.detailContains!))) {
-      problems.push(`${want.rule}: no detail contains "${want.detailContains}"`);
-    } else if (want.lacks && !candidates.some((f) => want.lacks!.every((t) => !f.summary.includes(t) && !f.detail.includes(t)))) {
-      problems.push(`${want.rule}: the card says ${want.lacks.filter((t) => candidates.some((f) => f.summary.includes(t) || f.detail.includes(t))).map((t) => `"${t}"`).join(', ')}`);
-    } else if (want.suggestions && !candidates.some((f) => offers(f.suggestions, want.suggestions!))) {
-      const got = candidates.map((f) => (f.suggestions.length === 0 ? 'none' : f.suggestions.map((l) => `"${l}"`).join(', '))).join('; ');
-      problems.push(`${want.rule}: expected suggestions ${want.suggestions.length === 0 ? 'none' : want.suggestions.map((l) => `"${l}"`).join(', ')}, got ${got}`);
+      continue;
     }
+    // One card must meet every expectation together (a rule may give one card per drug pair or order).
+    const checks = expectations(want);
+    const best = candidates
+      .map((f) => ({ f, failed: checks.filter((c) => !c.ok(f)) }))
+      .sort((a, b) => a.failed.length - b.failed.length)[0]!;
+    if (best.failed.length > 0) problems.push(`${want.rule}: ${best.failed.map((c) => c.problem(best.f)).join('; ')}`);
   }
   for (const rule of expect.absent ?? []) {
     if (firings.some((f) => f.rule === rule)) problems.push(`${rule} fired but should not have`);
