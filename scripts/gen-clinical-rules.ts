@@ -62,7 +62,6 @@ const CATEGORIES: readonly [string, string][] = [
   ['monitoring', 'Monitoring'],
   ['discharge', 'Discharge'],
   ['data-quality', 'Data quality'],
-  ['discharge', 'Discharge'],
 ];
 
 const SYSTEMS: Readonly<Record<string, string>> = {
