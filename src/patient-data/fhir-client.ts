@@ -76,8 +76,6 @@ export class FhirClient {
   private requests = 0;
   private running = 0;
   private readonly waiting: (() => void)[] = [];
-  /** Which shared budget cut the last answer off, for its gap's wording. */
-  private cutBy: 'call' | 'process' | undefined;
 
   constructor(private readonly options: FhirClientOptions) {
     this.headers = {
@@ -92,16 +90,20 @@ export class FhirClient {
     this.bytes = 0;
   }
 
-  private take = (bytes: number): boolean => {
+  /**
+   * Counts an answer's bytes against the call's and the process's budgets; `cut` hears which one refused, per
+   * request (requests run concurrently, so the reason cannot live on the client).
+   */
+  private take(bytes: number, cut: (by: 'call' | 'process') => void): boolean {
     const { maxCallBytes, inFlight } = this.options;
-    if (this.bytes + bytes > maxCallBytes) this.cutBy = 'call';
-    else if (!inFlight.gauge.take(bytes, inFlight.max)) this.cutBy = 'process';
+    if (this.bytes + bytes > maxCallBytes) cut('call');
+    else if (!inFlight.gauge.take(bytes, inFlight.max)) cut('process');
     else {
       this.bytes += bytes;
       return true;
     }
     return false;
-  };
+  }
 
   /** Waits for one of the call's maxConcurrency slots. */
   private async acquire(): Promise<void> {
@@ -139,6 +141,7 @@ export class FhirClient {
       }
       this.requests++;
       requests++;
+      let cutBy: 'call' | 'process' | undefined;
       try {
         await this.acquire();
         let res: Awaited<ReturnType<HttpGet>>;
@@ -147,7 +150,7 @@ export class FhirClient {
             headers: this.headers,
             timeoutMs: Math.ceil(Math.min(this.options.requestTimeoutMs, this.remaining())),
             maxBytes: this.options.maxResponseBytes,
-            take: this.take,
+            take: (bytes) => this.take(bytes, (by) => (cutBy = by)),
           });
         } finally {
           this.releaseSlot();
@@ -193,8 +196,7 @@ export class FhirClient {
           return { ok: false, failure: { reason: 'timeout', why: 'the FHIR server did not answer in time' }, requests };
         }
         if (name === 'TooLargeError') {
-          const cut = this.cutBy;
-          this.cutBy = undefined;
+          const cut = cutBy;
           const why =
             cut === 'call'
               ? `not read in full: the FHIR server's answers to this call exceeded ${this.options.maxCallBytes} bytes in all`
