@@ -1,7 +1,7 @@
 import type { HookResponse } from './response-schema.js';
 import { parseHookRequest, type HookRequest } from './request-schema.js';
 import type { HookModule } from './hooks/hook.js';
-import type { EvaluationResult, Ruleset } from '../rules/ruleset.js';
+import type { EvaluationInput, EvaluationResult, Ruleset } from '../rules/ruleset.js';
 import type { RuleExplanation } from '../shared/operator-api.js';
 import type { DataRequirement, FetchRecord } from '../shared/patient-data.js';
 import { invalidRequest, ServiceError } from '../shared/errors.js';
@@ -62,7 +62,7 @@ export function validateCall(module: HookModule, body: unknown, fhirServers?: re
  */
 export async function runHook(module: HookModule, request: HookRequest, ruleset: Ruleset, deps: HookDeps): Promise<HookOutcome> {
   const { data, fetches } = await resolvePatientData(dataRequest(module, request), hookRequirements(module, ruleset), deps.data);
-  const { cards, fired, failed = [] } = await ruleset.evaluate({ data, now: deps.now(), uuid: deps.uuid, ...(deps.faults && { faults: deps.faults }), ...(deps.timeZone !== undefined && { timeZone: deps.timeZone }) });
+  const { cards, fired, failed = [] } = await ruleset.evaluate(evaluationInput(data, deps));
   return {
     response: { cards },
     stats: { cards: cards.length, gaps: data.gaps.length, rulesetVersion: ruleset.version },
@@ -78,8 +78,13 @@ export async function runHook(module: HookModule, request: HookRequest, ruleset:
  */
 export async function explainHook(module: HookModule, request: HookRequest, ruleset: Ruleset, deps: HookDeps): Promise<{ cards: HookResponse['cards']; explanation: RuleExplanation[]; fired: EvaluationResult['fired'] }> {
   const { data } = await resolvePatientData(dataRequest(module, request), hookRequirements(module, ruleset), deps.data);
-  const { cards, explanation, fired } = await ruleset.explain({ data, now: deps.now(), uuid: deps.uuid, ...(deps.timeZone !== undefined && { timeZone: deps.timeZone }) });
+  const { cards, explanation, fired } = await ruleset.explain(evaluationInput(data, deps));
   return { cards, explanation, fired };
+}
+
+/** What the rules evaluate, the same for an answer and its explanation (injected faults included). */
+function evaluationInput(data: EvaluationInput['data'], deps: HookDeps): EvaluationInput {
+  return { data, now: deps.now(), uuid: deps.uuid, ...(deps.faults && { faults: deps.faults }), ...(deps.timeZone !== undefined && { timeZone: deps.timeZone }) };
 }
 
 /** The prefetch a hook needs: what its rules read, and what the hook itself adds. */
