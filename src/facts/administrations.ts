@@ -4,7 +4,7 @@ import { identifyDrug, isInotrope, referenceOf, summarize, type OrderSummary } f
 import { z } from 'zod';
 import { noParams, durationMs, durationSchema, type NoParams } from './params.js';
 import { ADMINISTRATIONS_REQUIREMENT, MEDICATIONS_REQUIREMENT } from './requirements.js';
-import { timeOf } from './time.js';
+import { formatDate, timeOf } from './time.js';
 import type { FactDefinition, Knowledge, Settings } from './types.js';
 import type { CallMemo } from './memo.js';
 import { codingsOf, matchCoding } from './value-sets.js';
@@ -132,13 +132,12 @@ export const pastCourses = {
     }
     const past = courses
       .filter((c) => now - c.end > gap && c.end >= since)
-      .map((c) => ({ start: iso(c.start), end: iso(c.end), drugs: [...c.drugs].join(' and ') }));
+      .map((c) => ({ start: formatDate(c.start, ctx.timeZone), end: formatDate(c.end, ctx.timeZone), drugs: [...c.drugs].join(' and ') }));
     const dates = past.map((c) => (c.start === c.end ? `${c.drugs} ${c.start}` : `${c.drugs} ${c.start} to ${c.end}`));
     return { count: past.length, courses: past, display: past.length === 0 ? 'none' : `${past.length} (${dates.join('; ')})` };
   },
 } satisfies FactDefinition<CoursesParams>;
 
-const iso = (t: number) => new Date(t).toISOString().slice(0, 10);
 
 /** The inotrope an administration gave, by its own coding, else by the order it references; null for other drugs. */
 function administeredInotrope(a: MedicationAdministration, data: PatientData, knowledge: Knowledge, memo: CallMemo): string | null {

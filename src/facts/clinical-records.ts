@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AllergyIntolerance, Coding, Condition, Procedure, Resource, ServiceRequest } from '@medplum/fhirtypes';
-import { durationMs, durationSchema, valueSetParam } from './params.js';
-import { timeOf } from './time.js';
+import { durationSchema, valueSetParam } from './params.js';
+import { isRecent } from './time.js';
 import { ALLERGIES_REQUIREMENT, CONDITIONS_REQUIREMENT, DEVICES_REQUIREMENT, PROCEDURES_REQUIREMENT, SERVICE_REQUESTS_REQUIREMENT } from './requirements.js';
 import type { FactContext, FactDefinition, ValueSet } from './types.js';
 import { namesIn, wordsOf } from './medications.js';
@@ -86,12 +86,8 @@ export const conditions = {
   value: conditionShape,
   compute: (p, ctx): ConditionRecord[] => {
     const records = conditionRecords(ctx, p.valueSet);
-    if (p.onsetWithin === undefined) return records;
-    const since = ctx.now.getTime() - (durationMs(p.onsetWithin) ?? 0);
-    return records.filter((r) => {
-      const began = timeOf(r.onset ?? r.recorded);
-      return began !== null && began >= since;
-    });
+    const within = p.onsetWithin;
+    return within === undefined ? records : records.filter((r) => isRecent(r.onset ?? r.recorded, within, ctx.now));
   },
 } satisfies FactDefinition<ConditionParams>;
 
@@ -195,13 +191,8 @@ export const procedures = {
       const match = coded(valueSet, codingsOf(procedure.code), procedure.code?.text);
       return match ? [{ ...match, performed: performedAt(procedure), reference: referenceOf(procedure) }] : [];
     });
-    if (p.within === undefined) return records;
-    const now = ctx.now.getTime();
-    const since = now - (durationMs(p.within) ?? 0);
-    return records.filter((r) => {
-      const at = timeOf(r.performed);
-      return at !== null && at >= since && at <= now;
-    });
+    const within = p.within;
+    return within === undefined ? records : records.filter((r) => isRecent(r.performed, within, ctx.now));
   },
 } satisfies FactDefinition<ProcedureParams>;
 

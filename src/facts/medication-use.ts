@@ -4,7 +4,7 @@ import { durationMs, durationSchema, valueSetParam } from './params.js';
 import { ADMINISTRATIONS_REQUIREMENT, MEDICATIONS_REQUIREMENT } from './requirements.js';
 import type { FactDefinition, ValueSet } from './types.js';
 import { namesIn, orderText, orderWords, referenceOf, wordsOf } from './medications.js';
-import { timeOf } from './time.js';
+import { formatDate, timeOf } from './time.js';
 import { codingsOf, displayOf, matchCoding } from './value-sets.js';
 import { list, object, text } from './value-shape.js';
 
@@ -60,7 +60,7 @@ export const medicationUse = {
       const text = typeof concept?.text === 'string' && concept.text !== '' ? concept.text : undefined;
       const name = recordName(valueSets, codings, text, () => ({ words: wordsOf([text, ...codings.map((c) => c.display)]), text: text ?? codings.find((c) => c.display)?.display }));
       if (name === null) continue;
-      const how = `given ${new Date(at).toISOString().slice(0, 10)}`;
+      const how = `given ${formatDate(at, ctx.timeZone)}`;
       records.push({ name, how, reference: typeof given.id === 'string' ? `MedicationAdministration/${given.id}` : null, display: `${name} (${how})` });
     }
     return records;

@@ -6,7 +6,7 @@ import { identifyDrug, referenceOf, summarize, type OrderSummary } from './medic
 import { missingText, readLatest, type ObservedValue } from './observations.js';
 import { concentrationOf, doseCheckText, durationHours, isIntermittent, normaliseDose, orderedDose, orderedRate, normaliseRate, type DoseStatus, type NormalisedDose } from './rate.js';
 import { clean } from './units.js';
-import { formatHours } from './time.js';
+import { formatDate, formatHours } from './time.js';
 import { infusionStart } from './during-therapy.js';
 import { observedValueShape } from './observations.js';
 import { orderSummaryShape } from './medications.js';
@@ -116,16 +116,16 @@ export const order = {
       weightCheck,
       durationHours: ordered,
       runningHours,
-      durationText: durationText(subject.origin, ordered, runningHours, start),
+      durationText: durationText(subject.origin, ordered, runningHours, start, ctx.timeZone),
       intermittent: isIntermittent(subject.request),
       activeSameDrug,
     };
   },
 } satisfies FactDefinition<NoParams>;
 
-function durationText(origin: MedicationOrder['origin'], ordered: number | null, runningHours: number | null, start: number | null): string | null {
+function durationText(origin: MedicationOrder['origin'], ordered: number | null, runningHours: number | null, start: number | null, timeZone?: string): string | null {
   if (origin === 'active' && runningHours !== null && start !== null) {
-    return `running ${formatHours(runningHours)} (since ${new Date(start).toISOString().slice(0, 10)})`;
+    return `running ${formatHours(runningHours)} (since ${formatDate(start, timeZone)})`;
   }
   return ordered === null ? null : `ordered for ${formatHours(ordered)}`;
 }

@@ -1,3 +1,4 @@
+import { durationMs } from './params.js';
 /** A duration as a clinician reads it: minutes below an hour, hours up to two days ("30 h"), then days and hours ("3 days 2 h"). */
 export function formatHours(hours: number): string {
   if (hours < 1) return `${Math.max(0, Math.round(hours * 60))} min`;
@@ -32,6 +33,17 @@ export function formatDateTime(ms: number, timeZone = 'UTC'): string {
   }
   const part = Object.fromEntries(format.formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
   return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute} ${part.timeZoneName}`;
+}
+
+/** A moment's calendar date in the hospital's time zone, "2026-11-21" (the date part of formatDateTime). */
+export function formatDate(ms: number, timeZone = 'UTC'): string {
+  return formatDateTime(ms, timeZone).slice(0, 10);
+}
+
+/** A recorded moment (a FHIR date or dateTime) no longer ago than `window` and not in the future; false without one. */
+export function isRecent(value: unknown, window: string, now: Date): boolean {
+  const at = timeOf(value);
+  return at !== null && at >= now.getTime() - (durationMs(window) ?? 0) && at <= now.getTime();
 }
 
 /** Milliseconds since the epoch for a FHIR date or dateTime string; null for anything else. */

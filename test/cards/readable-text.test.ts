@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { linkTitle } from '../../src/cards/build-card.js';
 import { Absent, parseTemplate, render, type ParsedTemplate } from '../../src/cards/template.js';
 import { doseCheckText } from '../../src/facts/rate.js';
-import { formatDateTime, formatHours, formatWindow } from '../../src/facts/time.js';
+import { formatDate, formatDateTime, formatHours, formatWindow, isRecent } from '../../src/facts/time.js';
 import { displayOf, ICD10CM } from '../../src/facts/value-sets.js';
 import { formatQuantity } from '../../src/facts/units.js';
 
@@ -73,6 +73,16 @@ describe('durations', () => {
       '2026-11-21 17:00 GMT+5:30',
       '2026-07-01 07:30 EDT',
     ]);
+  });
+
+  it('dates a moment by the hospital\'s calendar: 02:00 UTC is the evening before in New York', () => {
+    const at = Date.parse('2026-11-21T02:00:00Z');
+    expect([formatDate(at), formatDate(at, 'America/New_York')]).toEqual(['2026-11-21', '2026-11-20']);
+  });
+
+  it('counts a record as recent within the window, not before it and not in the future', () => {
+    const now = new Date('2026-11-21T12:00:00Z');
+    expect(['2026-11-14T12:00:00Z', '2026-11-14T11:59:00Z', '2026-11-21T13:00:00Z', undefined].map((at) => isRecent(at, '7d', now))).toEqual([true, false, false, false]);
   });
 
   it('words a rule window', () => {
