@@ -62,8 +62,11 @@ describe('under the Deployment heap limit', () => {
           fetch(`${url}/cds-services/inotrope-patient-view`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(30_000) }),
         ),
       );
-      for (const a of answers) expect(a.status).toBeLessThan(500);
+      // Answered (partial data still gives cards), not refused before any large body was read.
+      for (const a of answers) expect(a.status).toBe(200);
     }
+    // Every call asked for the large searches: the attack reached the FHIR reader.
+    expect(n).toBeGreaterThanOrEqual(36);
     expect(service.child.exitCode).toBeNull();
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
   }, 240_000);

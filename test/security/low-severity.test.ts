@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import request from 'supertest';
 import nock from 'nock';
 import { makeApp, useNockPerTest } from '../helpers.js';
-import { EHR_FHIR, ISS, SERVICE_PATH, makeAuthApp, newKey, signToken, validRequest } from './security-helpers.js';
+import { EHR_FHIR, ISS, PATIENT_ID, SERVICE_PATH, makeAuthApp, newKey, signToken, validRequest } from './security-helpers.js';
 
 /** Issue 16, low severity items, each replayed against the real app over HTTP. */
 
@@ -91,7 +91,7 @@ describe('records about another patient (low 8)', () => {
     });
     for (const r of ruleset.requirements('order-sign')) {
       if (r.resourceType === 'Condition') {
-        body.prefetch[r.key] = { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: hocm('theirs', other) }] };
+        body.prefetch[r.key] = { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: hocm('theirs', other) }, { resource: hocm('ours', { reference: `Patient/${PATIENT_ID}` }) }] };
       }
       if (r.resourceType === 'Patient' && !r.template.includes('?')) {
         body.prefetch[r.key] = { ...(body.prefetch[r.key] as object), id: 'someone-else' };
@@ -101,6 +101,7 @@ describe('records about another patient (low 8)', () => {
     expect(res.status).toBe(200);
     const text = JSON.stringify(res.body);
     expect(text).not.toContain('Hypertrophic cardiomyopathy (theirs)');
+    expect(text).toContain('Hypertrophic cardiomyopathy (ours)');
     expect(text).toContain('about another patient than the one in context');
   });
 });
