@@ -3,6 +3,7 @@ import { CATEGORY_DISPLAY, CATEGORY_SYSTEM, RULE_EXTENSION, ruleOf, type Action,
 import { UCUM_SYSTEM } from '../shared/syntax.js';
 import type { MedicationOrder } from '../shared/patient-data.js';
 import type { Settings } from '../facts/types.js';
+import { convert, formatNumber, quantityUnit } from '../facts/units.js';
 import { cutSummary, lookup, render, type ParsedTemplate, type TemplateValues } from './template.js';
 
 /**
@@ -239,7 +240,11 @@ function withRate(draft: MedicationRequest, rate: number, infusion: Infusion): M
   const newRate: DoseAndRate = { rateQuantity: { value: rate, unit: 'ug/kg/min', system: UCUM_SYSTEM, code: 'ug/kg/min' } };
   const { weightKg, concentration } = infusion;
   const pumpRate = weightKg !== null && concentration !== null ? Math.round(((rate * weightKg * 60) / concentration) * 10) / 10 : null;
-  const isPumpRate = (e: DoseAndRate) => e.rateQuantity !== undefined && (e.rateQuantity.code ?? e.rateQuantity.unit) === 'mL/h';
+  // A pump rate in any volume-per-time spelling the EHR uses ("mL/hr"), as the rate facts read it.
+  const isPumpRate = (e: DoseAndRate) => {
+    const unit = quantityUnit(e.rateQuantity);
+    return unit !== null && convert(1, unit, 'mL/h') !== null;
+  };
   const kept = entries.flatMap((entry, i): DoseAndRate[] => {
     const { rateQuantity: _q, rateRatio: _r, rateRange: _g, ...rest } = entry;
     if (i === first) return [{ ...rest, ...newRate }];
@@ -248,7 +253,7 @@ function withRate(draft: MedicationRequest, rate: number, infusion: Infusion): M
   });
   dosage.doseAndRate = kept.length > 0 ? kept : [newRate];
   const shownPump = kept.find((e) => e !== kept[0] && isPumpRate(e))?.rateQuantity?.value;
-  dosage.text = `${infusion.name.charAt(0).toUpperCase()}${infusion.name.slice(1)} ${rate} mcg/kg/min IV infusion${shownPump !== undefined ? ` = ${shownPump} mL/h` : ''}`;
+  dosage.text = `${infusion.name.charAt(0).toUpperCase()}${infusion.name.slice(1)} ${formatNumber(rate)} mcg/kg/min IV infusion${shownPump !== undefined ? ` = ${shownPump} mL/h` : ''}`;
   dosages[at] = dosage;
   return { ...draft, dosageInstruction: dosages };
 }

@@ -20,7 +20,7 @@ beforeAll(async () => {
   ruleset = await loadRuleset('rules');
 });
 
-function input(rate: number): EvaluationInput {
+function input(rate: number, pumpUnit = 'mL/h'): EvaluationInput {
   const draft = order('m1', MILRINONE_BAG, { rate });
   const request = draft.request as MedicationRequest;
   request.dosageInstruction = [
@@ -28,7 +28,7 @@ function input(rate: number): EvaluationInput {
       text: `Milrinone ${rate} mcg/kg/min = ${(rate * 70 * 60) / 200} mL/h`,
       doseAndRate: [
         { type: { coding: [{ code: 'ordered' }] }, rateQuantity: { value: rate, unit: 'mcg/kg/min', system: UCUM, code: 'ug/kg/min' } },
-        { type: { coding: [{ code: 'calculated' }] }, rateQuantity: { value: (rate * 70 * 60) / 200, unit: 'mL/h', system: UCUM, code: 'mL/h' } },
+        { type: { coding: [{ code: 'calculated' }] }, rateQuantity: { value: (rate * 70 * 60) / 200, unit: pumpUnit, ...(pumpUnit === 'mL/h' && { system: UCUM, code: 'mL/h' }) } },
       ],
     },
   ];
@@ -65,6 +65,14 @@ describe('several dose limits on one order', () => {
       { type: { coding: [{ code: 'ordered' }] }, rateQuantity: { value: 0.33, unit: 'ug/kg/min', system: UCUM, code: 'ug/kg/min' } },
       { type: { coding: [{ code: 'calculated' }] }, rateQuantity: { value: 6.9, unit: 'mL/h', system: UCUM, code: 'mL/h' } },
     ]);
+    expect(dosage.text).toBe('Milrinone 0.33 mcg/kg/min IV infusion = 6.9 mL/h');
+  });
+
+  it('recompute a pump rate the EHR spells "mL/hr" too, instead of dropping it', async () => {
+    const { cards } = await ruleset.evaluate(input(0.8, 'mL/hr'));
+    const update = rateCards(cards)[0]!.suggestions![0]!.actions![0]!;
+    const dosage = (update.resource as unknown as MedicationRequest).dosageInstruction![0]!;
+    expect(dosage.doseAndRate?.[1]?.rateQuantity).toEqual({ value: 6.9, unit: 'mL/h', system: UCUM, code: 'mL/h' });
     expect(dosage.text).toBe('Milrinone 0.33 mcg/kg/min IV infusion = 6.9 mL/h');
   });
 
