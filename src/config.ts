@@ -74,7 +74,7 @@ export const configSchema = z.object({
    * from RATE_LIMIT_PER_MINUTE, JWT_MAX_LIFETIME_S and JWT_CLOCK_SKEW_S (replayCapacity), 7,800 by default.
    */
   JTI_CACHE_MAX: z.coerce.number().int().min(100).optional(),
-  /** Deepest JSON nesting accepted in a request body. */
+  /** Deepest JSON nesting accepted in a request body, and in an answer from the EHR's FHIR server. */
   MAX_JSON_DEPTH: z.coerce.number().int().min(8).default(64),
   /** Most items accepted in any one JSON array of a request body. */
   MAX_ARRAY_ITEMS: z.coerce.number().int().min(10).default(1_000),

@@ -143,7 +143,7 @@ const MAX_NAME = 120;
 const NO_NAME = 'a medication order that names no drug';
 
 /** Neither a set nor any code says what the drug is (no coding with a system and code; the referenced Medication could not be read). */
-export function isUnidentified(order: MedicationOrder, knowledge: Knowledge, memo: CallMemo): boolean {
+function isUnidentified(order: MedicationOrder, knowledge: Knowledge, memo: CallMemo): boolean {
   return identifyDrug(order, knowledge, memo).valueSet === null && !(order.codings ?? []).some((c) => codingKey(c) !== null);
 }
 

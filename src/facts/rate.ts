@@ -39,7 +39,7 @@ interface Stated {
   preference: number;
 }
 
-export type Kind = 'rate' | 'dose';
+type Kind = 'rate' | 'dose';
 
 const TARGET = {
   rate: { perKg: 'ug/kg/min', mass: 'ug/min', volume: 'mL/min' },

@@ -26,7 +26,7 @@ const renalParams = z.strictObject({
 type RenalParams = z.infer<typeof renalParams>;
 
 const RENAL_BASES = ['dialysis', 'egfr', 'clearance', 'computed', 'none'] as const;
-export type RenalBasis = (typeof RENAL_BASES)[number];
+type RenalBasis = (typeof RENAL_BASES)[number];
 
 export interface RenalValue {
   basis: RenalBasis;

@@ -40,7 +40,7 @@ export function isUcum(unit: string): boolean {
  * unreadable unit, which the facts report (data-quality card) like any other.
  */
 export const MAX_UNIT_CHARS = 40;
-export const MAX_UNIT_TERMS = 8;
+const MAX_UNIT_TERMS = 8;
 
 export function parseableUnit(unit: string): boolean {
   if (unit.length > MAX_UNIT_CHARS) return false;

@@ -104,7 +104,7 @@ const SYSTEM_NAMES: Readonly<Record<string, string>> = {
 const SEMANTIC_TAG =
   / \((?:disorder|finding|procedure|substance|regime\/therapy|physical object|medicinal product|medicinal product form|clinical drug|product|situation|observable entity|qualifier value|morphologic abnormality|body structure|event|record artifact|environment|organism|specimen|assessment scale|physical force|life style)\)$/;
 
-export function withoutSemanticTag(name: string): string {
+function withoutSemanticTag(name: string): string {
   return name.replace(SEMANTIC_TAG, '');
 }
 

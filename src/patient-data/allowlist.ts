@@ -37,7 +37,7 @@ export function isUnder(url: URL, base: BaseUrl): boolean {
  * `.` or `..`. A server that decodes `…/fhir/..%2fadmin` would otherwise leave the allowlisted base after
  * the prefix check passed (applies to fhirServer, next links and redirects alike).
  */
-export function plainPath(pathname: string): boolean {
+function plainPath(pathname: string): boolean {
   for (const segment of pathname.split('/')) {
     let decoded: string;
     try {

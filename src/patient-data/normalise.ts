@@ -136,7 +136,7 @@ const OTHER_PATIENT = 'they are about another patient than the one in context (a
  * patient are left out with a gap: an EHR bug the clinician should hear about, never advice about the
  * wrong person.
  */
-export function isAbout(resource: object, patientId: string): boolean {
+function isAbout(resource: object, patientId: string): boolean {
   const r = resource as { resourceType?: unknown; id?: unknown; subject?: { reference?: unknown }; patient?: { reference?: unknown } };
   if (r.resourceType === 'Patient') return r.id === patientId;
   const reference = (r.subject ?? r.patient)?.reference;

@@ -268,7 +268,7 @@ async function collectPages(
   const resources = [...(count === undefined ? first.resources : keepNewest(first.resources, count))];
   const sent = count === undefined ? 0 : first.resources.filter((r) => r.resourceType === requirement.resourceType).length;
   // The newest were kept, but a server that ignores the page size may also have cut its answer short.
-  const ignoredCount = sent > count! ? `the EHR ignored the page size (${count} asked, ${sent} sent): the newest ${count} were used, the newest value may be missing` : undefined;
+  const ignoredCount = count !== undefined && sent > count ? `the EHR ignored the page size (${count} asked, ${sent} sent): the newest ${count} were used, the newest value may be missing` : undefined;
   const matching = () => resources.filter((r) => r.resourceType === requirement.resourceType).length;
   let next = requirement.paging === 'all' ? first.next : undefined;
   let pages = 1;

@@ -2,7 +2,7 @@ import type { Hook, OrderSubjects } from '../shared/hooks.js';
 import type { Card } from '../shared/card.js';
 import type { DataRequirement, MedicationOrder } from '../shared/patient-data.js';
 import type { FactContext, Knowledge, ObservationRead } from '../facts/types.js';
-import { identifyDrug, isInotrope } from '../facts/medications.js';
+import { identifyDrug, isInotrope, referenceOf } from '../facts/medications.js';
 import { CallMemo } from '../facts/memo.js';
 import { staleInotropeOrders } from '../facts/administrations.js';
 import { patientValue, type PatientValue } from '../facts/patient.js';
@@ -195,7 +195,7 @@ export function createRuleset(parts: RulesetParts): Ruleset {
       const failed = failures.map(({ rule, error }) => ({ id: rule.id, version: rule.version, error }));
       const inotropeOrders = p.base.data.medicationOrders
         .filter((o) => isInotrope(o, knowledge, p.base.memo))
-        .map((o) => (o.request.id ? `MedicationRequest/${o.request.id}` : ''));
+        .map((o) => referenceOf(o) ?? '');
       const shown = withoutPreparationsForRemovedDrafts(reconcileRateLimits(cards), preparing, inotropeOrders);
       return { cards: orderCards(shown), fired, ...(failed.length > 0 && { failed }) };
     },
