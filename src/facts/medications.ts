@@ -196,16 +196,15 @@ export function summarize(order: MedicationOrder, knowledge: Knowledge, memo: Ca
     identifiedBy: by,
     text: orderText(order) ?? name,
     display: `${name} (${order.origin} order)`,
-    home: isHomeOrder(order),
+    home: isHomeOrder(order, knowledge),
   };
 }
 
-const MEDICATION_REQUEST_CATEGORY = 'http://terminology.hl7.org/CodeSystem/medicationrequest-category';
-const HOME_CATEGORIES = new Set(['community', 'discharge']);
-
-function isHomeOrder(order: MedicationOrder): boolean {
+/** Its category is one of settings.homeOrderCategories (FHIR `community` or `discharge` in the shipped rules). */
+function isHomeOrder(order: MedicationOrder, { settings, valueSets }: Knowledge): boolean {
+  if (settings.homeOrderCategories === undefined) return false;
   const categories = Array.isArray(order.request.category) ? order.request.category : [];
-  return categories.some((c) => codingsOf(c).some((coding) => coding.system === MEDICATION_REQUEST_CATEGORY && HOME_CATEGORIES.has(coding.code ?? '')));
+  return matchCoding(valueSets.get(settings.homeOrderCategories), categories.flatMap((c) => codingsOf(c))) !== null;
 }
 
 /** "a", "a and b", "a, b and c". */

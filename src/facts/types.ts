@@ -80,6 +80,7 @@ export interface Settings {
   inotropes: readonly string[];
   ivRoute: string;
   ivProducts: string;
+  homeOrderCategories?: string;
   weight: { valueSet: string; maxAge: string };
   source: { label: string; url?: string };
   /** Younger patients are children: `adults` rules do not run for them. */

@@ -40,6 +40,9 @@ export const settingsFileSchema = z
       .describe('Value-set names: a medication order whose drug coding is in one of them is an inotrope order.'),
     ivRoute: name.describe('Value set of route codes that make an order intravenous.'),
     ivProducts: name.describe('Value set of product codes that are IV by their dose form (used when an order has no route).'),
+    homeOrderCategories: name
+      .optional()
+      .describe('Value set of MedicationRequest.category codes that make an order a home order (taken at home, or for discharge); without it no order is one.'),
     weight: z
       .strictObject({ valueSet: name, maxAge: duration })
       .describe('Where weight-based dose checks read body weight, and how recent it must be.'),

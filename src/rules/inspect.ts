@@ -102,7 +102,7 @@ function references(docs: RulesetDocuments): Map<string, Set<string>> {
     }
   }
   const s = docs.settings;
-  for (const name of [...s.inotropes, s.ivRoute, s.ivProducts, s.weight.valueSet]) add(`valueSet:${name}`, 'settings');
+  for (const name of [...s.inotropes, s.ivRoute, s.ivProducts, ...(s.homeOrderCategories !== undefined ? [s.homeOrderCategories] : []), s.weight.valueSet]) add(`valueSet:${name}`, 'settings');
   return refs;
 }
 

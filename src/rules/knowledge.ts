@@ -58,6 +58,7 @@ export function buildKnowledge(files: KnowledgeFiles, broken: Set<string>, error
     ...settings.inotropes.map((n, i): [string, PropertyKey[]] => [n, ['inotropes', i]]),
     [settings.ivRoute, ['ivRoute']],
     [settings.ivProducts, ['ivProducts']],
+    ...(settings.homeOrderCategories !== undefined ? [[settings.homeOrderCategories, ['homeOrderCategories']] as [string, PropertyKey[]]] : []),
     [settings.weight.valueSet, ['weight', 'valueSet']],
     ...settings.lineCompatibility.flatMap((pair, i): [string, PropertyKey[]][] => [
       [pair.inotrope, ['lineCompatibility', i, 'inotrope']],

@@ -135,6 +135,11 @@ const VALUE_SETS: Record<string, ValueSetSpec> = {
     system: RXNORM,
     codes: [{ code: '1719290' }, { code: '1791840' }, { code: '309986' }],
   },
+  'home-order-categories': {
+    title: 'Home order categories',
+    system: 'http://terminology.hl7.org/CodeSystem/medicationrequest-category',
+    codes: [{ code: 'community' }, { code: 'discharge' }],
+  },
   'hypertrophic-obstruction': {
     title: 'Hypertrophic subaortic stenosis',
     system: SNOMED,
@@ -177,6 +182,7 @@ export const SETTINGS: Settings = {
   inotropes: ['dobutamine', 'milrinone'],
   ivRoute: 'iv-route',
   ivProducts: 'iv-products',
+  homeOrderCategories: 'home-order-categories',
   weight: { valueSet: 'body-weight', maxAge: '7d' },
   source: { label: 'inotrope-cds' },
   adultAge: '18y',
